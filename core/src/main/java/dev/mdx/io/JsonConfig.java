@@ -1,0 +1,182 @@
+package dev.mdx.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Typed access to a config.json with errors that name the file and the field. */
+public final class JsonConfig {
+    public static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final String source;
+    private final JsonNode root;
+
+    public JsonConfig(String source, JsonNode root) {
+        if (root == null || !root.isObject()) {
+            throw new ModelFormatException(source + ": not a JSON object");
+        }
+        this.source = source;
+        this.root = root;
+    }
+
+    public static JsonConfig read(Path file) {
+        try {
+            return new JsonConfig(file.toString(), MAPPER.readTree(Files.readString(file)));
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(file + ": file not found");
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public static JsonConfig parse(String source, String json) {
+        try {
+            return new JsonConfig(source, MAPPER.readTree(json));
+        } catch (IOException e) {
+            throw new ModelFormatException(source + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public JsonNode root() {
+        return root;
+    }
+
+    public ObjectNode copyRoot() {
+        return ((ObjectNode) root).deepCopy();
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public boolean has(String key) {
+        return root.hasNonNull(key);
+    }
+
+    public ModelFormatException error(String key, String problem) {
+        return new ModelFormatException(source + ": field '" + key + "' " + problem);
+    }
+
+    public int getInt(String key, int fallback) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isIntegralNumber()) {
+            throw error(key, "must be an integer, got " + n);
+        }
+        return n.asInt();
+    }
+
+    public int requireInt(String key) {
+        if (!has(key)) {
+            throw error(key, "is missing");
+        }
+        return getInt(key, 0);
+    }
+
+    public double getDouble(String key, double fallback) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isNumber()) {
+            throw error(key, "must be a number, got " + n);
+        }
+        return n.asDouble();
+    }
+
+    public boolean getBool(String key, boolean fallback) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isBoolean()) {
+            throw error(key, "must be true or false, got " + n);
+        }
+        return n.asBoolean();
+    }
+
+    public String getString(String key, String fallback) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isTextual()) {
+            throw error(key, "must be a string, got " + n);
+        }
+        return n.asText();
+    }
+
+    public List<String> getStrings(String key, List<String> fallback) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        if (!n.isArray()) {
+            throw error(key, "must be a list of strings, got " + n);
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw error(key, "must be a list of strings, got " + n);
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    /** An int or a list of ints, expanded to {@code count} entries; an int is repeated. */
+    public int[] getIntPerEntry(String key, int count, Integer fallback) {
+        JsonNode n = root.get(key);
+        int[] out = new int[count];
+        if (n == null || n.isNull()) {
+            if (fallback == null) {
+                throw error(key, "is missing");
+            }
+            java.util.Arrays.fill(out, fallback);
+            return out;
+        }
+        if (n.isIntegralNumber()) {
+            java.util.Arrays.fill(out, n.asInt());
+            return out;
+        }
+        if (!n.isArray() || n.size() != count) {
+            throw error(key, "must be an integer or a list of " + count + " integers, got " + n);
+        }
+        for (int i = 0; i < count; i++) {
+            if (!n.get(i).isIntegralNumber()) {
+                throw error(key, "must be an integer or a list of " + count + " integers, got " + n);
+            }
+            out[i] = n.get(i).asInt();
+        }
+        return out;
+    }
+
+    public int[] getInts(String key, int[] fallback) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            if (fallback == null) {
+                throw error(key, "is missing");
+            }
+            return fallback;
+        }
+        if (!n.isArray()) {
+            throw error(key, "must be a list of integers, got " + n);
+        }
+        int[] out = new int[n.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!n.get(i).isIntegralNumber()) {
+                throw error(key, "must be a list of integers, got " + n);
+            }
+            out[i] = n.get(i).asInt();
+        }
+        return out;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.mdx.io;
+
+import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Writes safetensors files atomically: a temporary file in the same folder, then a rename. */
+public final class SafeTensorsWriter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafeTensorsWriter() {}
+
+    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+        Map<String, ByteBuffer> data = new LinkedHashMap<>();
+        ObjectNode header = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+            NDArray a = e.getValue();
+            ByteBuffer bytes = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            ObjectNode entry = header.putObject(e.getKey());
+            entry.put("dtype", DType.of(a.getDataType()).name());
+            ArrayNode shape = entry.putArray("shape");
+            for (long d : a.getShape().getShape()) {
+                shape.add(d);
+            }
+            ArrayNode offsets = entry.putArray("data_offsets");
+            offsets.add(offset);
+            offset += bytes.remaining();
+            offsets.add(offset);
+            data.put(e.getKey(), bytes);
+        }
+        byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        head.flip();
+        AtomicFiles.write(file, ch -> {
+            writeFully(ch, head);
+            for (ByteBuffer b : data.values()) {
+                writeFully(ch, b);
+            }
+        });
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+}

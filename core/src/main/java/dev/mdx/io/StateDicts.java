@@ -1,0 +1,93 @@
+package dev.mdx.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.mdx.nn.Module;
+import dev.mdx.nn.Parameter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Moves weights between safetensors files and module trees, keyed by state-dict names. */
+public final class StateDicts {
+    private StateDicts() {}
+
+    /**
+     * Strictly loads every parameter of {@code module} from {@code file} into {@code manager} as FLOAT32. Before
+     * anything is loaded, all missing, unexpected and mis-shaped keys are collected and reported in one exception.
+     */
+    public static void load(Module module, Path file, NDManager manager) {
+        try (SafeTensorsFile st = SafeTensorsFile.open(file)) {
+            load(module, st, manager);
+        }
+    }
+
+    public static void load(Module module, SafeTensorsFile st, NDManager manager) {
+        Map<String, Parameter> params = module.namedParameters();
+        List<String> missing = new ArrayList<>();
+        List<String> misShaped = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        params.forEach((key, p) -> {
+            if (!st.contains(key)) {
+                missing.add(key);
+            } else if (!st.info(key).shape().equals(p.shape())) {
+                misShaped.add(key + ": file has " + st.info(key).shape() + ", model expects " + p.shape());
+            }
+        });
+        st.tensors().keySet().stream().filter(k -> !params.containsKey(k)).forEach(unexpected::add);
+        if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty()) {
+            throw new StateDictMismatchException(st.path().toString(), missing, unexpected, misShaped);
+        }
+        params.forEach((key, p) -> p.set(st.load(key, manager, DataType.FLOAT32)));
+    }
+
+    /** The module's parameters by key, in registration order. */
+    public static Map<String, NDArray> tensors(Module module) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        module.namedParameters().forEach((k, p) -> out.put(k, p.get()));
+        return out;
+    }
+
+    public static void save(Module module, Path file, Map<String, String> metadata) {
+        SafeTensorsWriter.write(file, tensors(module), metadata);
+    }
+
+    /**
+     * Fills every parameter with seeded random values of a plausible scale: weights ~ N(0, 1/fan_in), norm
+     * scales 1, biases 0. Used for benchmarks, tests and as the start of training.
+     */
+    public static void initRandom(Module module, NDManager manager, long seed) {
+        Random rng = new Random(seed);
+        module.namedParameters().forEach((key, p) -> {
+            long[] dims = p.shape().getShape();
+            NDArray value;
+            boolean isNormScale = dims.length == 1 && key.endsWith("weight") && isNorm(key);
+            if (isNormScale) {
+                value = manager.ones(p.shape());
+            } else if (dims.length == 1) {
+                value = manager.zeros(p.shape());
+            } else {
+                long fanIn = p.shape().size() / dims[0];
+                float std = (float) (1.0 / Math.sqrt(Math.max(1, fanIn)));
+                if (key.endsWith("embedding.weight") || key.contains("embeddings")) {
+                    std = 0.02f;
+                }
+                float[] data = new float[Math.toIntExact(p.shape().size())];
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) rng.nextGaussian() * std;
+                }
+                value = manager.create(data, p.shape());
+            }
+            p.set(value);
+        });
+    }
+
+    private static boolean isNorm(String key) {
+        String k = key.toLowerCase();
+        return k.contains("norm") || k.contains("ln_") || k.contains("layer_norm");
+    }
+}

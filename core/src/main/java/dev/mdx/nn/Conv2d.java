@@ -1,0 +1,59 @@
+package dev.mdx.nn;
+
+import ai.djl.ndarray.NDArray;
+import dev.mdx.tensor.Ops;
+
+/** 2-D convolution with a square kernel, keys {@code weight} (out, in/groups, k, k) and {@code bias}. */
+public final class Conv2d extends Module {
+    private final Parameter weight;
+    private final Parameter bias;
+    private final int in;
+    private final int out;
+    private final int kernel;
+    private final int stride;
+    private final int padding;
+    private final int groups;
+
+    public Conv2d(int in, int out, int kernel, int stride, int padding) {
+        this(in, out, kernel, stride, padding, 1, true);
+    }
+
+    public Conv2d(int in, int out, int kernel, int stride, int padding, int groups, boolean bias) {
+        if (in % groups != 0 || out % groups != 0) {
+            throw new IllegalArgumentException("channels " + in + "->" + out + " not divisible by groups " + groups);
+        }
+        this.in = in;
+        this.out = out;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        this.groups = groups;
+        this.weight = parameter("weight", out, in / groups, kernel, kernel);
+        this.bias = bias ? parameter("bias", out) : null;
+    }
+
+    /** (B, in, H, W) -> (B, out, H', W'). */
+    public NDArray forward(NDArray x) {
+        return Ops.conv2d(x, weight.get(), bias == null ? null : bias.get(), stride, padding, groups);
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int groups() {
+        return groups;
+    }
+}
