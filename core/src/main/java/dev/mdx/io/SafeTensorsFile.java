@@ -231,7 +231,10 @@ public final class SafeTensorsFile implements AutoCloseable {
         }
     }
 
-    /** Loads a tensor into {@code manager} in its stored dtype: one copy from the mapped file into the engine. */
+    /**
+     * Loads a tensor into {@code manager} in its stored dtype (BF16 is widened to FLOAT32, the engine cannot hold
+     * it): one copy from the mapped file into engine memory.
+     */
     public NDArray load(String name, NDManager manager) {
         return load(name, manager, null);
     }
@@ -243,6 +246,11 @@ public final class SafeTensorsFile implements AutoCloseable {
     public NDArray load(String name, NDManager manager, DataType as) {
         TensorInfo info = info(name);
         DataType target = as == null ? info.dtype().djl() : as;
+        if (info.dtype() == DType.BF16) {
+            // libtorch through DJL 0.36 aborts the JVM on any bfloat16 tensor on this CPU: widen in Java instead.
+            NDArray widened = manager.create(bf16ToF32(bytes(name)), info.shape(), DataType.FLOAT32);
+            return target == DataType.FLOAT32 || target == DataType.BFLOAT16 ? widened : widened.toType(target, false);
+        }
         if (info.shape().size() == 0) {
             return manager.zeros(info.shape(), target);
         }
@@ -253,6 +261,16 @@ public final class SafeTensorsFile implements AutoCloseable {
             owned.attach(manager);
             return owned;
         }
+    }
+
+    /** bfloat16 is the upper half of a float32: shift each value into place in a direct (off-heap) buffer. */
+    private static ByteBuffer bf16ToF32(ByteBuffer bf16) {
+        int n = bf16.remaining() / 2;
+        ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            out.putInt((bf16.getShort(2 * i) & 0xffff) << 16);
+        }
+        return out.rewind();
     }
 
     @Override

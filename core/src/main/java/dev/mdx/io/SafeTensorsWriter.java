@@ -13,7 +13,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Writes safetensors files atomically: a temporary file in the same folder, then a rename. */
+/**
+ * Writes safetensors files atomically: a temporary file in the same folder, then a rename. Arrays are written in
+ * their own dtype (the engine cannot hold BF16, so mdx writes F32 or F16).
+ */
 public final class SafeTensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
 
