@@ -1,0 +1,273 @@
+package dev.mdx.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every composite op against a plain Java reference written from the defining formula. */
+class OpsTest {
+    NDManager m;
+    Random rng = new Random(11);
+
+    @BeforeEach
+    void setUp() {
+        m = NDManager.newBaseManager();
+    }
+
+    @AfterEach
+    void tearDown() {
+        m.close();
+    }
+
+    float[] randn(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rng.nextGaussian();
+        }
+        return a;
+    }
+
+    static void close(float[] expected, float[] actual, double atol) {
+        assertEquals(expected.length, actual.length);
+        double max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            max = Math.max(max, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(max <= atol, "max abs error " + max + " > " + atol);
+    }
+
+    @Test
+    void groupNormMatchesFormula() {
+        int b = 2, c = 6, h = 3, w = 4, g = 3;
+        float[] x = randn(b * c * h * w);
+        float[] gamma = randn(c);
+        float[] beta = randn(c);
+        float eps = 1e-5f;
+        float[] expected = new float[x.length];
+        int per = c / g * h * w;
+        for (int bi = 0; bi < b; bi++) {
+            for (int gi = 0; gi < g; gi++) {
+                int base = (bi * c + gi * (c / g)) * h * w;
+                double mean = 0;
+                for (int i = 0; i < per; i++) {
+                    mean += x[base + i];
+                }
+                mean /= per;
+                double var = 0;
+                for (int i = 0; i < per; i++) {
+                    var += (x[base + i] - mean) * (x[base + i] - mean);
+                }
+                var /= per;
+                for (int i = 0; i < per; i++) {
+                    int ch = gi * (c / g) + i / (h * w);
+                    expected[base + i] = (float) ((x[base + i] - mean) / Math.sqrt(var + eps) * gamma[ch] + beta[ch]);
+                }
+            }
+        }
+        NDArray out = Ops.groupNorm(m.create(x, new Shape(b, c, h, w)), g, m.create(gamma), m.create(beta), eps);
+        close(expected, out.toFloatArray(), 1e-5);
+    }
+
+    @Test
+    void layerNormMatchesFormula() {
+        int rows = 5, d = 8;
+        float[] x = randn(rows * d);
+        float[] gamma = randn(d);
+        float[] beta = randn(d);
+        float[] expected = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            double mean = 0, var = 0;
+            for (int i = 0; i < d; i++) {
+                mean += x[r * d + i];
+            }
+            mean /= d;
+            for (int i = 0; i < d; i++) {
+                var += Math.pow(x[r * d + i] - mean, 2);
+            }
+            var /= d;
+            for (int i = 0; i < d; i++) {
+                expected[r * d + i] = (float) ((x[r * d + i] - mean) / Math.sqrt(var + 1e-5) * gamma[i] + beta[i]);
+            }
+        }
+        close(expected, Ops.layerNorm(m.create(x, new Shape(rows, d)), m.create(gamma), m.create(beta), 1e-5f)
+                .toFloatArray(), 1e-5);
+    }
+
+    @Test
+    void activationsMatchFormulas() {
+        float[] x = randn(50);
+        float[] silu = new float[50], gelu = new float[50], quick = new float[50];
+        for (int i = 0; i < 50; i++) {
+            silu[i] = (float) (x[i] / (1 + Math.exp(-x[i])));
+            gelu[i] = (float) (0.5 * x[i] * (1 + erf(x[i] / Math.sqrt(2))));
+            quick[i] = (float) (x[i] / (1 + Math.exp(-1.702 * x[i])));
+        }
+        NDArray a = m.create(x);
+        close(silu, Ops.silu(a).toFloatArray(), 1e-6);
+        close(gelu, Ops.gelu(a).toFloatArray(), 1e-6);
+        close(quick, Ops.quickGelu(a).toFloatArray(), 1e-6);
+    }
+
+    /** Abramowitz-Stegun 7.1.26 is too coarse; use a series/continued-fraction erf accurate to ~1e-12. */
+    static double erf(double z) {
+        double t = 1.0 / (1.0 + 0.5 * Math.abs(z));
+        double ans = 1 - t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        return z >= 0 ? ans : -ans;
+    }
+
+    @Test
+    void upsampleRepeatsEachPixelTwice() {
+        NDArray x = m.arange(6f).reshape(1, 1, 2, 3);
+        float[] expected = {0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 3, 3, 4, 4, 5, 5};
+        NDArray up = Ops.upsampleNearest2x(x);
+        assertEquals(new Shape(1, 1, 4, 6), up.getShape());
+        assertArrayEquals(expected, up.toFloatArray());
+    }
+
+    @Test
+    void linearAndConvMatchLoops() {
+        int in = 3, out = 4;
+        float[] x = randn(2 * in), w = randn(out * in), bias = randn(out);
+        float[] expected = new float[2 * out];
+        for (int r = 0; r < 2; r++) {
+            for (int o = 0; o < out; o++) {
+                double s = bias[o];
+                for (int i = 0; i < in; i++) {
+                    s += x[r * in + i] * w[o * in + i];
+                }
+                expected[r * out + o] = (float) s;
+            }
+        }
+        close(expected, Ops.linear(m.create(x, new Shape(2, in)), m.create(w, new Shape(out, in)), m.create(bias))
+                .toFloatArray(), 1e-5);
+
+        int c = 2, h = 5, wd = 4, k = 3;
+        float[] img = randn(c * h * wd), kern = randn(out * c * k * k);
+        int oh = (h + 2 - k) / 2 + 1, ow = (wd + 2 - k) / 2 + 1;
+        float[] conv = new float[out * oh * ow];
+        for (int o = 0; o < out; o++) {
+            for (int y = 0; y < oh; y++) {
+                for (int xx = 0; xx < ow; xx++) {
+                    double s = bias[o];
+                    for (int ci = 0; ci < c; ci++) {
+                        for (int ky = 0; ky < k; ky++) {
+                            for (int kx = 0; kx < k; kx++) {
+                                int iy = y * 2 - 1 + ky, ix = xx * 2 - 1 + kx;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
+                                    s += img[(ci * h + iy) * wd + ix] * kern[((o * c + ci) * k + ky) * k + kx];
+                                }
+                            }
+                        }
+                    }
+                    conv[(o * oh + y) * ow + xx] = (float) s;
+                }
+            }
+        }
+        close(conv, Ops.conv2d(m.create(img, new Shape(1, c, h, wd)), m.create(kern, new Shape(out, c, k, k)),
+                m.create(bias), 2, 1, 1).toFloatArray(), 1e-5);
+    }
+
+    @Test
+    void attentionMatchesLoops() {
+        int b = 2, nq = 5, nk = 7, heads = 2, d = 3;
+        float[] q = randn(b * nq * heads * d), k = randn(b * nk * heads * d), v = randn(b * nk * heads * d);
+        for (Ops.AttentionKind kind : Ops.AttentionKind.values()) {
+            float[] expected = new float[b * nq * heads * d];
+            for (int bi = 0; bi < b; bi++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < nq; i++) {
+                        double[] s = new double[nk];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < nk; j++) {
+                            for (int e = 0; e < d; e++) {
+                                s[j] += q[((bi * nq + i) * heads + h) * d + e] * k[((bi * nk + j) * heads + h) * d + e];
+                            }
+                            s[j] /= Math.sqrt(d);
+                            max = Math.max(max, s[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < nk; j++) {
+                            s[j] = kind == Ops.AttentionKind.SOFTMAX ? Math.exp(s[j] - max) : Math.max(0, s[j]) / nk;
+                            sum += s[j];
+                        }
+                        for (int e = 0; e < d; e++) {
+                            double o = 0;
+                            for (int j = 0; j < nk; j++) {
+                                double wgt = kind == Ops.AttentionKind.SOFTMAX ? s[j] / sum : s[j];
+                                o += wgt * v[((bi * nk + j) * heads + h) * d + e];
+                            }
+                            expected[((bi * nq + i) * heads + h) * d + e] = (float) o;
+                        }
+                    }
+                }
+            }
+            NDArray out = Ops.attention(m.create(q, new Shape(b, nq, heads * d)), m.create(k, new Shape(b, nk, heads * d)),
+                    m.create(v, new Shape(b, nk, heads * d)), heads, kind, null);
+            close(expected, out.toFloatArray(), 1e-5);
+        }
+    }
+
+    @Test
+    void opsNeverLeaveArraysInTheWeightManager() {
+        try (NDManager weights = NDManager.newBaseManager()) {
+            NDArray gamma = weights.ones(new Shape(4));
+            NDArray beta = weights.zeros(new Shape(4));
+            int before = weights.getManagedArrays().size();
+            try (NDManager scope = NDManager.newBaseManager()) {
+                for (int i = 0; i < 10; i++) {
+                    Ops.groupNorm(scope.ones(new Shape(1, 4, 2, 2)), 2, gamma, beta, 1e-5f);
+                }
+            }
+            assertEquals(before, weights.getManagedArrays().size());
+        }
+    }
+
+    @Test
+    void groupNormGradientMatchesFiniteDifferences() {
+        int c = 4;
+        double[] x = new double[2 * c * 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rng.nextGaussian();
+        }
+        double[] r = new double[x.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = rng.nextGaussian();
+        }
+        NDArray gamma = m.create(new double[] {1.5, -0.5, 2, 0.7});
+        NDArray beta = m.create(new double[] {0.1, 0.2, -0.3, 0});
+        NDArray weightsOut = m.create(r, new Shape(2, c, 3));
+        NDArray input = m.create(x, new Shape(2, c, 3));
+        input.setRequiresGradient(true);
+        NDArray grad;
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray loss = Ops.groupNorm(input, 2, gamma, beta, 1e-5f).mul(weightsOut).sum();
+            gc.backward(loss);
+            grad = input.getGradient().duplicate();
+        }
+        double h = 1e-6;
+        double[] analytic = grad.toDoubleArray();
+        for (int i = 0; i < x.length; i += 5) {
+            double[] xp = x.clone(), xm = x.clone();
+            xp[i] += h;
+            xm[i] -= h;
+            double fp = Ops.groupNorm(m.create(xp, new Shape(2, c, 3)), 2, gamma, beta, 1e-5f).mul(weightsOut).sum()
+                    .toType(DataType.FLOAT64, false).getDouble();
+            double fm = Ops.groupNorm(m.create(xm, new Shape(2, c, 3)), 2, gamma, beta, 1e-5f).mul(weightsOut).sum()
+                    .toType(DataType.FLOAT64, false).getDouble();
+            assertEquals((fp - fm) / (2 * h), analytic[i], 1e-6, "d loss / d x[" + i + "]");
+        }
+    }
+}
