@@ -1,0 +1,47 @@
+package dev.mdx.cli;
+
+import dev.mdx.io.ModelFormatException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+
+/** Entry point of the {@code mdx} command. */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line and returns the exit code; tests call this directly. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        CommandLine cli = new CommandLine(new MdxCommand());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler(Main::handle);
+        return cli.execute(args);
+    }
+
+    /** Errors a person can act on are one line on stderr and a non-zero exit, never a stack trace. */
+    private static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        if (e instanceof UsageException) {
+            err.println("mdx " + cmd.getCommandName() + ": " + e.getMessage());
+            err.println("Try 'mdx " + cmd.getCommandName() + " --help' for the options.");
+            return ExitCodes.USAGE;
+        }
+        if (e instanceof ModelFormatException || e instanceof UncheckedIOException
+                || e instanceof IllegalArgumentException) {
+            err.println("mdx " + cmd.getCommandName() + ": error: " + e.getMessage());
+            return ExitCodes.FAILURE;
+        }
+        err.println("mdx " + cmd.getCommandName() + ": internal error: " + e);
+        if (System.getenv("MDX_DEBUG") != null) {
+            e.printStackTrace(err);
+        } else {
+            err.println("(set MDX_DEBUG=1 for the stack trace)");
+        }
+        return ExitCodes.INTERNAL;
+    }
+}

@@ -1,0 +1,20 @@
+package dev.mdx.cli;
+
+import picocli.CommandLine.Command;
+
+/** The root command: only a list of subcommands. */
+@Command(name = "mdx",
+        mixinStandardHelpOptions = true,
+        version = "mdx 0.1.0 (MobileDiffusion on the JVM)",
+        description = "Fast local text-to-image with MobileDiffusion-architecture and Stable-Diffusion-family models.",
+        subcommands = {},
+        usageHelpAutoWidth = true)
+public final class MdxCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,74 @@
+package dev.mdx.io;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+
+/**
+ * Writes 8-bit RGB PNGs with tEXt chunks (A1111 style {@code parameters}), so an image carries what made it.
+ * Written by hand because ImageIO's text metadata API is clumsy and this is 60 lines.
+ */
+public final class PngWriter {
+    private static final byte[] SIGNATURE = {(byte) 137, 80, 78, 71, 13, 10, 26, 10};
+
+    private PngWriter() {}
+
+    /** rgb: row-major H x W x 3 bytes. Text keys must be Latin-1 keywords of 1-79 characters. */
+    public static byte[] encode(byte[] rgb, int width, int height, Map<String, String> text) {
+        if (rgb.length != width * height * 3) {
+            throw new IllegalArgumentException("expected " + width * height * 3 + " bytes, got " + rgb.length);
+        }
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.write(SIGNATURE);
+            ByteArrayOutputStream ihdr = new ByteArrayOutputStream();
+            DataOutputStream h = new DataOutputStream(ihdr);
+            h.writeInt(width);
+            h.writeInt(height);
+            h.write(new byte[] {8, 2, 0, 0, 0}); // 8-bit, truecolour, deflate, adaptive filter, no interlace
+            chunk(out, "IHDR", ihdr.toByteArray());
+            for (Map.Entry<String, String> e : text.entrySet()) {
+                byte[] key = e.getKey().getBytes(StandardCharsets.ISO_8859_1);
+                byte[] value = e.getValue().getBytes(StandardCharsets.ISO_8859_1);
+                byte[] body = new byte[key.length + 1 + value.length];
+                System.arraycopy(key, 0, body, 0, key.length);
+                System.arraycopy(value, 0, body, key.length + 1, value.length);
+                chunk(out, "tEXt", body);
+            }
+            ByteArrayOutputStream idat = new ByteArrayOutputStream();
+            try (DeflaterOutputStream z = new DeflaterOutputStream(idat, new Deflater(6))) {
+                for (int y = 0; y < height; y++) {
+                    z.write(0); // filter type None per scanline
+                    z.write(rgb, y * width * 3, width * 3);
+                }
+            }
+            chunk(out, "IDAT", idat.toByteArray());
+            chunk(out, "IEND", new byte[0]);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException("in-memory PNG encoding failed", e);
+        }
+    }
+
+    public static void write(Path file, byte[] rgb, int width, int height, Map<String, String> text) {
+        AtomicFiles.writeBytes(file, encode(rgb, width, height, text));
+    }
+
+    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {
+        DataOutputStream d = new DataOutputStream(out);
+        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+        d.writeInt(data.length);
+        d.write(t);
+        d.write(data);
+        CRC32 crc = new CRC32();
+        crc.update(t);
+        crc.update(data);
+        d.writeInt((int) crc.getValue());
+    }
+}
