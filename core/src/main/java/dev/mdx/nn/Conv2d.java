@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.mdx.tensor.Ops;
 
 /** 2-D convolution with a square kernel, keys {@code weight} (out, in/groups, k, k) and {@code bias}. */
-public final class Conv2d extends Module {
+public final class Conv2d extends Module implements ConvLayer {
     private final Parameter weight;
     private final Parameter bias;
     private final int in;
@@ -33,14 +33,17 @@ public final class Conv2d extends Module {
     }
 
     /** (B, in, H, W) -> (B, out, H', W'). */
+    @Override
     public NDArray forward(NDArray x) {
         return Ops.conv2d(x, weight.get(), bias == null ? null : bias.get(), stride, padding, groups);
     }
 
+    @Override
     public int in() {
         return in;
     }
 
+    @Override
     public int out() {
         return out;
     }

@@ -78,6 +78,14 @@ public final class Ops {
         return x.repeat(2, 2).repeat(3, 2);
     }
 
+    /**
+     * Nearest-neighbour resize to (outH, outW) as torch's interpolate(mode='nearest'): source index
+     * floor(dst * in / out). Used where a skip connection has an odd size, so 2x upsampling does not fit.
+     */
+    public static NDArray upsampleNearest(NDArray x, long outH, long outW) {
+        return x.getNDArrayInternal().interpolation(new long[] {outH, outW}, 0, false);
+    }
+
     /** How attention weights are formed from the scaled scores. */
     public enum AttentionKind {
         /** softmax(Q K^T / sqrt(d)). */

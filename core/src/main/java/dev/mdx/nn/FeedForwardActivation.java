@@ -1,0 +1,45 @@
+package dev.mdx.nn;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** The activation of a transformer feed-forward, by its diffusers name. */
+public enum FeedForwardActivation {
+    /** a * gelu_erf(g), [a, g] = halves of a projection to 2 * inner (Stable Diffusion). */
+    GEGLU("geglu", true),
+    /** a * silu(g), [a, g] = halves of a projection to 2 * inner (MobileDiffusion T4). */
+    SWIGLU("swiglu", true),
+    /** gelu_erf(x W) with a projection to inner. */
+    GELU("gelu", false);
+
+    private final String configName;
+    private final boolean gated;
+
+    FeedForwardActivation(String configName, boolean gated) {
+        this.configName = configName;
+        this.gated = gated;
+    }
+
+    public String configName() {
+        return configName;
+    }
+
+    /** Whether the input projection produces a value half and a gate half. */
+    public boolean gated() {
+        return gated;
+    }
+
+    /** The activation named {@code name}, or null if there is none. */
+    public static FeedForwardActivation fromConfigName(String name) {
+        for (FeedForwardActivation a : values()) {
+            if (a.configName.equals(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    public static String allNames() {
+        return Arrays.stream(values()).map(FeedForwardActivation::configName).collect(Collectors.joining(", "));
+    }
+}
