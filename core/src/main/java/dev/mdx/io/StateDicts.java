@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 
 /** Moves weights between safetensors files and module trees, keyed by state-dict names. */
 public final class StateDicts {
@@ -27,22 +28,45 @@ public final class StateDicts {
     }
 
     public static void load(Module module, SafeTensorsFile st, NDManager manager) {
+        load(module, st, manager, UnaryOperator.identity());
+    }
+
+    /**
+     * Like {@link #load(Module, SafeTensorsFile, NDManager)}, with each file key first passed through
+     * {@code fileKeyToModelKey}: it may rename a key (older layouts of the same model) or return null for a
+     * tensor the model knowingly ignores (a saved buffer). Two file keys that land on the same model key are
+     * reported as unexpected.
+     */
+    public static void load(Module module, SafeTensorsFile st, NDManager manager,
+            UnaryOperator<String> fileKeyToModelKey) {
         Map<String, Parameter> params = module.namedParameters();
+        Map<String, String> fileKeyOf = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         List<String> misShaped = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
+        for (String fileKey : st.tensors().keySet()) {
+            String modelKey = fileKeyToModelKey.apply(fileKey);
+            if (modelKey == null) {
+                continue;
+            }
+            if (!params.containsKey(modelKey)) {
+                unexpected.add(fileKey);
+            } else if (fileKeyOf.putIfAbsent(modelKey, fileKey) != null) {
+                unexpected.add(fileKey + " (duplicates " + fileKeyOf.get(modelKey) + ")");
+            }
+        }
         params.forEach((key, p) -> {
-            if (!st.contains(key)) {
+            String fileKey = fileKeyOf.get(key);
+            if (fileKey == null) {
                 missing.add(key);
-            } else if (!st.info(key).shape().equals(p.shape())) {
-                misShaped.add(key + ": file has " + st.info(key).shape() + ", model expects " + p.shape());
+            } else if (!st.info(fileKey).shape().equals(p.shape())) {
+                misShaped.add(fileKey + ": file has " + st.info(fileKey).shape() + ", model expects " + p.shape());
             }
         });
-        st.tensors().keySet().stream().filter(k -> !params.containsKey(k)).forEach(unexpected::add);
         if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty()) {
             throw new StateDictMismatchException(st.path().toString(), missing, unexpected, misShaped);
         }
-        params.forEach((key, p) -> p.set(st.load(key, manager, DataType.FLOAT32)));
+        params.forEach((key, p) -> p.set(st.load(fileKeyOf.get(key), manager, DataType.FLOAT32)));
     }
 
     /** The module's parameters by key, in registration order. */

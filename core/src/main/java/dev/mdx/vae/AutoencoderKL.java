@@ -1,0 +1,117 @@
+package dev.mdx.vae;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.mdx.io.SafeTensorsFile;
+import dev.mdx.io.StateDicts;
+import dev.mdx.nn.ActivationProbe;
+import dev.mdx.nn.Conv2d;
+import dev.mdx.nn.Module;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * diffusers AutoencoderKL: {@code encoder}, {@code quant_conv}, {@code post_quant_conv}, {@code decoder} with the
+ * exact diffusers state-dict keys. Latents in and out are unscaled; {@link #scalingFactor()} is for the pipeline.
+ */
+public final class AutoencoderKL extends Module {
+    /** diffusers clamps the posterior log-variance to this range before use. */
+    static final float LOGVAR_MIN = -30f;
+    static final float LOGVAR_MAX = 20f;
+
+    /** Attention names of checkpoints saved before diffusers 0.14, renamed on load as diffusers does. */
+    private static final Map<String, String> LEGACY_ATTENTION_NAMES = Map.of(
+            ".query.", ".to_q.", ".key.", ".to_k.", ".value.", ".to_v.", ".proj_attn.", ".to_out.0.");
+
+    private final VaeConfig config;
+    private final VaeEncoder encoder;
+    private final Conv2d quantConv;
+    private final Conv2d postQuantConv;
+    private final VaeDecoder decoder;
+
+    public AutoencoderKL(VaeConfig config) {
+        this.config = config;
+        int latent = config.latentChannels();
+        encoder = child("encoder", new VaeEncoder(config));
+        quantConv = config.useQuantConv() ? child("quant_conv", new Conv2d(2 * latent, 2 * latent, 1, 1, 0)) : null;
+        postQuantConv = config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(latent, latent, 1, 1, 0))
+                : null;
+        decoder = child("decoder", new VaeDecoder(config.decoder()));
+    }
+
+    /**
+     * Builds the model from a diffusers {@code vae/} folder ({@code config.json} and
+     * {@code diffusion_pytorch_model.safetensors}) and loads its weights into {@code manager}.
+     */
+    public static AutoencoderKL load(Path vaeDir, NDManager manager) {
+        AutoencoderKL model = new AutoencoderKL(VaeConfig.read(vaeDir.resolve("config.json")));
+        model.loadWeights(vaeDir.resolve("diffusion_pytorch_model.safetensors"), manager);
+        return model;
+    }
+
+    /** Strictly loads diffusers weights, accepting the pre-0.14 attention key names too. */
+    public void loadWeights(Path safetensors, NDManager manager) {
+        try (SafeTensorsFile st = SafeTensorsFile.open(safetensors)) {
+            StateDicts.load(this, st, manager, AutoencoderKL::modernKey);
+        }
+    }
+
+    static String modernKey(String fileKey) {
+        if (!fileKey.contains(".mid_block.attentions.")) {
+            return fileKey;
+        }
+        String key = fileKey;
+        for (Map.Entry<String, String> e : LEGACY_ATTENTION_NAMES.entrySet()) {
+            key = key.replace(e.getKey(), e.getValue());
+        }
+        return key;
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    public VaeEncoder encoder() {
+        return encoder;
+    }
+
+    public VaeDecoder decoder() {
+        return decoder;
+    }
+
+    /** Latents are multiplied by this after encoding and divided by it before decoding (by the caller). */
+    public double scalingFactor() {
+        return config.scalingFactor();
+    }
+
+    public LatentDistribution encode(NDArray image) {
+        return encode(image, ActivationProbe.NONE);
+    }
+
+    /** (B, in_channels, H, W) in [-1, 1] -> posterior over (B, latent_channels, H / f, W / f). */
+    public LatentDistribution encode(NDArray image, ActivationProbe probe) {
+        NDArray moments = encoder.forward(image, probe.within("encoder"));
+        if (quantConv != null) {
+            moments = quantConv.forward(moments);
+            probe.record("quant_conv", moments);
+        }
+        // (B, 2C, h, w) -> mean (B, C, h, w), logvar (B, C, h, w)
+        NDList halves = moments.split(new long[] {config.latentChannels()}, 1);
+        return new LatentDistribution(halves.get(0), halves.get(1).clip(LOGVAR_MIN, LOGVAR_MAX));
+    }
+
+    public NDArray decode(NDArray latent) {
+        return decode(latent, ActivationProbe.NONE);
+    }
+
+    /** (B, latent_channels, h, w), unscaled -> (B, out_channels, h * f, w * f), roughly in [-1, 1]. */
+    public NDArray decode(NDArray latent, ActivationProbe probe) {
+        NDArray z = latent;
+        if (postQuantConv != null) {
+            z = postQuantConv.forward(z);
+            probe.record("post_quant_conv", z);
+        }
+        return decoder.forward(z, probe.within("decoder"));
+    }
+}

@@ -1,0 +1,153 @@
+package dev.mdx.vae;
+
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
+
+/**
+ * The diffusers {@code AutoencoderKL} config ({@code vae/config.json}).
+ *
+ * @param inChannels image channels the encoder reads
+ * @param outChannels image channels the decoder writes
+ * @param latentChannels latent channels (the encoder produces twice as many: mean and log-variance)
+ * @param blockOutChannels channels per encoder level; every level but the last halves the spatial size
+ * @param layersPerBlock resnets per encoder level
+ * @param normNumGroups GroupNorm groups
+ * @param scalingFactor latents are multiplied by this after encoding and divided by it before decoding
+ * @param shiftFactor subtracted before scaling (and added back after) when present (newer VAEs only)
+ * @param sampleSize nominal image size the model was trained at
+ * @param midBlockAttention whether the encoder's mid block holds its self-attention
+ * @param useQuantConv whether the 1x1 {@code quant_conv} follows the encoder
+ * @param usePostQuantConv whether the 1x1 {@code post_quant_conv} precedes the decoder
+ * @param decoder the decoder's shape: derived from the fields above unless overridden
+ */
+public record VaeConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
+        int layersPerBlock, int normNumGroups, double scalingFactor, OptionalDouble shiftFactor, int sampleSize,
+        boolean midBlockAttention, boolean useQuantConv, boolean usePostQuantConv, VaeDecoderConfig decoder) {
+
+    /** diffusers builds every VAE norm (resnets, attention, conv_norm_out) with eps 1e-6; it is not in the config. */
+    public static final float NORM_EPS = 1e-6f;
+
+    /** diffusers' AutoencoderKL defaults for the keys that very old configs may omit. */
+    private static final double DEFAULT_SCALING_FACTOR = 0.18215;
+    private static final int DEFAULT_SAMPLE_SIZE = 32;
+
+    public VaeConfig {
+        blockOutChannels = List.copyOf(blockOutChannels);
+        checkPositive("in_channels", inChannels);
+        checkPositive("out_channels", outChannels);
+        checkPositive("latent_channels", latentChannels);
+        checkPositive("layers_per_block", layersPerBlock);
+        checkPositive("sample_size", sampleSize);
+        checkChannels(blockOutChannels, normNumGroups);
+        if (!(scalingFactor > 0) || Double.isInfinite(scalingFactor)) {
+            throw new ModelFormatException("VAE config: scaling_factor must be a positive number, got " + scalingFactor);
+        }
+        if (decoder == null) {
+            decoder = new VaeDecoderConfig(latentChannels, outChannels, blockOutChannels, layersPerBlock,
+                    normNumGroups, midBlockAttention);
+        } else if (decoder.latentChannels() != latentChannels) {
+            throw new ModelFormatException("VAE config: decoder reads " + decoder.latentChannels()
+                    + " latent channels but the encoder writes " + latentChannels);
+        }
+    }
+
+    public static VaeConfig read(Path configJson) {
+        return from(JsonConfig.read(configJson));
+    }
+
+    /** Parses and validates; unsupported block types, activations or latent statistics are rejected by name. */
+    public static VaeConfig from(JsonConfig json) {
+        String cls = json.getString("_class_name", "AutoencoderKL");
+        if (!cls.equals("AutoencoderKL")) {
+            throw json.error("_class_name", "is '" + cls + "'; only AutoencoderKL is supported");
+        }
+        int[] channels = json.getInts("block_out_channels", null);
+        if (channels.length == 0) {
+            throw json.error("block_out_channels", "must not be empty");
+        }
+        requireAll(json, "down_block_types", "DownEncoderBlock2D", channels.length);
+        requireAll(json, "up_block_types", "UpDecoderBlock2D", channels.length);
+        String act = json.getString("act_fn", "silu");
+        if (!act.equals("silu")) {
+            throw json.error("act_fn", "is '" + act + "'; only 'silu' is supported");
+        }
+        for (String key : List.of("latents_mean", "latents_std")) {
+            if (json.has(key)) {
+                throw json.error(key, "is set; per-channel latent statistics are not supported");
+            }
+        }
+        List<Integer> boc = new ArrayList<>();
+        for (int c : channels) {
+            boc.add(c);
+        }
+        try {
+            return new VaeConfig(
+                    json.requireInt("in_channels"),
+                    json.requireInt("out_channels"),
+                    json.requireInt("latent_channels"),
+                    boc,
+                    json.requireInt("layers_per_block"),
+                    json.requireInt("norm_num_groups"),
+                    json.getDouble("scaling_factor", DEFAULT_SCALING_FACTOR),
+                    json.has("shift_factor") ? OptionalDouble.of(json.getDouble("shift_factor", 0))
+                            : OptionalDouble.empty(),
+                    json.getInt("sample_size", DEFAULT_SAMPLE_SIZE),
+                    json.getBool("mid_block_add_attention", true),
+                    json.getBool("use_quant_conv", true),
+                    json.getBool("use_post_quant_conv", true),
+                    null);
+        } catch (ModelFormatException e) {
+            throw new ModelFormatException(json.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The same VAE with another decoder shape (for example the light decoder); key names are unchanged. */
+    public VaeConfig withDecoder(VaeDecoderConfig newDecoder) {
+        return new VaeConfig(inChannels, outChannels, latentChannels, blockOutChannels, layersPerBlock,
+                normNumGroups, scalingFactor, shiftFactor, sampleSize, midBlockAttention, useQuantConv,
+                usePostQuantConv, newDecoder);
+    }
+
+    /** Ratio of image size to latent size: 2 per level except the last. */
+    public int downsampleFactor() {
+        return 1 << (blockOutChannels.size() - 1);
+    }
+
+    private static void requireAll(JsonConfig json, String key, String expected, int count) {
+        List<String> types = json.getStrings(key, null);
+        if (types == null) {
+            return;
+        }
+        if (types.size() != count) {
+            throw json.error(key, "has " + types.size() + " entries but block_out_channels has " + count);
+        }
+        for (String t : types) {
+            if (!t.equals(expected)) {
+                throw json.error(key, "contains '" + t + "'; only " + expected + " is supported");
+            }
+        }
+    }
+
+    static void checkPositive(String field, int value) {
+        if (value <= 0) {
+            throw new ModelFormatException("VAE config: " + field + " must be positive, got " + value);
+        }
+    }
+
+    static void checkChannels(List<Integer> channels, int groups) {
+        if (channels.isEmpty()) {
+            throw new ModelFormatException("VAE config: block_out_channels must not be empty");
+        }
+        checkPositive("norm_num_groups", groups);
+        for (int c : channels) {
+            if (c <= 0 || c % groups != 0) {
+                throw new ModelFormatException("VAE config: block_out_channels " + channels
+                        + " must all be positive multiples of norm_num_groups " + groups);
+            }
+        }
+    }
+}
