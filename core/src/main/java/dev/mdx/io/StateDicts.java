@@ -1,5 +1,6 @@
 package dev.mdx.io;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.UnaryOperator;
 
 /** Moves weights between safetensors files and module trees, keyed by state-dict names. */
@@ -85,26 +85,20 @@ public final class StateDicts {
      * scales 1, biases 0. Used for benchmarks, tests and as the start of training.
      */
     public static void initRandom(Module module, NDManager manager, long seed) {
-        Random rng = new Random(seed);
+        // the engine's generator fills large models in native code; seeding it makes the result repeatable
+        Engine.getInstance().setRandomSeed((int) seed);
         module.namedParameters().forEach((key, p) -> {
             long[] dims = p.shape().getShape();
             NDArray value;
-            boolean isNormScale = dims.length == 1 && key.endsWith("weight") && isNorm(key);
-            if (isNormScale) {
+            if (dims.length == 1 && key.endsWith("weight") && isNorm(key)) {
                 value = manager.ones(p.shape());
             } else if (dims.length == 1) {
                 value = manager.zeros(p.shape());
             } else {
                 long fanIn = p.shape().size() / dims[0];
-                float std = (float) (1.0 / Math.sqrt(Math.max(1, fanIn)));
-                if (key.endsWith("embedding.weight") || key.contains("embeddings")) {
-                    std = 0.02f;
-                }
-                float[] data = new float[Math.toIntExact(p.shape().size())];
-                for (int i = 0; i < data.length; i++) {
-                    data[i] = (float) rng.nextGaussian() * std;
-                }
-                value = manager.create(data, p.shape());
+                boolean embedding = key.endsWith("embedding.weight") || key.contains("embeddings");
+                float std = embedding ? 0.02f : (float) (1.0 / Math.sqrt(Math.max(1, fanIn)));
+                value = manager.randomNormal(0f, std, p.shape(), DataType.FLOAT32);
             }
             p.set(value);
         });

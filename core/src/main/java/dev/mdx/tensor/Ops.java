@@ -16,6 +16,9 @@ public final class Ops {
 
     /** y = x W^T + b, W is (out, in) as in PyTorch; b may be null. Works on any leading shape. */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        if (FlopCounter.active()) {
+            FlopCounter.add(2 * x.getShape().size() * weight.getShape().get(0));
+        }
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 
@@ -23,7 +26,12 @@ public final class Ops {
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
         NDList out = x.getNDArrayInternal().convolution(x, weight, bias,
                 new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), groups);
-        return out.singletonOrThrow();
+        NDArray y = out.singletonOrThrow();
+        if (FlopCounter.active()) {
+            Shape w = weight.getShape();
+            FlopCounter.add(2 * y.getShape().size() * w.get(1) * w.get(2) * w.get(3));
+        }
+        return y;
     }
 
     /** A view of a weight with another shape, owned by the activation's manager so it is freed with it. */
@@ -113,6 +121,9 @@ public final class Ops {
         NDArray qh = q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
         NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
+        if (FlopCounter.active()) {
+            FlopCounter.add(2 * 2 * b * heads * nq * nk * d); // Q K^T and A V
+        }
         NDArray scores = qh.matMul(kt).mul((float) (1.0 / Math.sqrt(d)));
         if (mask != null) {
             scores = scores.add(mask);
