@@ -22,7 +22,7 @@ import java.util.OptionalDouble;
  * @param midBlockAttention whether the encoder's mid block holds its self-attention
  * @param useQuantConv whether the 1x1 {@code quant_conv} follows the encoder
  * @param usePostQuantConv whether the 1x1 {@code post_quant_conv} precedes the decoder
- * @param decoder the decoder's shape: derived from the fields above unless overridden
+ * @param decoder the decoder's shape; null derives it from the fields above (see {@link #withDecoder})
  */
 public record VaeConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
         int layersPerBlock, int normNumGroups, double scalingFactor, OptionalDouble shiftFactor, int sampleSize,

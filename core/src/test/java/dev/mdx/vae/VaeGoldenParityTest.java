@@ -61,6 +61,19 @@ class VaeGoldenParityTest {
         }
     }
 
+    /** The decode step of the end-to-end pipeline golden: decoder_input (latents / scaling_factor) to decoded. */
+    @Test
+    void decodesThePipelinesFinalLatents() {
+        Path io = Golden.root().resolve("pipeline/io.safetensors");
+        Path dir = Golden.componentDirs("AutoencoderKL").get(0);
+        try (NDManager weights = NDManager.newBaseManager();
+                NDManager scope = weights.newSubManager();
+                SafeTensorsFile golden = SafeTensorsFile.open(io)) {
+            AutoencoderKL vae = AutoencoderKL.load(dir, weights);
+            compare(golden, io, "decoded", vae.decode(golden.load("decoder_input", scope)), scope);
+        }
+    }
+
     private static void compare(SafeTensorsFile golden, Path io, String name, NDArray actual, NDManager scope) {
         double atol = Golden.tolerance(io, name, name.startsWith(DEBUG) ? DEBUG_FALLBACK_ATOL : OUTPUT_FALLBACK_ATOL);
         Golden.assertClose(golden.load(name, scope), actual, atol, Golden.root().relativize(io) + " " + name);
