@@ -18,10 +18,12 @@ final class Builds {
         }
         try {
             ImageDataset existing = ImageDataset.open(dir);
-            if (fingerprint.equals(existing.info().build())) {
+            // compare as read back from JSON: a long written now may read back as an int node
+            JsonNode expected = ImageDatasetWriter.MAPPER.readTree(ImageDatasetWriter.MAPPER.writeValueAsString(fingerprint));
+            if (expected.equals(existing.info().build())) {
                 return Optional.of(new BuildReport(dir, existing.info(), true, (System.nanoTime() - startNanos) / 1e9));
             }
-        } catch (DatasetException e) {
+        } catch (DatasetException | IOException e) {
             // a damaged or older build is rebuilt
         }
         return Optional.empty();

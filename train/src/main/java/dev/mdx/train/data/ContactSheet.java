@@ -13,9 +13,13 @@ public final class ContactSheet {
 
     private ContactSheet() {}
 
-    public static BufferedImage render(ImageDataset data, int[] indices, int columns) {
-        int w = data.width();
-        int h = data.height();
+    /** A grid with {@code columns} images a row, each pixel drawn as a {@code scale}x{@code scale} block. */
+    public static BufferedImage render(ImageDataset data, int[] indices, int columns, int scale) {
+        if (columns < 1 || scale < 1) {
+            throw new IllegalArgumentException("columns and scale must be positive, got " + columns + " and " + scale);
+        }
+        int w = data.width() * scale;
+        int h = data.height() * scale;
         int c = data.channels();
         int rows = (indices.length + columns - 1) / columns;
         BufferedImage sheet = new BufferedImage(columns * (w + GAP) + GAP, rows * (h + GAP) + GAP, BufferedImage.TYPE_INT_RGB);
@@ -30,7 +34,7 @@ public final class ContactSheet {
             int oy = GAP + (k / columns) * (h + GAP);
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
-                    int p = (y * w + x) * c;
+                    int p = ((y / scale) * data.width() + x / scale) * c;
                     int r = px[p] & 0xff;
                     int g = c == 3 ? px[p + 1] & 0xff : r;
                     int b = c == 3 ? px[p + 2] & 0xff : r;
@@ -41,11 +45,11 @@ public final class ContactSheet {
         return sheet;
     }
 
-    public static void write(ImageDataset data, int[] indices, int columns, Path png) {
+    public static void write(ImageDataset data, int[] indices, int columns, int scale, Path png) {
         try {
             Path parent = png.toAbsolutePath().getParent();
             Files.createDirectories(parent);
-            ImageIO.write(render(data, indices, columns), "png", png.toFile());
+            ImageIO.write(render(data, indices, columns, scale), "png", png.toFile());
         } catch (IOException e) {
             throw new DatasetException("cannot write " + png + ": " + e.getMessage(), e);
         }

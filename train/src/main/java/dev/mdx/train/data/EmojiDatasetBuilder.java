@@ -120,6 +120,7 @@ public final class EmojiDatasetBuilder {
         ObjectNode stats = ImageDatasetWriter.MAPPER.createObjectNode();
         ObjectNode styleStats = stats.putObject("styles");
         Map<String, int[]> written = new HashMap<>();
+        int[] heldOutItems = new int[HoldoutSplit.Holdout.values().length];
         List<String> problems = new ArrayList<>();
         int size = options.size();
         try (ImageDatasetWriter writer = new ImageDatasetWriter(options.outputDir(), NAME, size, size, 3)) {
@@ -145,6 +146,7 @@ public final class EmojiDatasetBuilder {
                         counts[0]++;
                         String style = job.source().style();
                         HoldoutSplit.Holdout holdout = split.holdout(job.emoji().baseHexcode(), style);
+                        heldOutItems[holdout.ordinal()]++;
                         writer.add(r.pixels(), new DatasetItem(0,
                                 holdout == HoldoutSplit.Holdout.NONE ? DatasetItem.TRAIN : DatasetItem.TEST,
                                 job.emoji().label(), job.classId(), style, EmojiCaptions.captions(job.emoji(), style),
@@ -167,6 +169,8 @@ public final class EmojiDatasetBuilder {
             stats.put("emojibaseEntries", emoji.size());
             stats.put("baseEmoji", baseCount);
             stats.put("heldOutBaseEmoji", heldOutBase);
+            stats.put("testItemsOfHeldOutEmoji", heldOutItems[HoldoutSplit.Holdout.EMOJI.ordinal()]);
+            stats.put("testItemsOfHeldOutPairs", heldOutItems[HoldoutSplit.Holdout.PAIR.ordinal()]);
             for (int s = 0; s < sets.size(); s++) {
                 String style = options.sets().get(s).style();
                 int[] m = matchCounts.get(style);
@@ -263,8 +267,8 @@ public final class EmojiDatasetBuilder {
                     .ifPresent(c -> md.append(", ").append(c));
         }
         md.append(".\n\nEach manifest entry's `style` names the set its image comes from. The OpenMoji images are ")
-                .append("shared under CC BY-SA 4.0 and the Twemoji images under CC BY 4.0: redistributing them, or images ")
-                .append("derived from them, needs this attribution (and, for OpenMoji, the same license).\n");
+                .append("shared under CC BY-SA 4.0 and the Twemoji images under CC BY 4.0: whoever redistributes them must keep ")
+                .append("this attribution (and share OpenMoji images under the same license).\n");
         AtomicFiles.writeBytes(o.outputDir().resolve("ATTRIBUTION.md"), md.toString().getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -3,6 +3,7 @@ package dev.mdx.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,7 +25,9 @@ import java.util.stream.IntStream;
  * several threads.
  */
 public final class ImageDataset {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    // fields added by later builders must not break older readers
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final Path dir;
     private final DatasetInfo info;
