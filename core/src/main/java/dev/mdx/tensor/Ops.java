@@ -66,6 +66,21 @@ public final class Ops {
         return x.getNDArrayInternal().layerNorm(x, normalized, weight, bias, eps).singletonOrThrow();
     }
 
+    /**
+     * x * factor, with the factor a scalar array that libtorch allocates, owned by x's manager. Never use DJL's
+     * {@code mul(Number)} / {@code div(Number)} on an array that may need gradients: DJL wraps the number in a tensor
+     * over a Java direct buffer and closes it at once, autograd keeps that tensor for the backward pass, and once the
+     * garbage collector frees the buffer the backward pass reads freed memory (NaN or wrong gradients, at random).
+     */
+    public static NDArray scale(NDArray x, float factor) {
+        return x.mul(constant(x, factor));
+    }
+
+    /** A scalar of x's data type allocated by libtorch in x's manager (see {@link #scale} for why). */
+    public static NDArray constant(NDArray x, float value) {
+        return x.getManager().full(new Shape(), value, x.getDataType());
+    }
+
     /** SiLU / Swish: x * sigmoid(x). */
     public static NDArray silu(NDArray x) {
         return x.mul(x.getNDArrayInternal().sigmoid());
@@ -78,7 +93,7 @@ public final class Ops {
 
     /** CLIP's quick_gelu: x * sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(x.mul(1.702f).getNDArrayInternal().sigmoid());
+        return x.mul(scale(x, 1.702f).getNDArrayInternal().sigmoid());
     }
 
     /** Nearest-neighbour upsampling by 2 in H and W: (B, C, H, W) -> (B, C, 2H, 2W). */
@@ -124,13 +139,13 @@ public final class Ops {
         if (FlopCounter.active()) {
             FlopCounter.add(2 * 2 * b * heads * nq * nk * d); // Q K^T and A V
         }
-        NDArray scores = qh.matMul(kt).mul((float) (1.0 / Math.sqrt(d)));
+        NDArray scores = scale(qh.matMul(kt), (float) (1.0 / Math.sqrt(d)));
         if (mask != null) {
             scores = scores.add(mask);
         }
         NDArray weights = kind == AttentionKind.SOFTMAX
                 ? scores.softmax(-1)
-                : scores.getNDArrayInternal().relu().div((float) nk);
+                : scores.getNDArrayInternal().relu().div(constant(scores, nk));
         // (B, H, Nq, D) -> (B, Nq, H*D)
         return weights.matMul(vh).transpose(0, 2, 1, 3).reshape(b, nq, inner);
     }
