@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.mdx.text.ClipTokenizer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,19 @@ public final class ClipScorer {
         this.chunk = chunk;
     }
 
+    /** A scorer for a CLIP folder written by {@link ClipTraining}: the model and its tokenizer files. */
+    public static ClipScorer load(Path clipDir, NDManager manager, int chunk) {
+        return new ClipScorer(ClipModel.load(clipDir, manager), ClipTokenizer.load(clipDir), manager, chunk);
+    }
+
+    public ClipModel model() {
+        return model;
+    }
+
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
     /** Retrieval of both directions between images and their captions. */
     public record Report(Retrieval.Accuracy imageToText, Retrieval.Accuracy textToImage, int images, int captions) {}
 
@@ -51,6 +65,15 @@ public final class ClipScorer {
     /** (N, D_vision) pooled image features (before the projection): the features for a Frechet distance. */
     public float[][] imageFeatures(Images images, int count) {
         return rows(count, (scope, range) -> model.imageFeatures(images.get(scope, range[0], range[1])));
+    }
+
+    /**
+     * The Frechet distance between the image tower's pooled features of two image sets: FID with this CLIP's image
+     * tower in place of Inception. Needs at least 2 images per set; more images than feature dimensions give a
+     * full-rank covariance.
+     */
+    public double frechetDistance(Images a, int countA, Images b, int countB) {
+        return FrechetDistance.between(imageFeatures(a, countA), imageFeatures(b, countB));
     }
 
     /** (N, P) projected caption embeddings. */

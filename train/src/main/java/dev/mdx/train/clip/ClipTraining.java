@@ -33,7 +33,8 @@ import java.util.Locale;
  *   <li>{@code tokenizer/}: vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json</li>
  *   <li>{@code text_encoder/}: the text tower as a diffusers text encoder (CLIPTextModel config.json and
  *       model.safetensors with text_model.* keys), the frozen text encoder of mdx's diffusion models</li>
- *   <li>{@code clip/}: the whole CLIPModel (config.json, model.safetensors) for scoring images</li>
+ *   <li>{@code clip/}: the whole CLIPModel (config.json, model.safetensors) and its tokenizer files, for scoring
+ *       images ({@link ClipScorer#load})</li>
  *   <li>{@code eval.jsonl} (one line per evaluation), {@code train_log.csv} and the trainer's checkpoints</li>
  * </ul>
  *
@@ -112,7 +113,7 @@ public final class ClipTraining {
             try (Trainer<ClipBatch> trainer = builder.build()) {
                 Trainer.Result r = trainer.run(resume);
                 if (!r.stopped()) {
-                    export(model, trainer.ema(), trainer, outDir);
+                    export(model, trainer.ema(), trainer, vocab, stage.modelMaxLength(), outDir);
                 }
                 return new Result(r.step(), r.stopped(), r.lastLoss(), evaluator.last);
             }
@@ -143,10 +144,13 @@ public final class ClipTraining {
         return picked;
     }
 
-    private void export(ClipModel model, Ema ema, Trainer<ClipBatch> trainer, Path outDir) {
+    private void export(ClipModel model, Ema ema, Trainer<ClipBatch> trainer, BpeVocabulary vocab,
+            int modelMaxLength, Path outDir) {
         Runnable save = () -> {
             model.saveTextEncoder(outDir.resolve(TEXT_ENCODER_DIR));
             model.save(outDir.resolve(CLIP_DIR));
+            // as transformers' CLIP folders hold their tokenizer files beside the model
+            ClipTokenizerFiles.write(outDir.resolve(CLIP_DIR), vocab, modelMaxLength);
         };
         if (ema == null) {
             save.run();

@@ -116,6 +116,40 @@ class ClipModelTest {
     }
 
     @Test
+    void featureFrechetDistanceSeparatesImageSets() {
+        try (NDManager weights = NDManager.newBaseManager()) {
+            ClipModel model = new ClipModel(ColouredSquares.config(530));
+            model.initRandom(weights, 8);
+            ClipScorer scorer = new ClipScorer(model, null, weights, 16);
+            // 64 images each: all colours at many places, and only red and green squares at the same places
+            ClipScorer.Images all = (scope, from, to) -> squares(scope, from, to, 8);
+            ClipScorer.Images twoColours = (scope, from, to) -> squares(scope, from, to, 2);
+            double same = scorer.frechetDistance(all, 64, all, 64);
+            double differ = scorer.frechetDistance(all, 64, twoColours, 64);
+            double reverse = scorer.frechetDistance(twoColours, 64, all, 64);
+            System.out.printf("feature FID: same set %.3e, different sets %.4f (reversed %.4f)%n", same, differ,
+                    reverse);
+            assertEquals(0, same, 1e-6);
+            assertTrue(differ > 0.1, "FID " + differ);
+            assertEquals(differ, reverse, 1e-6 * differ);
+        }
+    }
+
+    private static NDArray squares(NDManager scope, int from, int to, int colours) {
+        int n = to - from;
+        int[] c = new int[n];
+        int[] ys = new int[n];
+        int[] xs = new int[n];
+        for (int i = 0; i < n; i++) {
+            int k = from + i;
+            c[i] = k % colours;
+            ys[i] = (k * 7) % 11;
+            xs[i] = (k * 3) % 11;
+        }
+        return ColouredSquares.images(scope, c, ys, xs);
+    }
+
+    @Test
     void configRoundTripAndValidation() {
         ClipModelConfig c = ColouredSquares.config(530);
         assertEquals(c, ClipModelConfig.from(new JsonConfig("test", c.toJsonNode())));

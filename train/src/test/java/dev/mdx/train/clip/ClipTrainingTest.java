@@ -110,7 +110,9 @@ class ClipTrainingTest {
             // the exported CLIP scores the test images as the last evaluation did
             ImageDataset data = ImageDataset.open(dataset);
             int[] test = data.indices(DatasetItem.TEST);
-            ClipScorer.Report report = new ClipScorer(clip, tokenizer, weights, 3).retrieval(
+            ClipScorer scorer = ClipScorer.load(out.resolve(ClipTraining.CLIP_DIR), weights, 3);
+            assertEquals(tokenizer.vocabSize(), scorer.tokenizer().vocabSize());
+            ClipScorer.Report report = scorer.retrieval(
                     (s, from, to) -> data.batch(s, java.util.Arrays.copyOfRange(test, from, to)),
                     java.util.Arrays.stream(test).mapToObj(data::caption).toList());
             assertEquals(first.evaluation().test(), report);
