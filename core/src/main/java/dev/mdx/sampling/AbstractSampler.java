@@ -6,6 +6,7 @@ import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.Parameterization;
 import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.tensor.NoiseSource;
+import java.util.Arrays;
 import java.util.Objects;
 
 /** Validation, memory scoping and the shared schedule arithmetic of the samplers. */
@@ -94,7 +95,7 @@ abstract class AbstractSampler implements Sampler {
 
     protected static float[] ones(int n) {
         float[] out = new float[n];
-        java.util.Arrays.fill(out, 1f);
+        Arrays.fill(out, 1f);
         return out;
     }
 
