@@ -1,0 +1,82 @@
+package dev.mdx.train.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageDatasetTest {
+    @TempDir
+    Path tmp;
+
+    private byte[][] writeRandom(Path dir, int n, int h, int w, int c) {
+        Random rnd = new Random(1);
+        byte[][] images = new byte[n][h * w * c];
+        try (ImageDatasetWriter writer = new ImageDatasetWriter(dir, "random", h, w, c)) {
+            for (int i = 0; i < n; i++) {
+                rnd.nextBytes(images[i]);
+                images[i][0] = (byte) (i % 2 == 0 ? 0 : 255);
+                writer.add(images[i], new DatasetItem(-1, i % 3 == 0 ? DatasetItem.TEST : DatasetItem.TRAIN, "l" + i, i, null,
+                        List.of("caption " + i, "variant " + i), "k" + i, null));
+            }
+            writer.finish(ImageDatasetWriter.MAPPER.createObjectNode().put("builder", "test"), ImageDatasetWriter.MAPPER.createObjectNode());
+        }
+        return images;
+    }
+
+    @Test
+    void roundTripsPixelsManifestAndFloatBatches() {
+        byte[][] images = writeRandom(tmp, 7, 4, 5, 3);
+        ImageDataset data = ImageDataset.open(tmp);
+        assertEquals(7, data.size());
+        assertArrayEquals(new int[] {0, 3, 6}, data.indices(DatasetItem.TEST));
+        for (int i = 0; i < 7; i++) {
+            assertArrayEquals(images[i], data.pixels(i));
+            assertEquals(i, data.item(i).index());
+            assertEquals("caption " + i, data.caption(i));
+            assertTrue(data.item(i).captions().contains(data.caption(i, 1234L)));
+        }
+        int[] pick = {5, 2};
+        float[] expected = new float[2 * 3 * 4 * 5];
+        for (int b = 0; b < 2; b++) {
+            for (int ch = 0; ch < 3; ch++) {
+                for (int p = 0; p < 20; p++) {
+                    expected[b * 60 + ch * 20 + p] = (images[pick[b]][p * 3 + ch] & 0xff) / 127.5f - 1f;
+                }
+            }
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray batch = data.batch(manager, pick);
+            assertArrayEquals(new long[] {2, 3, 4, 5}, batch.getShape().getShape());
+            assertArrayEquals(expected, batch.toFloatArray(), 0f);
+        }
+        assertEquals(-1f, data.image(0)[0], 0f);
+        assertEquals(1f, data.image(1)[0], 0f);
+        assertEquals(data.captions(pick, 99L), data.captions(pick, 99L));
+    }
+
+    @Test
+    void refusesIncompleteOrDamagedSets() throws IOException {
+        writeRandom(tmp, 3, 2, 2, 1);
+        Files.write(tmp.resolve(DatasetInfo.IMAGES_FILE), new byte[5]);
+        DatasetException shortFile = assertThrows(DatasetException.class, () -> ImageDataset.open(tmp));
+        assertTrue(shortFile.getMessage().contains("expected 12"), shortFile.getMessage());
+
+        Path unfinished = tmp.resolve("unfinished");
+        try (ImageDatasetWriter writer = new ImageDatasetWriter(unfinished, "x", 2, 2, 1)) {
+            writer.add(new byte[4], new DatasetItem(0, DatasetItem.TRAIN, "a", 0, null, List.of("a"), "a", null));
+        }
+        DatasetException noHeader = assertThrows(DatasetException.class, () -> ImageDataset.open(unfinished));
+        assertTrue(noHeader.getMessage().contains("did not finish"), noHeader.getMessage());
+    }
+}
