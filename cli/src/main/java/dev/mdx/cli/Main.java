@@ -1,6 +1,6 @@
 package dev.mdx.cli;
 
-import dev.mdx.io.ModelFormatException;
+import dev.mdx.MdxException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
@@ -31,7 +31,7 @@ public final class Main {
             err.println("Try 'mdx " + cmd.getCommandName() + " --help' for the options.");
             return ExitCodes.USAGE;
         }
-        if (e instanceof ModelFormatException || e instanceof UncheckedIOException
+        if (e instanceof MdxException || e instanceof UncheckedIOException
                 || e instanceof IllegalArgumentException) {
             err.println("mdx " + cmd.getCommandName() + ": error: " + e.getMessage());
             return ExitCodes.FAILURE;
