@@ -1,7 +1,9 @@
 package dev.mdx.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -103,6 +105,13 @@ public final class Ops {
     }
 
     /**
+     * Score elements (B * H * Nq * Nk) above which attention runs in query chunks: a 64x64 latent's self-attention
+     * has 8 x 4096 x 4096 scores (512 MB per intermediate); chunks of this size stay in cache and are freed one by
+     * one. Mutable for tests that exercise the chunked path on small inputs.
+     */
+    static long chunkScoreElements = 1L << 21;
+
+    /**
      * Multi-head attention on already projected tensors.
      *
      * @param q (B, Nq, H*D)
@@ -117,21 +126,38 @@ public final class Ops {
         long nk = k.getShape().get(1);
         long inner = q.getShape().get(2);
         long d = inner / heads;
-        // (B, N, H*D) -> (B, H, N, D)
-        NDArray qh = q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
-        NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
-        NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
         if (FlopCounter.active()) {
             FlopCounter.add(2 * 2 * b * heads * nq * nk * d); // Q K^T and A V
         }
-        NDArray scores = qh.matMul(kt).mul((float) (1.0 / Math.sqrt(d)));
+        // (B, N, H*D) -> (B, H, N, D); the 1/sqrt(d) scale goes on Q, the smallest operand
+        NDArray qh = q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3).mul((float) (1.0 / Math.sqrt(d)));
+        NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
+        NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
+        long rowsPerChunk = Math.max(1, chunkScoreElements / (b * heads * nk));
+        NDArray out;
+        if (mask != null || rowsPerChunk >= nq) {
+            out = attend(qh, kt, vh, kind, mask, nk);
+        } else {
+            NDList parts = new NDList();
+            for (long start = 0; start < nq; start += rowsPerChunk) {
+                NDIndex rows = new NDIndex(":, :, {}:{}", start, Math.min(nq, start + rowsPerChunk));
+                parts.add(Scopes.run(() -> attend(qh.get(rows), kt, vh, kind, null, nk), qh, kt, vh));
+            }
+            out = NDArrays.concat(parts, 2);
+        }
+        // (B, H, Nq, D) -> (B, Nq, H*D)
+        return out.transpose(0, 2, 1, 3).reshape(b, nq, inner);
+    }
+
+    /** (B, H, n, D) scaled queries against all keys -> (B, H, n, D). */
+    private static NDArray attend(NDArray qh, NDArray kt, NDArray vh, AttentionKind kind, NDArray mask, long nk) {
+        NDArray scores = qh.matMul(kt);
         if (mask != null) {
             scores = scores.add(mask);
         }
         NDArray weights = kind == AttentionKind.SOFTMAX
                 ? scores.softmax(-1)
                 : scores.getNDArrayInternal().relu().div((float) nk);
-        // (B, H, Nq, D) -> (B, Nq, H*D)
-        return weights.matMul(vh).transpose(0, 2, 1, 3).reshape(b, nq, inner);
+        return weights.matMul(vh);
     }
 }
