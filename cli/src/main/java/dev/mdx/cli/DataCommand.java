@@ -62,7 +62,7 @@ public final class DataCommand implements Runnable {
                 throw new UsageException("--size must be between 8 and 1024, got " + size);
             }
             Path cache = npmCache != null ? npmCache : out.toAbsolutePath().getParent().resolve("npm");
-            ProgressLine progress = new ProgressLine(spec.commandLine().getErr());
+            BuildProgressLine progress = new BuildProgressLine(spec.commandLine().getErr());
             EmojiDatasetBuilder.Options o = EmojiDatasetBuilder.Options.defaults(out, cache)
                     .withSize(size).withForce(force).withProgress(progress::update);
             o = o.withSplit(seed, o.heldOutEmojiFraction(), o.heldOutPairFraction());
@@ -97,7 +97,7 @@ public final class DataCommand implements Runnable {
         @Override
         public void run() {
             FashionMnistBuilder.Options o = FashionMnistBuilder.Options.defaults(out).withSize(size).withForce(force)
-                    .withProgress(new ProgressLine(spec.commandLine().getErr())::update);
+                    .withProgress(new BuildProgressLine(spec.commandLine().getErr())::update);
             if (source != null) {
                 o = o.withSource(source, FashionMnistBuilder.DEFAULT_DOC);
             }

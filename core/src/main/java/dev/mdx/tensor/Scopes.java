@@ -31,4 +31,14 @@ public final class Scopes {
             return out;
         }
     }
+
+    /**
+     * Moves {@code result} into {@code scope}. DJL puts a result in the manager of the array whose method made it;
+     * when that array is long-lived state (a weight, an optimizer moment), the result is moved to the step's scope
+     * at once so it is freed with the step.
+     */
+    public static NDArray own(NDManager scope, NDArray result) {
+        result.attach(scope);
+        return result;
+    }
 }

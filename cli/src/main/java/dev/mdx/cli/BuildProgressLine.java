@@ -6,7 +6,7 @@ import java.io.PrintWriter;
  * A single progress line on stderr: phase, done/total, rate and ETA. Redrawn in place on a terminal, printed at
  * most every few seconds otherwise, so logs stay readable.
  */
-final class ProgressLine {
+final class BuildProgressLine {
     private final PrintWriter err;
     private final boolean terminal = System.console() != null;
     private final long start = System.nanoTime();
@@ -14,7 +14,7 @@ final class ProgressLine {
     private long phaseStart = start;
     private long lastPrint;
 
-    ProgressLine(PrintWriter err) {
+    BuildProgressLine(PrintWriter err) {
         this.err = err;
     }
 
@@ -36,7 +36,7 @@ final class ProgressLine {
         lastPrint = now;
         double seconds = (now - phaseStart) / 1e9;
         double rate = seconds > 0 ? done / seconds : 0;
-        String eta = rate > 0 && total > done ? String.format(" ETA %s", duration((total - done) / rate)) : "";
+        String eta = rate > 0 && total > done ? String.format(" ETA %s", dev.mdx.train.ProgressLine.duration((total - done) / rate)) : "";
         String text = total > 0
                 ? String.format("%s %d/%d (%.0f%%) %.1f/s%s", phase, done, total, 100.0 * done / total, rate, eta)
                 : String.format("%s %d", phase, done);
@@ -49,11 +49,5 @@ final class ProgressLine {
             err.println(text);
         }
         err.flush();
-    }
-
-    static String duration(double seconds) {
-        long s = Math.round(seconds);
-        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s % 3600 / 60)
-                : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
     }
 }
