@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The composite operations of the engine, in one place so that a fused kernel can replace any of them.
@@ -12,9 +13,32 @@ import ai.djl.ndarray.types.Shape;
  * <p>Memory rule: every result lives in the manager of the activation {@code x}, never in the manager of a
  * weight. DJL puts a result in the manager of the array whose method is called, so weights are only ever
  * passed as arguments, and any view of a weight is attached to the activation's manager.
+ *
+ * <p>Autograd rule: never call DJL's {@code mul(Number)} / {@code div(Number)} (or pow, maximum, minimum with a
+ * Number) on a value that gradients flow through; use {@link #mulScalar} / {@link #divScalar}. DJL 0.36 backs that
+ * scalar with a Java direct buffer and closes it right after the op, while PyTorch's autograd keeps the scalar
+ * tensor for the backward pass, which then reads freed memory (garbage or NaN gradients, depending on GC timing).
+ * {@code add(Number)} / {@code sub(Number)} are safe: their backward does not read the scalar.
  */
 public final class Ops {
+    /** Output channels are padded to a multiple of this while autograd records (see conv2dPaddedOut). */
+    private static final int CONV_SAFE_OUT_CHANNELS = 16;
+
     private Ops() {}
+
+    /** x * value, with the scalar allocated by libtorch so that the backward pass can read it (see class doc). */
+    public static NDArray mulScalar(NDArray x, double value) {
+        return x.mul(scalarLike(x, value));
+    }
+
+    /** x / value, with the scalar allocated by libtorch so that the backward pass can read it (see class doc). */
+    public static NDArray divScalar(NDArray x, double value) {
+        return x.div(scalarLike(x, value));
+    }
+
+    private static NDArray scalarLike(NDArray x, double value) {
+        return x.getManager().full(new Shape(), (float) value, x.getDataType());
+    }
 
     /** y = x W^T + b, W is (out, in) as in PyTorch; b may be null. Works on any leading shape. */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -26,6 +50,15 @@ public final class Ops {
 
     /** 2-D convolution, NCHW, weight (out, in/groups, kh, kw); bias may be null. */
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
+        long out = weight.getShape().get(0);
+        if (groups == 1 && out % CONV_SAFE_OUT_CHANNELS != 0 && weight.getShape().get(2) > 1
+                && JniUtils.isGradMode()) {
+            return conv2dPaddedOut(x, weight, bias, stride, padding);
+        }
+        return convolution(x, weight, bias, stride, padding, groups);
+    }
+
+    private static NDArray convolution(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
         NDList out = x.getNDArrayInternal().convolution(x, weight, bias,
                 new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), groups);
         NDArray y = out.singletonOrThrow();
@@ -34,6 +67,30 @@ public final class Ops {
             FlopCounter.add(2 * y.getShape().size() * w.get(1) * w.get(2) * w.get(3));
         }
         return y;
+    }
+
+    /**
+     * libtorch 2.7.1's oneDNN (float32, on this project's AVX-512 CPUs) computes a wrong input gradient, with garbage and NaN from
+     * uninitialised memory, for k x k convs (k > 1) whose output channel count is not a multiple of 16 (e.g. a
+     * UNet's conv_out to 4 latent channels). Zero output channels are appended up to that multiple and cut off
+     * again, which gives the exact result and a correct backward pass. Only taken while autograd records (inside a
+     * GradientCollector), since inference is unaffected.
+     */
+    private static NDArray conv2dPaddedOut(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+        Shape ws = weight.getShape();
+        long out = ws.get(0);
+        long extra = CONV_SAFE_OUT_CHANNELS - out % CONV_SAFE_OUT_CHANNELS;
+        NDArray zerosW = x.getManager().zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3)), weight.getDataType());
+        // (out, in, k, k) ++ (extra, in, k, k), moved to the activation's manager
+        NDArray paddedW = NDArrays.concat(new NDList(weight, zerosW), 0);
+        paddedW.attach(x.getManager());
+        NDArray paddedB = null;
+        if (bias != null) {
+            paddedB = NDArrays.concat(new NDList(bias, x.getManager().zeros(new Shape(extra), bias.getDataType())), 0);
+            paddedB.attach(x.getManager());
+        }
+        NDArray y = convolution(x, paddedW, paddedB, stride, padding, 1);
+        return y.get(new NDIndex(":, :{}", out));
     }
 
     /** A view of a weight with another shape, owned by the activation's manager so it is freed with it. */
@@ -80,7 +137,7 @@ public final class Ops {
 
     /** CLIP's quick_gelu: x * sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(x.mul(1.702f).getNDArrayInternal().sigmoid());
+        return x.mul(mulScalar(x, 1.702).getNDArrayInternal().sigmoid());
     }
 
     /** Nearest-neighbour upsampling by 2 in H and W: (B, C, H, W) -> (B, C, 2H, 2W). */
@@ -130,7 +187,7 @@ public final class Ops {
             FlopCounter.add(2 * 2 * b * heads * nq * nk * d); // Q K^T and A V
         }
         // (B, N, H*D) -> (B, H, N, D); the 1/sqrt(d) scale goes on Q, the smallest operand
-        NDArray qh = q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3).mul((float) (1.0 / Math.sqrt(d)));
+        NDArray qh = mulScalar(q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3), 1.0 / Math.sqrt(d));
         NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
         long rowsPerChunk = Math.max(1, chunkScoreElements / (b * heads * nk));
@@ -157,7 +214,7 @@ public final class Ops {
         }
         NDArray weights = kind == AttentionKind.SOFTMAX
                 ? scores.softmax(-1)
-                : scores.getNDArrayInternal().relu().div((float) nk);
+                : divScalar(scores.getNDArrayInternal().relu(), nk);
         return weights.matMul(vh);
     }
 }

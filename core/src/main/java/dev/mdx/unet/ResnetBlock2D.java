@@ -60,6 +60,6 @@ public final class ResnetBlock2D extends Module {
         h = conv2.forward(Ops.silu(norm2.forward(h)));
         NDArray shortcut = convShortcut == null ? x : convShortcut.forward(x);
         NDArray sum = shortcut.add(h);
-        return outputScale == 1.0 ? sum : sum.div((float) outputScale);
+        return outputScale == 1.0 ? sum : Ops.divScalar(sum, outputScale);
     }
 }

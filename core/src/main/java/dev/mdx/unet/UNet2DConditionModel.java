@@ -118,7 +118,7 @@ public final class UNet2DConditionModel extends Module {
         // every resnet applies SiLU to the same embedding, so do it once
         NDArray tembAct = Ops.silu(temb);
 
-        NDArray x = config.centerInputSample() ? sample.mul(2f).sub(1f) : sample;
+        NDArray x = config.centerInputSample() ? Ops.mulScalar(sample, 2).sub(1f) : sample;
         NDArray h = probe.record("conv_in", convIn.forward(x));
         List<NDArray> skips = new ArrayList<>();
         skips.add(h);
