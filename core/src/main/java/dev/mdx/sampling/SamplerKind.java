@@ -6,22 +6,32 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** The samplers we implement, with their command-line names and the diffusers scheduler class each reproduces. */
+/**
+ * The samplers we implement, with their command-line names, the diffusers scheduler class each reproduces and the
+ * name AUTOMATIC1111's web UI shows (used in PNG parameters and by its HTTP API).
+ */
 public enum SamplerKind {
-    DDPM("ddpm", "DDPMScheduler"),
-    DDIM("ddim", "DDIMScheduler"),
-    EULER("euler", "EulerDiscreteScheduler"),
-    EULER_ANCESTRAL("euler_a", "EulerAncestralDiscreteScheduler"),
-    DPMPP_2M("dpm++2m", "DPMSolverMultistepScheduler"),
-    LCM("lcm", "LCMScheduler"),
-    UFOGEN("ufogen", "UFOGenScheduler");
+    DDPM("ddpm", "DDPMScheduler", "DDPM"),
+    DDIM("ddim", "DDIMScheduler", "DDIM"),
+    EULER("euler", "EulerDiscreteScheduler", "Euler"),
+    EULER_ANCESTRAL("euler_a", "EulerAncestralDiscreteScheduler", "Euler a"),
+    DPMPP_2M("dpm++2m", "DPMSolverMultistepScheduler", "DPM++ 2M"),
+    LCM("lcm", "LCMScheduler", "LCM"),
+    UFOGEN("ufogen", "UFOGenScheduler", "UFOGen");
 
     private final String cliName;
     private final String diffusersClass;
+    private final String a1111Name;
 
-    SamplerKind(String cliName, String diffusersClass) {
+    SamplerKind(String cliName, String diffusersClass, String a1111Name) {
         this.cliName = cliName;
         this.diffusersClass = diffusersClass;
+        this.a1111Name = a1111Name;
+    }
+
+    /** The web UI's name; with Karras sigmas the UI appends " Karras" (for example "DPM++ 2M Karras"). */
+    public String a1111Name() {
+        return a1111Name;
     }
 
     public String cliName() {
@@ -58,6 +68,23 @@ public enum SamplerKind {
         }
         throw new IllegalArgumentException("unknown sampler '" + name + "' (known: "
                 + Arrays.stream(values()).map(SamplerKind::cliName).collect(Collectors.joining(", ")) + ")");
+    }
+
+    /**
+     * The sampler of any of its names: the command-line name, the diffusers class name or the web UI name, all
+     * case-insensitive ({@code euler_a}, {@code EulerAncestralDiscreteScheduler}, {@code Euler a}).
+     */
+    public static SamplerKind parse(String name) {
+        String wanted = name.trim();
+        for (SamplerKind k : values()) {
+            if (k.cliName.equalsIgnoreCase(wanted) || k.diffusersClass.equalsIgnoreCase(wanted)
+                    || k.a1111Name.equalsIgnoreCase(wanted)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown sampler '" + name + "' (known: "
+                + Arrays.stream(values()).map(SamplerKind::cliName).collect(Collectors.joining(", "))
+                + "; diffusers class names such as " + EULER_ANCESTRAL.diffusersClass + " also work)");
     }
 
     /** The sampler reproducing a diffusers scheduler class ({@code _class_name}), if we have one. */
