@@ -47,6 +47,11 @@ final class ByteLevelAlphabet {
         return new String(out);
     }
 
+    /** The alphabet character of one byte value (0..255), as a string. */
+    static String encode(int byteValue) {
+        return String.valueOf(BYTE_TO_CHAR[byteValue]);
+    }
+
     /**
      * Appends the bytes that {@code symbols} stands for. A character outside the alphabet (only possible in a
      * hand-made added token) contributes its own UTF-8 bytes.

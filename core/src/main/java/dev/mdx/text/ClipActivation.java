@@ -25,7 +25,7 @@ public enum ClipActivation {
     }
 
     /** The activation for a config value, or null when it is not supported. */
-    static ClipActivation fromConfigName(String name) {
+    public static ClipActivation fromConfigName(String name) {
         for (ClipActivation a : values()) {
             if (a.configName.equals(name)) {
                 return a;

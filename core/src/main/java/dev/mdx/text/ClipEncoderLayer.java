@@ -5,23 +5,34 @@ import dev.mdx.nn.LayerNorm;
 import dev.mdx.nn.Linear;
 import dev.mdx.nn.Module;
 
-/** transformers CLIPEncoderLayer, pre-LayerNorm: x + attn(LN1(x)), then h + fc2(act(fc1(LN2(h)))). */
-final class ClipEncoderLayer extends Module {
+/**
+ * transformers CLIPEncoderLayer, pre-LayerNorm: x + attn(LN1(x)), then h + fc2(act(fc1(LN2(h)))). The text and the
+ * vision tower of CLIP share it.
+ */
+public final class ClipEncoderLayer extends Module {
     private final ClipAttention selfAttn;
     private final LayerNorm layerNorm1;
     private final Mlp mlp;
     private final LayerNorm layerNorm2;
 
     ClipEncoderLayer(ClipTextConfig config) {
-        float eps = (float) config.layerNormEps();
-        selfAttn = child("self_attn", new ClipAttention(config.hiddenSize(), config.numAttentionHeads()));
-        layerNorm1 = child("layer_norm1", new LayerNorm(config.hiddenSize(), eps));
-        mlp = child("mlp", new Mlp(config.hiddenSize(), config.intermediateSize(), config.hiddenAct()));
-        layerNorm2 = child("layer_norm2", new LayerNorm(config.hiddenSize(), eps));
+        this(config.hiddenSize(), config.intermediateSize(), config.numAttentionHeads(), config.hiddenAct(),
+                config.layerNormEps());
     }
 
-    /** (B, L, D) -> (B, L, D). */
-    NDArray forward(NDArray x, NDArray mask) {
+    public ClipEncoderLayer(int hidden, int intermediate, int heads, ClipActivation activation, double layerNormEps) {
+        if (hidden % heads != 0) {
+            throw new IllegalArgumentException("width " + hidden + " is not divisible by " + heads + " heads");
+        }
+        float eps = (float) layerNormEps;
+        selfAttn = child("self_attn", new ClipAttention(hidden, heads));
+        layerNorm1 = child("layer_norm1", new LayerNorm(hidden, eps));
+        mlp = child("mlp", new Mlp(hidden, intermediate, activation));
+        layerNorm2 = child("layer_norm2", new LayerNorm(hidden, eps));
+    }
+
+    /** (B, L, D) with an additive mask broadcastable to (B, H, L, L), or null for none -> (B, L, D). */
+    public NDArray forward(NDArray x, NDArray mask) {
         NDArray h = x.add(selfAttn.forward(layerNorm1.forward(x), mask));
         return h.add(mlp.forward(layerNorm2.forward(h)));
     }

@@ -1,5 +1,6 @@
 package dev.mdx.text;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import java.nio.file.Path;
@@ -90,6 +91,33 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
         } catch (ModelFormatException e) {
             throw new ModelFormatException(json.source() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The config as transformers writes {@code text_encoder/config.json} for a CLIPTextModel, so that both
+     * {@link #read} and transformers' {@code CLIPTextModel.from_pretrained} take it.
+     */
+    public ObjectNode toJsonNode() {
+        ObjectNode o = JsonConfig.MAPPER.createObjectNode();
+        o.putArray("architectures").add("CLIPTextModel");
+        o.put("attention_dropout", 0.0);
+        o.put("bos_token_id", bosTokenId);
+        o.put("eos_token_id", eosTokenId);
+        o.put("hidden_act", hiddenAct.configName());
+        o.put("hidden_size", hiddenSize);
+        o.put("initializer_factor", 1.0);
+        o.put("initializer_range", 0.02);
+        o.put("intermediate_size", intermediateSize);
+        o.put("layer_norm_eps", layerNormEps);
+        o.put("max_position_embeddings", maxPositionEmbeddings);
+        o.put("model_type", "clip_text_model");
+        o.put("num_attention_heads", numAttentionHeads);
+        o.put("num_hidden_layers", numHiddenLayers);
+        o.put("pad_token_id", padTokenId);
+        o.put("projection_dim", projectionDim);
+        o.put("torch_dtype", "float32");
+        o.put("vocab_size", vocabSize);
+        return o;
     }
 
     public int headDim() {

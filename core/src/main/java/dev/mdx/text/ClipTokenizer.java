@@ -20,20 +20,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * transformers' slow CLIPTokenizer without ftfy, from {@code vocab.json} and {@code merges.txt} of any size:
- * special tokens are cut out of the raw text first; the rest is normalised ({@link ClipTextNormalizer}), split by
- * CLIP's regex, UTF-8 encoded into the byte alphabet and BPE-merged; then BOS + ids + EOS, truncated to the
+ * special tokens are cut out of the raw text first; the rest is pre-tokenised ({@link ClipPreTokenizer}: normalised,
+ * split by CLIP's regex, UTF-8 encoded into the byte alphabet) and BPE-merged; then BOS + ids + EOS, truncated to the
  * model length keeping EOS, padded with the pad id.
  */
 public final class ClipTokenizer {
-    /** CLIP's word pattern; the two special-token alternatives are hard-coded in the reference too. */
-    private static final Pattern WORDS = Pattern.compile(
-            "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
-            Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
     private static final List<String> VERBATIM_WORDS = List.of("<|startoftext|>", "<|endoftext|>");
 
     /** transformers' clean_up_tokenization replacements, in order. */
@@ -148,9 +142,8 @@ public final class ClipTokenizer {
                 out.add(piece.text());
                 continue;
             }
-            Matcher m = WORDS.matcher(ClipTextNormalizer.normalize(piece.text()));
-            while (m.find()) {
-                out.addAll(bpe.encode(ByteLevelAlphabet.encode(m.group())));
+            for (String word : ClipPreTokenizer.words(piece.text())) {
+                out.addAll(bpe.encode(word));
             }
         }
         return out;

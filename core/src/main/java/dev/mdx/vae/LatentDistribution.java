@@ -1,6 +1,7 @@
 package dev.mdx.vae;
 
 import ai.djl.ndarray.NDArray;
+import dev.mdx.tensor.Ops;
 
 /**
  * The encoder's diagonal Gaussian posterior over latents (diffusers DiagonalGaussianDistribution), unscaled:
@@ -13,7 +14,7 @@ public record LatentDistribution(NDArray mean, NDArray logvar) {
 
     /** exp(logvar / 2). */
     public NDArray std() {
-        return logvar.mul(0.5f).exp();
+        return Ops.mulScalar(logvar, 0.5).exp();
     }
 
     /** mean + std * noise, with noise ~ N(0, 1) of the same shape supplied by the caller. */
