@@ -70,6 +70,9 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Engine threads (default: all cores).")
+    Integer threads;
+
     @Override
     public void run() {
         if (repeats < 1 || warmup < 0 || latent < 1) {
@@ -80,12 +83,14 @@ public final class BenchCommand implements Runnable {
                 throw new UsageException("--batch values must be >= 1, got " + b);
             }
         }
+        EngineThreads.apply(threads);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("machine: %d cores, %s; measuring fp32 GEMM peak...%n", Runtime.getRuntime().availableProcessors(),
                 cpuModel());
         out.flush();
         double peak = GemmPeak.measure(2048, 3);
-        out.printf("GEMM peak (2048^3, fp32): %.1f GFLOP/s%n%n", peak);
+        out.printf("GEMM peak (2048^3, fp32): %.1f GFLOP/s; load average %.1f%n%n", peak,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         List<BenchRow> rows = new ArrayList<>();
         for (String preset : presets) {
             rows.addAll(benchPreset(preset, peak, out));
@@ -180,12 +185,13 @@ public final class BenchCommand implements Runnable {
 
     private static void printTable(List<BenchRow> rows, PrintWriter out) {
         out.println();
-        out.printf("| %-12s | %-28s | %10s | %8s | %9s | %7s | %8s |%n", "model", "operation", "ms", "GFLOP",
-                "GFLOP/s", "% peak", "peak RSS");
-        out.printf("|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(14), "-".repeat(30), "-".repeat(12), "-".repeat(10),
-                "-".repeat(11), "-".repeat(9), "-".repeat(10));
+        out.printf("| %-12s | %-28s | %10s | %10s | %8s | %9s | %7s | %8s |%n", "model", "operation", "ms",
+                "CPU ms", "GFLOP", "GFLOP/s", "% peak", "peak RSS");
+        out.printf("|%s|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(14), "-".repeat(30), "-".repeat(12), "-".repeat(12),
+                "-".repeat(10), "-".repeat(11), "-".repeat(9), "-".repeat(10));
         for (BenchRow r : rows) {
-            out.printf("| %-12s | %-28s | %10.1f | %8s | %9s | %7s | %5.1f GB |%n", r.model(), r.operation(), r.ms(),
+            out.printf("| %-12s | %-28s | %10.1f | %10s | %8s | %9s | %7s | %5.1f GB |%n", r.model(), r.operation(),
+                    r.ms(), r.cpuMs() > 0 ? String.format("%.1f", r.cpuMs()) : "",
                     r.flops() > 0 ? String.format("%.2f", r.flops() / 1e9) : "",
                     r.flops() > 0 ? String.format("%.1f", r.gflops()) : "",
                     r.flops() > 0 ? String.format("%.0f%%", r.percentOfPeak()) : "",
@@ -198,6 +204,8 @@ public final class BenchCommand implements Runnable {
         doc.put("cores", Runtime.getRuntime().availableProcessors());
         doc.put("cpu", cpuModel());
         doc.put("gemm_peak_gflops", peak);
+        doc.put("engine_threads", threads == null ? "default" : threads.toString());
+        doc.put("load_average", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         doc.put("rows", rows);
         try {
             byte[] bytes = JsonConfig.MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc);

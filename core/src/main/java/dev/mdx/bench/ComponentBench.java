@@ -53,11 +53,11 @@ public final class ComponentBench {
             forward.apply(scope).toFloatArray();
             flops = counter.flops();
         }
-        double ms = Stopwatch.medianMs(() -> {
+        Stopwatch.Timing timing = Stopwatch.median(() -> {
             try (NDManager scope = manager.newSubManager()) {
                 forward.apply(scope).toFloatArray();
             }
         }, Math.max(0, warmup - 1), repeats);
-        return BenchRow.of(model, operation, ms, flops, peakGflops);
+        return BenchRow.of(model, operation, timing, flops, peakGflops);
     }
 }
