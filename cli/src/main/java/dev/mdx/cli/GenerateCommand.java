@@ -23,13 +23,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Text to image: parses flags into a request, runs the pipeline with a progress display, writes PNGs. */
-@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, sortSynopsis = false,
+        usageHelpAutoWidth = true,
         description = {"Generate images from a text prompt with a diffusers-layout model folder.",
             "Unset options take the model folder's defaults: its UNet's image size, its scheduler's sampler, "
                     + "50 steps and CFG scale 7.5 (4 steps for LCM and 1 for UFOGen models, without guidance).",
             "Every PNG carries its parameters in an A1111-style 'parameters' text chunk."},
-        footer = {"", "Example:", "  mdx generate -m ../shared/golden -p \"a photo of an astronaut riding a horse\" "
-                + "-o output.png"})
+        footer = {"", "Examples:", "  mdx generate -m ../shared/golden -p \"an astronaut riding a horse\" -o out.png",
+            "  mdx generate -m MODEL -p \"a red fox\" -s 42 -b 4 --sampling-method euler_a"})
 public final class GenerateCommand implements Runnable {
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.of(
