@@ -83,7 +83,7 @@ public final class BenchCommand implements Runnable {
                 throw new UsageException("--batch values must be >= 1, got " + b);
             }
         }
-        EngineThreads.apply(threads);
+        ThreadsFlag.apply(threads);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("machine: %d cores, %s; measuring fp32 GEMM peak...%n", Runtime.getRuntime().availableProcessors(),
                 cpuModel());

@@ -7,7 +7,6 @@ import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.PipelineConfig;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.tensor.EngineThreads;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -23,13 +22,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Text to image: parses flags into a request, runs the pipeline with a progress display, writes PNGs. */
-@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, sortSynopsis = false,
+        usageHelpAutoWidth = true,
         description = {"Generate images from a text prompt with a diffusers-layout model folder.",
             "Unset options take the model folder's defaults: its UNet's image size, its scheduler's sampler, "
                     + "50 steps and CFG scale 7.5 (4 steps for LCM and 1 for UFOGen models, without guidance).",
             "Every PNG carries its parameters in an A1111-style 'parameters' text chunk."},
-        footer = {"", "Example:", "  mdx generate -m ../shared/golden -p \"a photo of an astronaut riding a horse\" "
-                + "-o output.png"})
+        footer = {"", "Examples:", "  mdx generate -m ../shared/golden -p \"an astronaut riding a horse\" -o out.png",
+            "  mdx generate -m MODEL -p \"a red fox\" -s 42 -b 4 --sampling-method euler_a"})
 public final class GenerateCommand implements Runnable {
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.of(
@@ -106,12 +106,7 @@ public final class GenerateCommand implements Runnable {
             throw new UsageException("no prompt given: pass -p/--prompt TEXT");
         }
         SamplerKind sampler = samplingMethod == null ? null : parseSampler(samplingMethod);
-        if (threads != null) {
-            if (threads < 1) {
-                throw new UsageException("-t/--threads must be at least 1, got " + threads);
-            }
-            EngineThreads.set(threads);
-        }
+        ThreadsFlag.apply(threads);
         if (Files.isDirectory(output)) {
             throw new UncheckedIOException("cannot write " + output + ": it is a folder (give a file name such as "
                     + output.resolve("output.png") + ")", new IOException("is a folder"));

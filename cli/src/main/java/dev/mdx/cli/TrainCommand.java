@@ -43,7 +43,7 @@ public final class TrainCommand implements Runnable {
         if (!Files.isRegularFile(config)) {
             throw new UsageException("config file " + config + " not found");
         }
-        EngineThreads.apply(threads);
+        ThreadsFlag.apply(threads);
         PrintStream log = System.out;
         Trainer.Result r = s.run(config, out, resume, log);
         log.printf("%s at step %d, last loss %.5f%n", r.stopped() ? "stopped" : "finished", r.step(), r.lastLoss());

@@ -242,7 +242,7 @@ class GenerateCommandTest {
         for (String flag : new String[] {"-m, --model=DIR", "-p, --prompt=TEXT", "-n, --negative-prompt=TEXT",
             "--steps=N", "--cfg-scale=SCALE", "-s, --seed=N", "-o, --output=FILE", "-W, --width=PX",
             "-H, --height=PX", "-b, --batch-count=N", "--sampling-method=NAME", "-t, --threads=N", "--eta=ETA",
-            "Example:"}) {
+            "Examples:"}) {
             assertTrue(help.out().contains(flag), flag + " in:\n" + help.out());
         }
     }

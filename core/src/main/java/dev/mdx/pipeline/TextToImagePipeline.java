@@ -138,10 +138,18 @@ public final class TextToImagePipeline implements AutoCloseable {
         }
     }
 
+    /** Generates the request's images; see {@link #generate(GenerationRequest, StepCallback)}. */
     public GenerationResult generate(GenerationRequest request) {
         return generate(request, StepCallback.NONE);
     }
 
+    /**
+     * Generates the request's images, calling {@code callback} after every step.
+     *
+     * @throws InvalidRequestException when the request does not fit the model (size, step count)
+     * @throws GenerationCancelledException when the callback cancelled
+     * @throws IllegalStateException when the pipeline is closed
+     */
     public GenerationResult generate(GenerationRequest request, StepCallback callback) {
         return generate(request, null, callback, PipelineTrace.NONE);
     }
@@ -159,8 +167,7 @@ public final class TextToImagePipeline implements AutoCloseable {
         return warnings;
     }
 
-    /** From the prompt text; initialNoise as in {@link #generate(GenerationRequest, TokenizedPrompt,
-     * TokenizedPrompt, float[], StepCallback)}. */
+    /** From the prompt text, with optional initial noise as in the token-id entry point; traced for tests. */
     GenerationResult generate(GenerationRequest request, float[] initialNoise, StepCallback callback,
             PipelineTrace trace) {
         List<String> warnings = new ArrayList<>();
