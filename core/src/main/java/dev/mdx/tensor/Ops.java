@@ -168,17 +168,24 @@ public final class Ops {
         long nk = k.getShape().get(1);
         long inner = q.getShape().get(2);
         long d = inner / heads;
+        // Scaling the queries instead of the (B, H, Nq, Nk) scores saves a pass over the largest array;
+        // without a mask ReLU(s) / Nk = ReLU(s / Nk), so that factor is folded in as well.
+        boolean foldKeyCount = kind == AttentionKind.RELU && mask == null;
+        double factor = 1.0 / Math.sqrt(d) / (foldKeyCount ? nk : 1);
         // (B, N, H*D) -> (B, H, N, D)
-        NDArray qh = q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
+        NDArray qh = mulScalar(q, factor).reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
         NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
-        NDArray scores = mulScalar(qh.matMul(kt), 1.0 / Math.sqrt(d));
+        NDArray scores = qh.matMul(kt);
         if (mask != null) {
             scores = scores.add(mask);
         }
         NDArray weights = kind == AttentionKind.SOFTMAX
                 ? scores.softmax(-1)
-                : divScalar(scores.getNDArrayInternal().relu(), nk);
+                : scores.getNDArrayInternal().relu();
+        if (kind == AttentionKind.RELU && !foldKeyCount) {
+            weights = divScalar(weights, nk);
+        }
         // (B, H, Nq, D) -> (B, Nq, H*D)
         return weights.matMul(vh).transpose(0, 2, 1, 3).reshape(b, nq, inner);
     }
