@@ -186,19 +186,23 @@ public final class Ops {
         if (FlopCounter.active()) {
             FlopCounter.add(2 * 2 * b * heads * nq * nk * d); // Q K^T and A V
         }
-        // (B, N, H*D) -> (B, H, N, D); the 1/sqrt(d) scale goes on Q, the smallest operand
-        NDArray qh = mulScalar(q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3), 1.0 / Math.sqrt(d));
+        // Scaling the queries instead of the (B, H, Nq, Nk) scores saves a pass over the largest array;
+        // without a mask ReLU(s) / Nk = ReLU(s / Nk), so that factor is folded in as well.
+        boolean foldKeyCount = kind == AttentionKind.RELU && mask == null;
+        double factor = 1.0 / Math.sqrt(d) / (foldKeyCount ? nk : 1);
+        // (B, N, H*D) -> (B, H, N, D)
+        NDArray qh = mulScalar(q, factor).reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
         NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
         long rowsPerChunk = Math.max(1, chunkScoreElements / (b * heads * nk));
         NDArray out;
         if (mask != null || rowsPerChunk >= nq) {
-            out = attend(qh, kt, vh, kind, mask, nk);
+            out = attend(qh, kt, vh, kind, mask, !foldKeyCount, nk);
         } else {
             NDList parts = new NDList();
             for (long start = 0; start < nq; start += rowsPerChunk) {
                 NDIndex rows = new NDIndex(":, :, {}:{}", start, Math.min(nq, start + rowsPerChunk));
-                parts.add(Scopes.run(() -> attend(qh.get(rows), kt, vh, kind, null, nk), qh, kt, vh));
+                parts.add(Scopes.run(() -> attend(qh.get(rows), kt, vh, kind, null, !foldKeyCount, nk), qh, kt, vh));
             }
             out = NDArrays.concat(parts, 2);
         }
@@ -207,14 +211,18 @@ public final class Ops {
     }
 
     /** (B, H, n, D) scaled queries against all keys -> (B, H, n, D). */
-    private static NDArray attend(NDArray qh, NDArray kt, NDArray vh, AttentionKind kind, NDArray mask, long nk) {
+    private static NDArray attend(NDArray qh, NDArray kt, NDArray vh, AttentionKind kind, NDArray mask,
+            boolean divideReluByKeys, long nk) {
         NDArray scores = qh.matMul(kt);
         if (mask != null) {
             scores = scores.add(mask);
         }
         NDArray weights = kind == AttentionKind.SOFTMAX
                 ? scores.softmax(-1)
-                : divScalar(scores.getNDArrayInternal().relu(), nk);
+                : scores.getNDArrayInternal().relu();
+        if (kind == AttentionKind.RELU && divideReluByKeys) {
+            weights = divScalar(weights, nk);
+        }
         return weights.matMul(vh);
     }
 }

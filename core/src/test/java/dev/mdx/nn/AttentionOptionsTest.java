@@ -128,6 +128,22 @@ class AttentionOptionsTest {
         return y;
     }
 
+    /** The masked path (key count not folded into the queries) agrees with the unmasked one for a zero mask. */
+    @Test
+    void maskedAttentionWithZeroMaskEqualsUnmasked() {
+        for (Ops.AttentionKind kind : Ops.AttentionKind.values()) {
+            Random rng = new Random(7);
+            try (NDManager m = NDManager.newBaseManager()) {
+                NDArray q = TestArrays.randn(m, rng, 1f, B, NQ, HEADS * HEAD_DIM);
+                NDArray k = TestArrays.randn(m, rng, 1f, B, NK, HEADS * HEAD_DIM);
+                NDArray v = TestArrays.randn(m, rng, 1f, B, NK, HEADS * HEAD_DIM);
+                NDArray zeroMask = m.zeros(new ai.djl.ndarray.types.Shape(1, 1, NQ, NK));
+                Golden.assertClose(Ops.attention(q, k, v, HEADS, kind, null), Ops.attention(q, k, v, HEADS, kind, zeroMask),
+                        1e-6, kind + " attention with a zero mask");
+            }
+        }
+    }
+
     @Test
     void specRejectsNonPositiveSizes() {
         assertEquals(IllegalArgumentException.class, org.junit.jupiter.api.Assertions.assertThrows(
