@@ -23,7 +23,7 @@ import java.util.Map;
 public final class ClipModel extends Module {
     public static final String WEIGHTS_FILE = "model.safetensors";
     public static final String CONFIG_FILE = "config.json";
-    /** CLIP clamps the learned temperature so that logits are scaled by at most 100. */
+    /** The learned log-scale is clamped to [0, ln 100] as OpenCLIP does: logits are scaled by 1 to 100. */
     static final float MAX_LOG_SCALE = (float) Math.log(100);
 
     private final ClipModelConfig config;
@@ -79,14 +79,15 @@ public final class ClipModel extends Module {
         return textProjection.forward(textModel.forward(inputIds).pooledOutput());
     }
 
-    /** exp(logit_scale) clamped to at most 100, as a (1)-shaped array in the manager of {@code like}. */
+    /** exp(logit_scale) clamped to [1, 100], as a (1)-shaped array in the manager of {@code like}. */
     public NDArray logitScale(NDArray like) {
-        return Ops.weightView(logitScale.get(), like, 1).clip(-MAX_LOG_SCALE, MAX_LOG_SCALE).exp();
+        return Ops.weightView(logitScale.get(), like, 1).clip(0f, MAX_LOG_SCALE).exp();
     }
 
     /** The current exp(logit_scale), clamped as in {@link #logitScale(NDArray)}. */
     public double logitScaleValue() {
-        return Math.exp(Math.min(logitScale.get().toType(DataType.FLOAT64, false).getDouble(), MAX_LOG_SCALE));
+        double raw = logitScale.get().toType(DataType.FLOAT64, false).getDouble();
+        return Math.exp(Math.max(0, Math.min(raw, MAX_LOG_SCALE)));
     }
 
     /** Writes {@code config.json} (a transformers CLIPConfig) and {@code model.safetensors}. */

@@ -51,7 +51,7 @@ public final class ClipScorer {
     /** Retrieval of both directions between images and their captions. */
     public record Report(Retrieval.Accuracy imageToText, Retrieval.Accuracy textToImage, int images, int captions) {}
 
-    /** Supplies images {@code from} (inclusive) to {@code to} (exclusive) as (n, C, H, W) in a given scope. */
+    /** Supplies images {@code from} (inclusive) to {@code to} (exclusive) as (n, C, H, W) in [-1, 1], in a given scope. */
     @FunctionalInterface
     public interface Images {
         NDArray get(NDManager scope, int from, int to);

@@ -46,7 +46,7 @@ public final class ClipTraining {
     public static final String TEXT_ENCODER_DIR = "text_encoder";
     public static final String CLIP_DIR = "clip";
     public static final String EVAL_LOG = "eval.jsonl";
-    /** Separates the tokenizer's and the model's seeds from the trainer's generator stream. */
+    /** Seed of the fixed evaluation subsets, independent of the run's seed so every run is scored on the same items. */
     private static final long EVAL_ORDER_SEED = 0x65766c;
     private static final int EVAL_CHUNK = 64;
 
