@@ -13,7 +13,7 @@ import java.util.List;
 /** Architecture presets shipped as config.json files in the jar (dev/mdx/presets/NAME/COMPONENT.json). */
 public final class Presets {
     /** Every preset name, in the order benchmarks report them. */
-    public static final List<String> NAMES = List.of("sd15");
+    public static final List<String> NAMES = List.of("sd15", "mobilediffusion-tiny", "mobilediffusion-tiny-fashion");
 
     private Presets() {}
 
