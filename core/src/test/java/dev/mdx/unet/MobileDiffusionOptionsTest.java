@@ -124,6 +124,43 @@ class MobileDiffusionOptionsTest {
         }
     }
 
+    @Test
+    void singleResnetMidBlockIsTheFirstResnetThenTheTransformerStack() {
+        UNetConfig two = UNetConfig.parse("md", MD_CONFIG);
+        UNetConfig one = UNetConfig.parse("md1", MD_CONFIG.replace("\"mid_block_transformer_layers\": 3",
+                "\"mid_block_transformer_layers\": 3, \"mid_block_resnets\": 1"));
+        assertEquals(1, one.midBlockResnets());
+        assertEquals(2, two.midBlockResnets());
+        assertTrue(one.toJson().contains("\"mid_block_resnets\" : 1"), one.toJson());
+        assertFalse(two.toJson().contains("mid_block_resnets"), "the diffusers default is not written");
+        assertEquals(one, UNetConfig.parse("round trip", one.toJson()));
+
+        Random rng = new Random(9);
+        try (NDManager weights = NDManager.newBaseManager(); NDManager scope = NDManager.newBaseManager()) {
+            UNet2DConditionModel full = UNet2DConditionModel.fromConfig(two);
+            UNet2DConditionModel single = UNet2DConditionModel.fromConfig(one);
+            StateDicts.initRandom(full, weights, 3);
+            Map<String, Parameter> fullParams = full.namedParameters();
+            Map<String, Parameter> singleParams = single.namedParameters();
+            long dropped = fullParams.entrySet().stream().filter(e -> e.getKey().startsWith("mid_block.resnets.1."))
+                    .mapToLong(e -> e.getValue().shape().size()).sum();
+            assertTrue(dropped > 0);
+            assertEquals(full.parameterCount() - dropped, single.parameterCount());
+            assertTrue(singleParams.keySet().stream().noneMatch(k -> k.startsWith("mid_block.resnets.1.")));
+            singleParams.forEach((k, p) -> p.set(fullParams.get(k).get()));
+
+            NDArray sample = randn(scope, rng, 1, 4, 16, 16);
+            NDArray t = scope.create(new float[] {321f});
+            NDArray ctx = randn(scope, rng, 1, 77, 24);
+            Map<String, NDArray> fullDebug = new java.util.HashMap<>();
+            Map<String, NDArray> singleDebug = new java.util.HashMap<>();
+            full.forward(sample, t, ctx, fullDebug);
+            single.forward(sample, t, ctx, singleDebug);
+            Golden.assertClose(fullDebug.get("mid_block.attentions.0"), singleDebug.get("mid_block"), 0,
+                    "mid block without resnets.1");
+        }
+    }
+
     private static NDArray randn(NDManager m, Random rng, long... shape) {
         Shape s = new Shape(shape);
         float[] data = new float[Math.toIntExact(s.size())];
