@@ -3,6 +3,8 @@ package dev.mdx.sampling;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.mdx.schedule.NoiseSchedule;
+import dev.mdx.schedule.TimestepGrid;
+import dev.mdx.schedule.TimestepSpacing;
 import dev.mdx.schedule.Parameterization;
 import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.tensor.NoiseSource;
@@ -83,6 +85,13 @@ abstract class AbstractSampler implements Sampler {
             return schedule.alphaCumprod(t);
         }
         return config.setAlphaToOne().orElse(setAlphaToOneByDefault) ? 1f : schedule.alphaCumprod(0);
+    }
+
+    /** A plan on diffusers' discrete timestep grid (leading spacing unless the config says otherwise), no sigmas. */
+    protected SamplingPlan discretePlan(int steps) {
+        int[] t = TimestepGrid.discrete(config.spacingOr(TimestepSpacing.LEADING), steps,
+                schedule.numTrainTimesteps(), config.stepsOffset());
+        return new SamplingPlan(this, toFloats(t), null, 1f, ones(t.length));
     }
 
     protected static float[] toFloats(int[] values) {

@@ -5,8 +5,6 @@ import static dev.mdx.sampling.Scalars.sqrt;
 import ai.djl.ndarray.NDArray;
 import dev.mdx.schedule.Parameterization;
 import dev.mdx.schedule.ScheduleConfig;
-import dev.mdx.schedule.TimestepGrid;
-import dev.mdx.schedule.TimestepSpacing;
 
 /**
  * DDIM (Song et al. 2021, eq. 12) as diffusers' DDIMScheduler: x_{t'} = sqrt(a_{t'}) x0 + sqrt(1 - a_{t'} -
@@ -24,9 +22,7 @@ public final class DdimSampler extends AbstractSampler {
 
     @Override
     public SamplingPlan plan(int steps) {
-        int[] t = TimestepGrid.discrete(config.spacingOr(TimestepSpacing.LEADING), steps,
-                schedule.numTrainTimesteps(), config.stepsOffset());
-        return new SamplingPlan(this, toFloats(t), null, 1f, ones(t.length));
+        return discretePlan(steps);
     }
 
     @Override

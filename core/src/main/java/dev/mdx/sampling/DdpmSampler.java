@@ -4,8 +4,6 @@ import static dev.mdx.sampling.Scalars.sqrt;
 
 import ai.djl.ndarray.NDArray;
 import dev.mdx.schedule.ScheduleConfig;
-import dev.mdx.schedule.TimestepGrid;
-import dev.mdx.schedule.TimestepSpacing;
 
 /**
  * Ancestral DDPM sampling (Ho et al. 2020, eq. 6-7) on a strided grid, as diffusers' DDPMScheduler: the posterior
@@ -25,9 +23,7 @@ public final class DdpmSampler extends AbstractSampler {
 
     @Override
     public SamplingPlan plan(int steps) {
-        int[] t = TimestepGrid.discrete(config.spacingOr(TimestepSpacing.LEADING), steps,
-                schedule.numTrainTimesteps(), config.stepsOffset());
-        return new SamplingPlan(this, toFloats(t), null, 1f, ones(t.length));
+        return discretePlan(steps);
     }
 
     @Override
