@@ -67,6 +67,20 @@ class InspectCommandTest {
     }
 
     @Test
+    void ablationTable() throws Exception {
+        Path json = dir.resolve("ablation.json");
+        Run r = run("inspect", "--ablation", "--json", json.toString());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        for (String id : new String[] {"baseline", "T1", "T2", "T3", "T4", "T5", "T6", "C1", "C2", "all"}) {
+            assertTrue(r.out().contains("| " + id + " |"), id + " missing:\n" + r.out());
+        }
+        assertTrue(r.out().contains("| 391.2 |"), "all changes = the mobilediffusion preset:\n" + r.out());
+        assertEquals(10, JsonConfig.MAPPER.readTree(Files.readString(json)).get("rows").size());
+        assertEquals(ExitCodes.USAGE, run("inspect", "--ablation", "sd15").code());
+        assertEquals(ExitCodes.USAGE, run("inspect").code());
+    }
+
+    @Test
     void badInputsAreOneClearLine() {
         Run unknown = run("inspect", "no-such-model");
         assertEquals(ExitCodes.FAILURE, unknown.code());
