@@ -7,6 +7,7 @@ import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.io.SafeTensorsWriter;
 import dev.mdx.train.data.ImageDataset;
 import dev.mdx.vae.AutoencoderKL;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,7 +24,7 @@ public final class LatentCache {
 
     /** The latents of {@code indices} as one (N, C, h, w) array; read from {@code file} when it matches. */
     public static NDArray load(Path file, ImageDataset data, int[] indices, AutoencoderKL vae, String vaeId,
-            NDManager manager) {
+            NDManager manager, PrintStream log) {
         String key = data.dir().toAbsolutePath() + "|" + data.info().count() + "|" + indices.length + "|" + vaeId;
         if (Files.isRegularFile(file)) {
             try (SafeTensorsFile st = SafeTensorsFile.open(file)) {
@@ -32,12 +33,12 @@ public final class LatentCache {
                 }
             }
         }
-        NDArray latents = encode(data, indices, vae, manager);
+        NDArray latents = encode(data, indices, vae, manager, log);
         SafeTensorsWriter.write(file, Map.of("latents", latents), Map.of("key", key));
         return latents;
     }
 
-    static NDArray encode(ImageDataset data, int[] indices, AutoencoderKL vae, NDManager manager) {
+    static NDArray encode(ImageDataset data, int[] indices, AutoencoderKL vae, NDManager manager, PrintStream log) {
         int inChannels = vae.config().inChannels();
         double shift = vae.config().shiftFactor().orElse(0);
         float scale = (float) vae.scalingFactor();
@@ -57,6 +58,10 @@ public final class LatentCache {
                 }
                 float[] part = mean.toFloatArray();
                 System.arraycopy(part, 0, all, (int) ((long) start * part.length / chunk.length), part.length);
+            }
+            int done = Math.min(indices.length, start + ENCODE_BATCH);
+            if (done == indices.length || (done / ENCODE_BATCH) % 20 == 0) {
+                log.printf("  encoded %d/%d%n", done, indices.length);
             }
         }
         latentDims[0] = indices.length;

@@ -81,7 +81,7 @@ public final class UNetTraining {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, weights);
             out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
             NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae,
-                    vaeDir.toAbsolutePath().toString(), weights);
+                    vaeDir.toAbsolutePath().toString(), weights, out);
             List<List<String>> captions = new ArrayList<>();
             for (int i : indices) {
                 captions.add(dataset.item(i).captions());
