@@ -1,6 +1,6 @@
 package dev.mdx.cli;
 
-import dev.mdx.io.ModelFormatException;
+import dev.mdx.MdxException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
@@ -20,7 +20,21 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(Main::handle);
+        cli.setParameterExceptionHandler(Main::handleBadFlags);
+        // the last value of a repeated flag wins, so scripts can append overrides to a base command
+        cli.setOverwrittenOptionsAllowed(true);
         return cli.execute(args);
+    }
+
+    /** An unknown flag or a value of the wrong type: one line and a pointer to --help, not the whole usage. */
+    private static int handleBadFlags(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        String name = cmd.getCommandSpec().qualifiedName();
+        err.println(name + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + name + " --help' for the options.");
+        return ExitCodes.USAGE;
     }
 
     /** Errors a person can act on are one line on stderr and a non-zero exit, never a stack trace. */
@@ -31,7 +45,7 @@ public final class Main {
             err.println("Try 'mdx " + cmd.getCommandName() + " --help' for the options.");
             return ExitCodes.USAGE;
         }
-        if (e instanceof ModelFormatException || e instanceof UncheckedIOException
+        if (e instanceof MdxException || e instanceof UncheckedIOException
                 || e instanceof IllegalArgumentException) {
             err.println("mdx " + cmd.getCommandName() + ": error: " + e.getMessage());
             return ExitCodes.FAILURE;

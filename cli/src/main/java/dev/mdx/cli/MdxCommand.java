@@ -6,8 +6,11 @@ import picocli.CommandLine.Command;
 @Command(name = "mdx",
         mixinStandardHelpOptions = true,
         version = "mdx 0.1.0 (MobileDiffusion on the JVM)",
-        description = "Fast local text-to-image with MobileDiffusion-architecture and Stable-Diffusion-family models.",
-        subcommands = {},
+        description = {"Fast local text-to-image with MobileDiffusion-architecture and Stable-Diffusion-family models.",
+            "Run 'mdx COMMAND --help' for a command's options."},
+        commandListHeading = "%nCommands:%n",
+        subcommands = {GenerateCommand.class, DataCommand.class, TrainCommand.class, InspectCommand.class,
+            BenchCommand.class},
         usageHelpAutoWidth = true)
 public final class MdxCommand implements Runnable {
     @picocli.CommandLine.Spec

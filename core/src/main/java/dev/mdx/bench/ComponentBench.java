@@ -1,9 +1,11 @@
 package dev.mdx.bench;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import dev.mdx.tensor.FlopCounter;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
@@ -35,9 +37,40 @@ public final class ComponentBench {
 
     /** VAE decode of a latent of (1, latent_channels, h, w). */
     public BenchRow vaeDecode(String model, AutoencoderKL vae, int h, int w) {
+        return vaeDecode(model, "vae decode", vae, h, w);
+    }
+
+    /** VAE decode of a latent of (1, latent_channels, h, w), reported as "LABEL HxW" with the image size. */
+    public BenchRow vaeDecode(String model, String label, AutoencoderKL vae, int h, int w) {
         int f = vae.config().downsampleFactor();
-        return time(model, "vae decode " + h * f + "x" + w * f, scope -> vae.decode(
+        return time(model, label + " " + h * f + "x" + w * f, scope -> vae.decode(
                 scope.randomNormal(new Shape(1, vae.config().latentChannels(), h, w))));
+    }
+
+    /**
+     * One training step's compute: UNet forward and backward of a mean-squared loss at (batch, in_channels, h, w).
+     * The FLOPs reported are 3x the counted forward (the backward of a conv or linear layer is two products of
+     * the forward's size), so the rate reads against the same peak.
+     */
+    public BenchRow unetTrainStep(String model, UNet2DConditionModel unet, int batch, int h, int w) {
+        var c = unet.config();
+        var params = unet.namedParameters().values();
+        params.forEach(p -> p.get().setRequiresGradient(true));
+        try {
+            Function<NDManager, NDArray> step = scope -> {
+                NDArray x = scope.randomNormal(new Shape(batch, c.inChannels(), h, w));
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray out = unet.forward(x, scope.full(new Shape(batch), 500f),
+                            scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0))));
+                    collector.backward(out.sub(x).square().mean());
+                }
+                return params.iterator().next().get().getGradient();
+            };
+            BenchRow row = time(model, "unet train step b" + batch + " " + h + "x" + w, step);
+            return BenchRow.of(row.model(), row.operation(), row.ms(), 3 * row.flops(), peakGflops);
+        } finally {
+            params.forEach(p -> p.get().setRequiresGradient(false));
+        }
     }
 
     /** Text encoder on a batch of 77 token ids. */
@@ -53,11 +86,11 @@ public final class ComponentBench {
             forward.apply(scope).toFloatArray();
             flops = counter.flops();
         }
-        double ms = Stopwatch.medianMs(() -> {
+        Stopwatch.Timing timing = Stopwatch.median(() -> {
             try (NDManager scope = manager.newSubManager()) {
                 forward.apply(scope).toFloatArray();
             }
         }, Math.max(0, warmup - 1), repeats);
-        return BenchRow.of(model, operation, ms, flops, peakGflops);
+        return BenchRow.of(model, operation, timing, flops, peakGflops);
     }
 }

@@ -5,15 +5,25 @@ import dev.mdx.io.ModelFormatException;
 import dev.mdx.text.ClipTextConfig;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.VaeConfig;
+import dev.mdx.vae.VaeDecoderConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
-/** Architecture presets shipped as config.json files in the jar (dev/mdx/presets/NAME/COMPONENT.json). */
+/**
+ * Architecture presets shipped as config.json files in the jar (dev/mdx/presets/NAME/COMPONENT.json): {@code unet},
+ * {@code text_encoder}, {@code vae}, and optionally {@code vae_light}, the same VAE with a pruned decoder. The light
+ * decoder's shape is given by the {@code decoder_*} keys of {@code vae_light.json} (named as docs/KEYS.md's VAE
+ * section will name them once VaeConfig reads them itself); re-applying them here is then a no-op.
+ */
 public final class Presets {
     /** Every preset name, in the order benchmarks report them. */
-    public static final List<String> NAMES = List.of("sd15");
+    public static final List<String> NAMES = List.of("mobilediffusion", "mobilediffusion-lite", "sd15",
+            "mobilediffusion-tiny", "mobilediffusion-tiny-fashion");
+
+    static final String VAE_LIGHT = "vae_light";
 
     private Presets() {}
 
@@ -23,6 +33,34 @@ public final class Presets {
 
     public static VaeConfig vae(String name) {
         return VaeConfig.from(json(name, "vae"));
+    }
+
+    /** The VAE with the preset's light decoder; see {@link #has} with {@code "vae_light"}. */
+    public static VaeConfig vaeLight(String name) {
+        JsonConfig json = json(name, VAE_LIGHT);
+        VaeConfig full = VaeConfig.from(json);
+        VaeDecoderConfig d = full.decoder();
+        if (json.has("decoder_block_out_channels")) {
+            d = d.withBlockOutChannels(ints(json.getInts("decoder_block_out_channels", null)));
+        }
+        if (json.has("decoder_layers_per_block")) {
+            d = d.withLayersPerBlock(json.getInt("decoder_layers_per_block", 0));
+        }
+        if (json.has("decoder_norm_num_groups")) {
+            d = d.withNormNumGroups(json.getInt("decoder_norm_num_groups", 0));
+        }
+        if (json.has("decoder_mid_block_attention")) {
+            d = d.withMidBlockAttention(json.getBool("decoder_mid_block_attention", true));
+        }
+        return full.withDecoder(d);
+    }
+
+    private static List<Integer> ints(int[] values) {
+        List<Integer> out = new ArrayList<>(values.length);
+        for (int v : values) {
+            out.add(v);
+        }
+        return out;
     }
 
     public static ClipTextConfig textEncoder(String name) {

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * A diffusers-layout pipeline folder: {@code model_index.json} and one subfolder per component. Opening checks
- * that every file the text-to-image pipeline needs is present and names all that are missing at once.
+ * that every file the text-to-image pipeline needs is present and names all that are missing at once. The
+ * tokenizer may come from another folder (a pipeline saved without its vocabulary, composed with a shared one).
  */
 public final class ModelFolder {
     public static final String UNET = "unet";
@@ -17,19 +18,32 @@ public final class ModelFolder {
     public static final String SCHEDULER = "scheduler";
 
     private final Path root;
+    private final Path tokenizerDir;
 
-    private ModelFolder(Path root) {
+    private ModelFolder(Path root, Path tokenizerDir) {
         this.root = root;
+        this.tokenizerDir = tokenizerDir;
     }
 
     public static ModelFolder open(Path root) {
+        return open(root, null);
+    }
+
+    /**
+     * @param tokenizerDir a folder with {@code vocab.json} and {@code merges.txt} (and optionally the tokenizer
+     *     configs) used instead of {@code root/tokenizer}; null for the pipeline's own
+     */
+    public static ModelFolder open(Path root, Path tokenizerDir) {
         if (!Files.exists(root)) {
             throw new ModelFormatException("model folder " + root + " does not exist");
         }
         if (!Files.isDirectory(root)) {
             throw new ModelFormatException(root + " is not a folder (expected a diffusers pipeline folder)");
         }
-        ModelFolder folder = new ModelFolder(root);
+        if (tokenizerDir != null && !Files.isDirectory(tokenizerDir)) {
+            throw new ModelFormatException("tokenizer folder " + tokenizerDir + " does not exist");
+        }
+        ModelFolder folder = new ModelFolder(root, tokenizerDir != null ? tokenizerDir : root.resolve(TOKENIZER));
         List<String> missing = new ArrayList<>();
         for (Path required : List.of(
                 folder.unetConfig(), folder.unetWeights(),
@@ -38,7 +52,7 @@ public final class ModelFolder {
                 folder.vocab(), folder.merges(),
                 folder.schedulerConfig())) {
             if (!Files.isRegularFile(required)) {
-                missing.add(root.relativize(required).toString());
+                missing.add(required.startsWith(root) ? root.relativize(required).toString() : required.toString());
             }
         }
         if (!missing.isEmpty()) {
@@ -77,15 +91,38 @@ public final class ModelFolder {
     }
 
     public Path vocab() {
-        return root.resolve(TOKENIZER).resolve("vocab.json");
+        return tokenizerDir.resolve("vocab.json");
     }
 
     public Path merges() {
-        return root.resolve(TOKENIZER).resolve("merges.txt");
+        return tokenizerDir.resolve("merges.txt");
     }
 
     public Path tokenizerDir() {
-        return root.resolve(TOKENIZER);
+        return tokenizerDir;
+    }
+
+    /** {@code model_index.json}: which class each component is; optional (diffusers writes it). */
+    public Path modelIndex() {
+        return root.resolve("model_index.json");
+    }
+
+    public Path unetDir() {
+        return root.resolve(UNET);
+    }
+
+    public Path vaeDir() {
+        return root.resolve(VAE);
+    }
+
+    public Path textEncoderDir() {
+        return root.resolve(TEXT_ENCODER);
+    }
+
+    /** A name for the model: the folder's name, as A1111 names a checkpoint by its file. */
+    public String name() {
+        Path abs = root.toAbsolutePath().normalize();
+        return abs.getFileName() != null ? abs.getFileName().toString() : abs.toString();
     }
 
     public Path schedulerConfig() {

@@ -11,15 +11,16 @@ import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
 /**
- * Writes 8-bit RGB PNGs with tEXt chunks (A1111 style {@code parameters}), so an image carries what made it.
- * Written by hand because ImageIO's text metadata API is clumsy and this is 60 lines.
+ * Writes 8-bit RGB PNGs with text chunks (A1111 style {@code parameters}), so an image carries what made it: tEXt
+ * when the value is Latin-1 (the PNG text encoding), otherwise an uncompressed UTF-8 iTXt chunk, as PIL does, so a
+ * prompt in any script survives. Written by hand because ImageIO's text metadata API is clumsy and this is short.
  */
 public final class PngWriter {
     private static final byte[] SIGNATURE = {(byte) 137, 80, 78, 71, 13, 10, 26, 10};
 
     private PngWriter() {}
 
-    /** rgb: row-major H x W x 3 bytes. Text keys must be Latin-1 keywords of 1-79 characters. */
+    /** rgb: row-major H x W x 3 bytes. Text keys must be Latin-1 keywords of 1-79 characters; values any text. */
     public static byte[] encode(byte[] rgb, int width, int height, Map<String, String> text) {
         if (rgb.length != width * height * 3) {
             throw new IllegalArgumentException("expected " + width * height * 3 + " bytes, got " + rgb.length);
@@ -34,12 +35,7 @@ public final class PngWriter {
             h.write(new byte[] {8, 2, 0, 0, 0}); // 8-bit, truecolour, deflate, adaptive filter, no interlace
             chunk(out, "IHDR", ihdr.toByteArray());
             for (Map.Entry<String, String> e : text.entrySet()) {
-                byte[] key = e.getKey().getBytes(StandardCharsets.ISO_8859_1);
-                byte[] value = e.getValue().getBytes(StandardCharsets.ISO_8859_1);
-                byte[] body = new byte[key.length + 1 + value.length];
-                System.arraycopy(key, 0, body, 0, key.length);
-                System.arraycopy(value, 0, body, key.length + 1, value.length);
-                chunk(out, "tEXt", body);
+                textChunk(out, e.getKey(), e.getValue());
             }
             ByteArrayOutputStream idat = new ByteArrayOutputStream();
             try (DeflaterOutputStream z = new DeflaterOutputStream(idat, new Deflater(6))) {
@@ -58,6 +54,24 @@ public final class PngWriter {
 
     public static void write(Path file, byte[] rgb, int width, int height, Map<String, String> text) {
         AtomicFiles.writeBytes(file, encode(rgb, width, height, text));
+    }
+
+    private static void textChunk(ByteArrayOutputStream out, String keyword, String value) throws IOException {
+        if (keyword.isEmpty() || keyword.length() > 79 || !StandardCharsets.ISO_8859_1.newEncoder().canEncode(keyword)) {
+            throw new IllegalArgumentException("PNG text keyword must be 1-79 Latin-1 characters: '" + keyword + "'");
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(keyword.getBytes(StandardCharsets.ISO_8859_1));
+        body.write(0);
+        if (StandardCharsets.ISO_8859_1.newEncoder().canEncode(value)) {
+            body.write(value.getBytes(StandardCharsets.ISO_8859_1));
+            chunk(out, "tEXt", body.toByteArray());
+            return;
+        }
+        // iTXt: compression flag 0, method 0, empty language tag and translated keyword, then UTF-8 text
+        body.write(new byte[] {0, 0, 0, 0});
+        body.write(value.getBytes(StandardCharsets.UTF_8));
+        chunk(out, "iTXt", body.toByteArray());
     }
 
     private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {

@@ -1,8 +1,11 @@
 package dev.mdx.tensor;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The composite operations of the engine, in one place so that a fused kernel can replace any of them.
@@ -10,9 +13,32 @@ import ai.djl.ndarray.types.Shape;
  * <p>Memory rule: every result lives in the manager of the activation {@code x}, never in the manager of a
  * weight. DJL puts a result in the manager of the array whose method is called, so weights are only ever
  * passed as arguments, and any view of a weight is attached to the activation's manager.
+ *
+ * <p>Autograd rule: never call DJL's {@code mul(Number)} / {@code div(Number)} (or pow, maximum, minimum with a
+ * Number) on a value that gradients flow through; use {@link #mulScalar} / {@link #divScalar}. DJL 0.36 backs that
+ * scalar with a Java direct buffer and closes it right after the op, while PyTorch's autograd keeps the scalar
+ * tensor for the backward pass, which then reads freed memory (garbage or NaN gradients, depending on GC timing).
+ * {@code add(Number)} / {@code sub(Number)} are safe: their backward does not read the scalar.
  */
 public final class Ops {
+    /** Output channels are padded to a multiple of this while autograd records (see conv2dPaddedOut). */
+    private static final int CONV_SAFE_OUT_CHANNELS = 16;
+
     private Ops() {}
+
+    /** x * value, with the scalar allocated by libtorch so that the backward pass can read it (see class doc). */
+    public static NDArray mulScalar(NDArray x, double value) {
+        return x.mul(scalarLike(x, value));
+    }
+
+    /** x / value, with the scalar allocated by libtorch so that the backward pass can read it (see class doc). */
+    public static NDArray divScalar(NDArray x, double value) {
+        return x.div(scalarLike(x, value));
+    }
+
+    private static NDArray scalarLike(NDArray x, double value) {
+        return x.getManager().full(new Shape(), (float) value, x.getDataType());
+    }
 
     /** y = x W^T + b, W is (out, in) as in PyTorch; b may be null. Works on any leading shape. */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
@@ -24,6 +50,15 @@ public final class Ops {
 
     /** 2-D convolution, NCHW, weight (out, in/groups, kh, kw); bias may be null. */
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
+        long out = weight.getShape().get(0);
+        if (groups == 1 && out % CONV_SAFE_OUT_CHANNELS != 0 && weight.getShape().get(2) > 1
+                && JniUtils.isGradMode()) {
+            return conv2dPaddedOut(x, weight, bias, stride, padding);
+        }
+        return convolution(x, weight, bias, stride, padding, groups);
+    }
+
+    private static NDArray convolution(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
         NDList out = x.getNDArrayInternal().convolution(x, weight, bias,
                 new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), groups);
         NDArray y = out.singletonOrThrow();
@@ -32,6 +67,30 @@ public final class Ops {
             FlopCounter.add(2 * y.getShape().size() * w.get(1) * w.get(2) * w.get(3));
         }
         return y;
+    }
+
+    /**
+     * libtorch 2.7.1's oneDNN (float32, on this project's AVX-512 CPUs) computes a wrong input gradient, with garbage and NaN from
+     * uninitialised memory, for k x k convs (k > 1) whose output channel count is not a multiple of 16 (e.g. a
+     * UNet's conv_out to 4 latent channels). Zero output channels are appended up to that multiple and cut off
+     * again, which gives the exact result and a correct backward pass. Only taken while autograd records (inside a
+     * GradientCollector), since inference is unaffected.
+     */
+    private static NDArray conv2dPaddedOut(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+        Shape ws = weight.getShape();
+        long out = ws.get(0);
+        long extra = CONV_SAFE_OUT_CHANNELS - out % CONV_SAFE_OUT_CHANNELS;
+        NDArray zerosW = x.getManager().zeros(new Shape(extra, ws.get(1), ws.get(2), ws.get(3)), weight.getDataType());
+        // (out, in, k, k) ++ (extra, in, k, k), moved to the activation's manager
+        NDArray paddedW = NDArrays.concat(new NDList(weight, zerosW), 0);
+        paddedW.attach(x.getManager());
+        NDArray paddedB = null;
+        if (bias != null) {
+            paddedB = NDArrays.concat(new NDList(bias, x.getManager().zeros(new Shape(extra), bias.getDataType())), 0);
+            paddedB.attach(x.getManager());
+        }
+        NDArray y = convolution(x, paddedW, paddedB, stride, padding, 1);
+        return y.get(new NDIndex(":, :{}", out));
     }
 
     /** A view of a weight with another shape, owned by the activation's manager so it is freed with it. */
@@ -66,21 +125,6 @@ public final class Ops {
         return x.getNDArrayInternal().layerNorm(x, normalized, weight, bias, eps).singletonOrThrow();
     }
 
-    /**
-     * x * factor, with the factor a scalar array that libtorch allocates, owned by x's manager. Never use DJL's
-     * {@code mul(Number)} / {@code div(Number)} on an array that may need gradients: DJL wraps the number in a tensor
-     * over a Java direct buffer and closes it at once, autograd keeps that tensor for the backward pass, and once the
-     * garbage collector frees the buffer the backward pass reads freed memory (NaN or wrong gradients, at random).
-     */
-    public static NDArray scale(NDArray x, float factor) {
-        return x.mul(constant(x, factor));
-    }
-
-    /** A scalar of x's data type allocated by libtorch in x's manager (see {@link #scale} for why). */
-    public static NDArray constant(NDArray x, float value) {
-        return x.getManager().full(new Shape(), value, x.getDataType());
-    }
-
     /** SiLU / Swish: x * sigmoid(x). */
     public static NDArray silu(NDArray x) {
         return x.mul(x.getNDArrayInternal().sigmoid());
@@ -93,7 +137,7 @@ public final class Ops {
 
     /** CLIP's quick_gelu: x * sigmoid(1.702 x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(scale(x, 1.702f).getNDArrayInternal().sigmoid());
+        return x.mul(mulScalar(x, 1.702).getNDArrayInternal().sigmoid());
     }
 
     /** Nearest-neighbour upsampling by 2 in H and W: (B, C, H, W) -> (B, C, 2H, 2W). */
@@ -118,6 +162,13 @@ public final class Ops {
     }
 
     /**
+     * Score elements (B * H * Nq * Nk) above which attention runs in query chunks: a 64x64 latent's self-attention
+     * has 8 x 4096 x 4096 scores (512 MB per intermediate); chunks of this size stay in cache and are freed one by
+     * one. Mutable for tests that exercise the chunked path on small inputs.
+     */
+    static long chunkScoreElements = 1L << 21;
+
+    /**
      * Multi-head attention on already projected tensors.
      *
      * @param q (B, Nq, H*D)
@@ -132,21 +183,46 @@ public final class Ops {
         long nk = k.getShape().get(1);
         long inner = q.getShape().get(2);
         long d = inner / heads;
-        // (B, N, H*D) -> (B, H, N, D)
-        NDArray qh = q.reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
-        NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
-        NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
         if (FlopCounter.active()) {
             FlopCounter.add(2 * 2 * b * heads * nq * nk * d); // Q K^T and A V
         }
-        NDArray scores = scale(qh.matMul(kt), (float) (1.0 / Math.sqrt(d)));
+        // Scaling the queries instead of the (B, H, Nq, Nk) scores saves a pass over the largest array;
+        // without a mask ReLU(s) / Nk = ReLU(s / Nk), so that factor is folded in as well.
+        boolean foldKeyCount = kind == AttentionKind.RELU && mask == null;
+        double factor = 1.0 / Math.sqrt(d) / (foldKeyCount ? nk : 1);
+        // (B, N, H*D) -> (B, H, N, D)
+        NDArray qh = mulScalar(q, factor).reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
+        NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
+        NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
+        long rowsPerChunk = Math.max(1, chunkScoreElements / (b * heads * nk));
+        NDArray out;
+        if (mask != null || rowsPerChunk >= nq) {
+            out = attend(qh, kt, vh, kind, mask, !foldKeyCount, nk);
+        } else {
+            NDList parts = new NDList();
+            for (long start = 0; start < nq; start += rowsPerChunk) {
+                NDIndex rows = new NDIndex(":, :, {}:{}", start, Math.min(nq, start + rowsPerChunk));
+                parts.add(Scopes.run(() -> attend(qh.get(rows), kt, vh, kind, null, !foldKeyCount, nk), qh, kt, vh));
+            }
+            out = NDArrays.concat(parts, 2);
+        }
+        // (B, H, Nq, D) -> (B, Nq, H*D)
+        return out.transpose(0, 2, 1, 3).reshape(b, nq, inner);
+    }
+
+    /** (B, H, n, D) scaled queries against all keys -> (B, H, n, D). */
+    private static NDArray attend(NDArray qh, NDArray kt, NDArray vh, AttentionKind kind, NDArray mask,
+            boolean divideReluByKeys, long nk) {
+        NDArray scores = qh.matMul(kt);
         if (mask != null) {
             scores = scores.add(mask);
         }
         NDArray weights = kind == AttentionKind.SOFTMAX
                 ? scores.softmax(-1)
-                : scores.getNDArrayInternal().relu().div(constant(scores, nk));
-        // (B, H, Nq, D) -> (B, Nq, H*D)
-        return weights.matMul(vh).transpose(0, 2, 1, 3).reshape(b, nq, inner);
+                : scores.getNDArrayInternal().relu();
+        if (kind == AttentionKind.RELU && divideReluByKeys) {
+            weights = divScalar(weights, nk);
+        }
+        return weights.matMul(vh);
     }
 }

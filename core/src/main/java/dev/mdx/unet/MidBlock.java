@@ -5,7 +5,10 @@ import dev.mdx.nn.Module;
 import dev.mdx.nn.ModuleList;
 import dev.mdx.nn.Probe;
 
-/** diffusers' {@code UNetMidBlock2DCrossAttn}: resnets.0 -> attentions.0 -> resnets.1, at the innermost level. */
+/**
+ * diffusers' {@code UNetMidBlock2DCrossAttn}: resnets.0 -> attentions.0 -> resnets.1, at the innermost level; with
+ * {@code mid_block_resnets: 1} resnets.1 is absent (MobileDiffusion's single bottleneck ResBlock).
+ */
 public final class MidBlock extends Module {
     private final ModuleList<ResnetBlock2D> resnets;
     private final ModuleList<Transformer2DModel> attentions;
@@ -18,7 +21,7 @@ public final class MidBlock extends Module {
         this.resnets = child("resnets", new ModuleList<>());
         TransformerSpec spec = TransformerSpec.forLevel(c, level, c.midBlockTransformerLayers(),
                 c.midBlockSelfAttention());
-        for (int j = 0; j < 2; j++) {
+        for (int j = 0; j < c.midBlockResnets(); j++) {
             resnets.add(new ResnetBlock2D(channels, channels, c.timeEmbedDim(), c.normNumGroups(),
                     (float) c.normEps(), c.midBlockScaleFactor(), separable));
         }
@@ -30,7 +33,9 @@ public final class MidBlock extends Module {
         NDArray h = probe.record("resnets.0", resnets.get(0).forward(x, tembAct));
         for (int j = 0; j < attentions.size(); j++) {
             h = probe.record("attentions." + j, attentions.get(j).forward(h, context));
-            h = probe.record("resnets." + (j + 1), resnets.get(j + 1).forward(h, tembAct));
+            if (j + 1 < resnets.size()) {
+                h = probe.record("resnets." + (j + 1), resnets.get(j + 1).forward(h, tembAct));
+            }
         }
         return h;
     }

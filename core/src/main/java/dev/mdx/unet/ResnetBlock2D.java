@@ -8,6 +8,7 @@ import dev.mdx.nn.Linear;
 import dev.mdx.nn.Module;
 import dev.mdx.nn.SeparableConv2d;
 import dev.mdx.tensor.Ops;
+import dev.mdx.tensor.Scopes;
 
 /**
  * diffusers' {@code ResnetBlock2D} with the default time-embedding mode: GroupNorm -> SiLU -> conv1 (3x3) -> +
@@ -48,6 +49,10 @@ public final class ResnetBlock2D extends Module {
      * @return (B, out, H, W)
      */
     public NDArray forward(NDArray x, NDArray tembAct) {
+        return Scopes.run(() -> compute(x, tembAct), x, tembAct);
+    }
+
+    private NDArray compute(NDArray x, NDArray tembAct) {
         NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
         NDArray t = timeEmbProj.forward(tembAct);
         // (B, out) -> (B, out, 1, 1)
@@ -55,6 +60,6 @@ public final class ResnetBlock2D extends Module {
         h = conv2.forward(Ops.silu(norm2.forward(h)));
         NDArray shortcut = convShortcut == null ? x : convShortcut.forward(x);
         NDArray sum = shortcut.add(h);
-        return outputScale == 1.0 ? sum : sum.div(Ops.constant(sum, (float) outputScale));
+        return outputScale == 1.0 ? sum : Ops.divScalar(sum, outputScale);
     }
 }

@@ -2,6 +2,7 @@ package dev.mdx.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.mdx.tensor.Scopes;
 import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.GroupNorm;
 import dev.mdx.nn.Linear;
@@ -54,6 +55,10 @@ public final class Transformer2DModel extends Module {
      * @return (B, C, H, W)
      */
     public NDArray forward(NDArray x, NDArray context) {
+        return Scopes.run(() -> compute(x, context), x, context);
+    }
+
+    private NDArray compute(NDArray x, NDArray context) {
         Shape s = x.getShape();
         long b = s.get(0);
         long c = s.get(1);
@@ -69,7 +74,8 @@ public final class Transformer2DModel extends Module {
             hidden = projInLinear.forward(hidden);
         }
         for (BasicTransformerBlock block : blocks.items()) {
-            hidden = block.forward(hidden, context);
+            NDArray in = hidden;
+            hidden = Scopes.run(() -> block.forward(in, context), in, context);
         }
         if (projOutLinear != null) {
             hidden = projOutLinear.forward(hidden);

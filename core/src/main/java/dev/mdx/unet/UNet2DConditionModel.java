@@ -112,24 +112,27 @@ public final class UNet2DConditionModel extends Module {
             throw new IllegalArgumentException("sample must be (B, " + config.inChannels() + ", H, W), got " + shape);
         }
         long batch = shape.get(0);
-        NDArray t = broadcastTimesteps(timesteps, batch);
+        // Timesteps and context usually outlive one call (a sampling loop reuses them); views of them in the
+        // sample's manager make every derived array (e.g. cross-attention keys and values) land in this call's scope.
+        NDArray context = Ops.weightView(encoderHiddenStates, sample, encoderHiddenStates.getShape().getShape());
+        NDArray t = broadcastTimesteps(Ops.weightView(timesteps, sample, timesteps.getShape().getShape()), batch);
         NDArray tProj = probe.record("time_proj", timeProj.forward(t, sample.getDataType()));
         NDArray temb = probe.record("time_embedding", timeEmbedding.forward(tProj));
         // every resnet applies SiLU to the same embedding, so do it once
         NDArray tembAct = Ops.silu(temb);
 
-        NDArray x = config.centerInputSample() ? sample.mul(2f).sub(1f) : sample;
+        NDArray x = config.centerInputSample() ? Ops.mulScalar(sample, 2).sub(1f) : sample;
         NDArray h = probe.record("conv_in", convIn.forward(x));
         List<NDArray> skips = new ArrayList<>();
         skips.add(h);
         for (int i = 0; i < downBlocks.size(); i++) {
             Probe p = probe.child("down_blocks", i);
-            h = probe.record("down_blocks." + i, downBlocks.get(i).forward(h, tembAct, encoderHiddenStates, skips, p));
+            h = probe.record("down_blocks." + i, downBlocks.get(i).forward(h, tembAct, context, skips, p));
         }
-        h = probe.record("mid_block", midBlock.forward(h, tembAct, encoderHiddenStates, probe.child("mid_block")));
+        h = probe.record("mid_block", midBlock.forward(h, tembAct, context, probe.child("mid_block")));
         for (int j = 0; j < upBlocks.size(); j++) {
             Probe p = probe.child("up_blocks", j);
-            h = probe.record("up_blocks." + j, upBlocks.get(j).forward(h, tembAct, encoderHiddenStates, skips, p));
+            h = probe.record("up_blocks." + j, upBlocks.get(j).forward(h, tembAct, context, skips, p));
         }
         h = Ops.silu(probe.record("conv_norm_out", convNormOut.forward(h)));
         return probe.record("conv_out", convOut.forward(h));

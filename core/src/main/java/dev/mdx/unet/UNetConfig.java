@@ -34,6 +34,8 @@ import java.util.Locale;
  *     feed-forward only, MobileDiffusion T2)
  * @param midBlockSelfAttention whether the mid block's transformer blocks have self-attention
  * @param midBlockTransformerLayers transformer blocks in the mid block's Transformer2DModel
+ * @param midBlockResnets resnets in the mid block: 2 (diffusers: resnet, transformer, resnet) or 1 (resnet,
+ *     transformer; MobileDiffusion's 12-ResBlock layout, paper notes 2.3)
  */
 public record UNetConfig(
         Integer sampleSize,
@@ -71,12 +73,15 @@ public record UNetConfig(
         List<Boolean> separableConvLevels,
         List<Boolean> selfAttentionLevels,
         boolean midBlockSelfAttention,
-        int midBlockTransformerLayers) {
+        int midBlockTransformerLayers,
+        int midBlockResnets) {
 
     public static final String CLASS_NAME = "UNet2DConditionModel";
     public static final String ACT_FN = "silu";
     /** The default feed-forward expansion of diffusers' FeedForward (mult). */
     public static final double DEFAULT_FF_MULT = 4;
+    /** Resnets of diffusers' UNetMidBlock2DCrossAttn (num_layers 1). */
+    public static final int DEFAULT_MID_BLOCK_RESNETS = 2;
 
     public UNetConfig {
         int n = downBlockTypes.size();
@@ -117,6 +122,9 @@ public record UNetConfig(
         requirePositive("out_channels", outChannels);
         requirePositive("norm_num_groups", normNumGroups);
         requirePositive("mid_block_transformer_layers", midBlockTransformerLayers);
+        if (midBlockResnets != 1 && midBlockResnets != 2) {
+            throw invalid("mid_block_resnets", "must be 1 or 2, got " + midBlockResnets);
+        }
         if (!(normEps > 0)) {
             throw invalid("norm_eps", "must be positive, got " + normEps);
         }
@@ -261,7 +269,8 @@ public record UNetConfig(
                     boolPerEntry(c, "separable_conv_levels", n, false),
                     selfAttention,
                     c.getBool("mid_block_self_attention", selfAttention.get(n - 1)),
-                    c.getInt("mid_block_transformer_layers", transformerLayers[n - 1]));
+                    c.getInt("mid_block_transformer_layers", transformerLayers[n - 1]),
+                    c.getInt("mid_block_resnets", DEFAULT_MID_BLOCK_RESNETS));
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(c.source() + ": " + e.getMessage(), e);
         }
@@ -482,6 +491,9 @@ public record UNetConfig(
         }
         if (midBlockTransformerLayers != transformerLayersPerBlock.get(levels() - 1)) {
             o.put("mid_block_transformer_layers", midBlockTransformerLayers);
+        }
+        if (midBlockResnets != DEFAULT_MID_BLOCK_RESNETS) {
+            o.put("mid_block_resnets", midBlockResnets);
         }
     }
 

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.io.StateDicts;
-import dev.mdx.nn.ActivationProbe;
+import dev.mdx.nn.Probe;
 import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.Module;
 import java.nio.file.Path;
@@ -86,12 +86,12 @@ public final class AutoencoderKL extends Module {
     }
 
     public LatentDistribution encode(NDArray image) {
-        return encode(image, ActivationProbe.NONE);
+        return encode(image, Probe.off());
     }
 
     /** (B, in_channels, H, W) in [-1, 1] -> posterior over (B, latent_channels, H / f, W / f). */
-    public LatentDistribution encode(NDArray image, ActivationProbe probe) {
-        NDArray moments = encoder.forward(image, probe.within("encoder"));
+    public LatentDistribution encode(NDArray image, Probe probe) {
+        NDArray moments = encoder.forward(image, probe.child("encoder"));
         if (quantConv != null) {
             moments = quantConv.forward(moments);
             probe.record("quant_conv", moments);
@@ -102,16 +102,16 @@ public final class AutoencoderKL extends Module {
     }
 
     public NDArray decode(NDArray latent) {
-        return decode(latent, ActivationProbe.NONE);
+        return decode(latent, Probe.off());
     }
 
     /** (B, latent_channels, h, w), unscaled -> (B, out_channels, h * f, w * f), roughly in [-1, 1]. */
-    public NDArray decode(NDArray latent, ActivationProbe probe) {
+    public NDArray decode(NDArray latent, Probe probe) {
         NDArray z = latent;
         if (postQuantConv != null) {
             z = postQuantConv.forward(z);
             probe.record("post_quant_conv", z);
         }
-        return decoder.forward(z, probe.within("decoder"));
+        return decoder.forward(z, probe.child("decoder"));
     }
 }

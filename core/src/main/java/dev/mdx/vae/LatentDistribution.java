@@ -14,7 +14,7 @@ public record LatentDistribution(NDArray mean, NDArray logvar) {
 
     /** exp(logvar / 2). */
     public NDArray std() {
-        return Ops.scale(logvar, 0.5f).exp();
+        return Ops.mulScalar(logvar, 0.5).exp();
     }
 
     /** mean + std * noise, with noise ~ N(0, 1) of the same shape supplied by the caller. */

@@ -7,6 +7,7 @@ import dev.mdx.nn.Linear;
 import dev.mdx.nn.Module;
 import dev.mdx.nn.ModuleList;
 import dev.mdx.tensor.Ops;
+import dev.mdx.tensor.Scopes;
 
 /**
  * The VAE mid block's single-head spatial self-attention (diffusers Attention with group_norm and a residual):
@@ -30,6 +31,10 @@ final class VaeAttention extends Module {
 
     /** (B, C, H, W) -> (B, C, H, W). */
     NDArray forward(NDArray x) {
+        return Scopes.run(() -> compute(x), x);
+    }
+
+    private NDArray compute(NDArray x) {
         Shape s = x.getShape();
         long b = s.get(0);
         long c = s.get(1);

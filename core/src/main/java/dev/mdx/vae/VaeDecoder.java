@@ -1,7 +1,7 @@
 package dev.mdx.vae;
 
 import ai.djl.ndarray.NDArray;
-import dev.mdx.nn.ActivationProbe;
+import dev.mdx.nn.Probe;
 import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.GroupNorm;
 import dev.mdx.nn.Module;
@@ -46,11 +46,11 @@ public final class VaeDecoder extends Module {
     }
 
     public NDArray forward(NDArray latent) {
-        return forward(latent, ActivationProbe.NONE);
+        return forward(latent, Probe.off());
     }
 
     /** (B, latent_channels, h, w) -> (B, out_channels, h * f, w * f); the probe sees each named stage. */
-    public NDArray forward(NDArray latent, ActivationProbe probe) {
+    public NDArray forward(NDArray latent, Probe probe) {
         NDArray h = convIn.forward(latent);
         probe.record("conv_in", h);
         h = midBlock.forward(h);

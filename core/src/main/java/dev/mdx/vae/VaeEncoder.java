@@ -1,7 +1,7 @@
 package dev.mdx.vae;
 
 import ai.djl.ndarray.NDArray;
-import dev.mdx.nn.ActivationProbe;
+import dev.mdx.nn.Probe;
 import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.GroupNorm;
 import dev.mdx.nn.Module;
@@ -36,7 +36,7 @@ public final class VaeEncoder extends Module {
     }
 
     /** (B, in_channels, H, W) -> (B, 2 * latent_channels, H / f, W / f); the probe sees each named stage. */
-    public NDArray forward(NDArray image, ActivationProbe probe) {
+    public NDArray forward(NDArray image, Probe probe) {
         NDArray h = convIn.forward(image);
         probe.record("conv_in", h);
         for (int i = 0; i < downBlocks.size(); i++) {

@@ -5,6 +5,7 @@ import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.GroupNorm;
 import dev.mdx.nn.Module;
 import dev.mdx.tensor.Ops;
+import dev.mdx.tensor.Scopes;
 
 /**
  * diffusers ResnetBlock2D as the VAE uses it (no time embedding): GroupNorm -> SiLU -> conv3x3 -> GroupNorm ->
@@ -27,6 +28,10 @@ final class VaeResnetBlock extends Module {
 
     /** (B, in, H, W) -> (B, out, H, W). */
     NDArray forward(NDArray x) {
+        return Scopes.run(() -> compute(x), x);
+    }
+
+    private NDArray compute(NDArray x) {
         NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
         h = conv2.forward(Ops.silu(norm2.forward(h)));
         NDArray residual = convShortcut == null ? x : convShortcut.forward(x);

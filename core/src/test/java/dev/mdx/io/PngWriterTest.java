@@ -44,4 +44,21 @@ class PngWriterTest {
             assertEquals("a red apple\nSteps: 8, Seed: 42", e.getAttribute("value"));
         }
     }
+
+    @Test
+    void textOutsideLatin1GoesIntoAnInternationalChunk() throws Exception {
+        String prompt = "猫と桜, café ☕";
+        byte[] png = PngWriter.encode(new byte[3], 1, 1, Map.of("parameters", prompt));
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(png))) {
+            ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+            reader.setInput(in);
+            Element root = (Element) reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0");
+            assertEquals(0, root.getElementsByTagName("tEXtEntry").getLength());
+            NodeList entries = root.getElementsByTagName("iTXtEntry");
+            assertEquals(1, entries.getLength());
+            Element e = (Element) entries.item(0);
+            assertEquals("parameters", e.getAttribute("keyword"));
+            assertEquals(prompt, e.getAttribute("text"));
+        }
+    }
 }

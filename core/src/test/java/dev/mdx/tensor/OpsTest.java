@@ -181,6 +181,17 @@ class OpsTest {
     }
 
     @Test
+    void chunkedAttentionMatchesLoops() {
+        long saved = Ops.chunkScoreElements;
+        Ops.chunkScoreElements = 2 * 2 * 7 * 2; // two query rows per chunk, uneven last chunk
+        try {
+            attentionMatchesLoops();
+        } finally {
+            Ops.chunkScoreElements = saved;
+        }
+    }
+
+    @Test
     void attentionMatchesLoops() {
         int b = 2, nq = 5, nk = 7, heads = 2, d = 3;
         float[] q = randn(b * nq * heads * d), k = randn(b * nk * heads * d), v = randn(b * nk * heads * d);

@@ -65,7 +65,7 @@ class ScalarGradientTest {
 
     @Test
     void scaleKeepsItsFactorAlive() {
-        assertSameGradientUnderPressure("scale", x -> Ops.scale(x, 1.702f).square());
+        assertSameGradientUnderPressure("scale", x -> Ops.mulScalar(x, 1.702).square());
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.mdx.io.SafeTensorsFile;
+import dev.mdx.nn.Probe;
 import dev.mdx.testing.Golden;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -41,12 +42,12 @@ class VaeGoldenParityTest {
             AutoencoderKL vae = AutoencoderKL.load(dir, weights);
             Map<String, NDArray> captured = new LinkedHashMap<>();
 
-            LatentDistribution posterior = vae.encode(golden.load("image", scope), captured::put);
+            LatentDistribution posterior = vae.encode(golden.load("image", scope), Probe.into(captured));
             compare(golden, io, "posterior_mean", posterior.mean(), scope);
             compare(golden, io, "posterior_logvar", posterior.logvar(), scope);
             compare(golden, io, "posterior_std", posterior.std(), scope);
 
-            NDArray decoded = vae.decode(golden.load("latent", scope), captured::put);
+            NDArray decoded = vae.decode(golden.load("latent", scope), Probe.into(captured));
             compare(golden, io, "decoded", decoded, scope);
 
             TreeSet<String> expectedDebug = golden.tensors().keySet().stream()

@@ -1,5 +1,6 @@
 package dev.mdx.train;
 
+import dev.mdx.tensor.Scopes;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.mdx.io.ModelFormatException;

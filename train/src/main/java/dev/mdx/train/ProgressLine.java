@@ -70,7 +70,8 @@ public final class ProgressLine {
                 step, total, loss, lr, rate, eta);
     }
 
-    static String duration(double seconds) {
+    /** A duration as 12s, 3m05s or 1h02m03s. */
+    public static String duration(double seconds) {
         long s = Math.round(seconds);
         if (s >= 3600) {
             return String.format(Locale.ROOT, "%dh%02dm%02ds", s / 3600, s % 3600 / 60, s % 60);

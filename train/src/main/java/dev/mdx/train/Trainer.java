@@ -1,5 +1,6 @@
 package dev.mdx.train;
 
+import dev.mdx.tensor.Scopes;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -212,6 +213,9 @@ public final class Trainer<B> implements AutoCloseable {
                 double seconds = elapsedBefore + (System.nanoTime() - startNanos) / 1e9;
                 log.append(step, lossAndNorm[0], lr, lossAndNorm[1], seconds);
                 progress.update(step, lossAndNorm[0], lr);
+                if (step % config.logEvery() == 0) {
+                    log.flush();
+                }
                 boolean end = step == config.maxTrainSteps();
                 if (end || step % config.checkpointingSteps() == 0) {
                     log.flush();

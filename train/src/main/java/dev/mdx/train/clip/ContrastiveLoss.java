@@ -35,7 +35,7 @@ public final class ContrastiveLoss {
         // the relation is symmetric and every row of a group has the same count, so the targets of texts are the same
         NDArray imageToText = targets.mul(logits.logSoftmax(1)).sum(new int[] {1}).mean().neg();
         NDArray textToImage = targets.mul(logits.transpose().logSoftmax(1)).sum(new int[] {1}).mean().neg();
-        return Ops.scale(imageToText.add(textToImage), 0.5f);
+        return Ops.mulScalar(imageToText.add(textToImage), 0.5);
     }
 
     /** Rows of x divided by their L2 norms. */

@@ -1,0 +1,51 @@
+package dev.mdx.cli;
+
+import dev.mdx.train.Trainer;
+import dev.mdx.train.TrainingStage;
+import dev.mdx.train.TrainingStages;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Runs a training stage; resumable, checkpoints atomically (docs/TRAINING.md). */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a model stage from a JSON config. Ctrl-C stops after the current step and writes a "
+                + "checkpoint; --resume continues exactly where it stopped.", "Stages: see STAGE below."})
+public final class TrainCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: unet.")
+    String stage;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The stage's JSON config.")
+    Path config;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run folder: log, checkpoints, export.")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out (or start if none).")
+    boolean resume;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Engine threads (default: all cores; use 1 when the machine is shared).")
+    Integer threads;
+
+    @Override
+    public void run() {
+        TrainingStage s = TrainingStages.find(stage).orElseThrow(() ->
+                new UsageException("unknown stage '" + stage + "'; stages: " + TrainingStages.names()));
+        if (!Files.isRegularFile(config)) {
+            throw new UsageException("config file " + config + " not found");
+        }
+        ThreadsFlag.apply(threads);
+        PrintStream log = System.out;
+        Trainer.Result r = s.run(config, out, resume, log);
+        log.printf("%s at step %d, last loss %.5f%n", r.stopped() ? "stopped" : "finished", r.step(), r.lastLoss());
+    }
+}

@@ -1,0 +1,288 @@
+package dev.mdx.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.tensor.EngineThreads;
+import dev.mdx.testing.Golden;
+import dev.mdx.testing.TestModels;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/**
+ * {@code mdx generate} end to end through {@link Main#run}: images and their parameters chunk, and for each kind of
+ * bad input one clear message on stderr, the right exit code and no stack trace. Runs on a micro random-weight
+ * model (and, where the CLIP vocabulary is available, on the golden pipeline).
+ */
+class GenerateCommandTest {
+    private static Path shared;
+    private static Path micro;
+    private static int savedThreads;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void makeModel() throws IOException {
+        // tiny tensors gain nothing from intra-op threads, and on a busy 2-core machine their spinning costs 50x
+        savedThreads = EngineThreads.current();
+        EngineThreads.set(1);
+        shared = Files.createTempDirectory("mdx-cli-test");
+        micro = TestModels.microPipeline(shared.resolve("micro"));
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        EngineThreads.set(savedThreads);
+        try (Stream<Path> walk = Files.walk(shared)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result mdx(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** A failure: the exit code, every fragment on stderr, and nothing that looks like a stack trace. */
+    private static void assertFails(Result r, int code, String... fragments) {
+        assertEquals(code, r.code(), "exit code; stderr: " + r.err());
+        for (String f : fragments) {
+            assertTrue(r.err().contains(f), "stderr lacks '" + f + "':\n" + r.err());
+        }
+        assertNoStackTrace(r);
+        assertTrue(r.err().lines().count() <= 3, "a short message, not a usage dump:\n" + r.err());
+    }
+
+    private static void assertNoStackTrace(Result r) {
+        for (String s : new String[] {r.out(), r.err()}) {
+            assertFalse(s.contains("\tat ") || s.contains("Exception") || s.contains("internal error"), s);
+        }
+    }
+
+    private Result generate(String... extra) {
+        String[] base = {"generate", "-m", micro.toString(), "-p", "a red fox", "--steps", "2", "-o",
+            tmp.resolve("out.png").toString()};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return mdx(args);
+    }
+
+    @Test
+    void writesAPngWithItsParameters() throws Exception {
+        Result r = generate("-n", "blurry", "-s", "42", "-t", "1");
+        assertEquals(0, r.code(), r.err());
+        assertNoStackTrace(r);
+        Path png = tmp.resolve("out.png");
+        assertTrue(r.out().contains("wrote " + png + " (seed 42)"), r.out());
+        assertTrue(r.out().contains("done in"), r.out());
+        assertTrue(r.err().contains("step 2/2"), "progress on stderr:\n" + r.err());
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertEquals(TestModels.MICRO_SIZE, image.getWidth());
+        assertEquals(TestModels.MICRO_SIZE, image.getHeight());
+        assertEquals("a red fox\nNegative prompt: blurry\nSteps: 2, Sampler: DDIM, CFG scale: 7.5, Seed: 42, "
+                + "Size: 16x16, Model: micro", parameters(png));
+    }
+
+    @Test
+    void aBatchWritesNumberedFilesWithConsecutiveSeeds() throws Exception {
+        Result r = generate("-b", "2", "-s", "7", "--sampling-method", "EulerAncestralDiscreteScheduler");
+        assertEquals(0, r.code(), r.err());
+        assertFalse(Files.exists(tmp.resolve("out.png")));
+        for (int k = 1; k <= 2; k++) {
+            Path png = tmp.resolve("out_" + k + ".png");
+            assertTrue(r.out().contains("wrote " + png + " (seed " + (6 + k) + ")"), r.out());
+            assertTrue(parameters(png).endsWith("Steps: 2, Sampler: Euler a, CFG scale: 7.5, Seed: " + (6 + k)
+                    + ", Size: 16x16, Model: micro"), parameters(png));
+        }
+        Result alone = generate("-s", "8", "--sampling-method", "euler_a");
+        assertEquals(0, alone.code(), alone.err());
+        assertArrayEquals(pixels(tmp.resolve("out_2.png")), pixels(tmp.resolve("out.png")),
+                "image 2 of the batch is seed 8 alone");
+    }
+
+    @Test
+    void aRandomSeedIsPrintedAndStored() throws Exception {
+        Result r = generate("-s", "-1", "-W", "8", "-H", "12", "--cfg-scale", "1");
+        assertEquals(0, r.code(), r.err());
+        Matcher m = Pattern.compile("\\(seed (\\d+)\\)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        String params = parameters(tmp.resolve("out.png"));
+        assertTrue(params.contains("CFG scale: 1, Seed: " + m.group(1) + ", Size: 8x12"), params);
+    }
+
+    @Test
+    void aTooLongPromptWarnsAndStillGenerates() throws Exception {
+        String longPrompt = "abcdefghijklmnopqrstuvwxyz"; // one token per letter, the micro encoder reads 14
+        Result r = mdx("generate", "-m", micro.toString(), "-p", longPrompt, "--steps", "1", "-o",
+                tmp.resolve("long.png").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("warning: the prompt is 26 tokens long but the text encoder reads only 14; "
+                + "this part was ignored: \"opqrstuvwxyz\""), r.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("long.png")));
+        assertTrue(parameters(tmp.resolve("long.png")).startsWith(longPrompt + "\n"), "the full prompt is stored");
+    }
+
+    @Test
+    void noModelFlag() {
+        assertFails(mdx("generate", "-p", "a fox"), ExitCodes.USAGE, "mdx generate: no model given",
+                "-m/--model", "Try 'mdx generate --help'");
+    }
+
+    @Test
+    void missingModelFolder() {
+        Path absent = tmp.resolve("no-such-model");
+        assertFails(mdx("generate", "-m", absent.toString(), "-p", "a fox"), ExitCodes.FAILURE,
+                "mdx generate: error: model folder " + absent + " does not exist");
+    }
+
+    @Test
+    void folderMissingAComponent() throws IOException {
+        Path broken = tmp.resolve("broken");
+        TestModels.linkTree(micro, broken);
+        Files.delete(broken.resolve("vae/diffusion_pytorch_model.safetensors"));
+        Files.delete(broken.resolve("tokenizer/vocab.json"));
+        assertFails(mdx("generate", "-m", broken.toString(), "-p", "a fox"), ExitCodes.FAILURE,
+                "is not a complete diffusers pipeline folder; missing: vae/diffusion_pytorch_model.safetensors, "
+                        + "tokenizer/vocab.json");
+    }
+
+    @Test
+    void sizeNotAMultipleOfTheVaeFactor() throws IOException {
+        // an SD-like VAE with four levels (factor 8); its weights never load because the request fails first
+        Path sdLike = tmp.resolve("factor8");
+        TestModels.linkTree(micro, sdLike);
+        Path vaeConfig = sdLike.resolve("vae/config.json");
+        ObjectNode vae = JsonConfig.read(vaeConfig).copyRoot();
+        vae.putArray("block_out_channels").add(8).add(8).add(8).add(8);
+        Files.delete(vaeConfig);
+        Files.writeString(vaeConfig, JsonConfig.MAPPER.writeValueAsString(vae));
+        assertFails(mdx("generate", "-m", sdLike.toString(), "-p", "a fox", "-W", "100"), ExitCodes.USAGE,
+                "mdx generate: -W/--width must be a multiple of 8 (the VAE's downsampling factor), got 100 "
+                        + "(try 96 or 104)");
+        assertFails(mdx("generate", "-m", sdLike.toString(), "-p", "a fox", "-W", "64", "-H", "30"),
+                ExitCodes.USAGE, "-H/--height must be a multiple of 8");
+        assertFails(generate("-W", "15"), ExitCodes.USAGE, "-W/--width must be a multiple of 2");
+    }
+
+    @Test
+    void stepsBelowOne() {
+        assertFails(generate("--steps", "0"), ExitCodes.USAGE, "mdx generate: --steps must be at least 1, got 0");
+        assertFails(generate("--steps", "5000"), ExitCodes.USAGE, "--steps cannot be 5000 with ddim");
+    }
+
+    @Test
+    void unknownSampler() {
+        assertFails(generate("--sampling-method", "plms"), ExitCodes.USAGE,
+                "mdx generate: --sampling-method: unknown sampler 'plms' (known: ddpm, ddim, euler, euler_a, "
+                        + "dpm++2m, lcm, ufogen");
+    }
+
+    @Test
+    void negativeBatchCount() {
+        assertFails(generate("-b", "-2"), ExitCodes.USAGE, "mdx generate: -b/--batch-count must be at least 1, got -2");
+    }
+
+    @Test
+    void otherBadValues() {
+        assertFails(generate("--cfg-scale", "-3"), ExitCodes.USAGE, "--cfg-scale must be a number >= 0, got -3.0");
+        assertFails(generate("--eta", "-1"), ExitCodes.USAGE, "--eta must be a number >= 0");
+        assertFails(generate("-t", "0"), ExitCodes.USAGE, "-t/--threads must be at least 1");
+        assertFails(generate("--steps", "many"), ExitCodes.USAGE, "mdx generate: Invalid value for option "
+                + "'--steps': 'many' is not an int", "Try 'mdx generate --help'");
+        assertFails(mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "no prompt given");
+        assertFails(generate("-o", tmp.resolve("out.jpg").toString()), ExitCodes.USAGE, "writes PNG images");
+        assertFails(mdx("generate", "--no-such-flag"), ExitCodes.USAGE, "Unknown option: '--no-such-flag'");
+    }
+
+    @Test
+    void unwritableOutputPath() throws IOException {
+        Path file = Files.writeString(tmp.resolve("a-file"), "not a folder");
+        Path output = file.resolve("out.png");
+        assertFails(generate("-o", output.toString()), ExitCodes.FAILURE,
+                "mdx generate: error: cannot write " + output + ": " + file + " is a file, not a folder");
+        assertFails(generate("-o", tmp.toString()), ExitCodes.FAILURE, "cannot write", "it is a folder");
+    }
+
+    @Test
+    void helpReadsWell() {
+        Result root = mdx("--help");
+        assertEquals(0, root.code());
+        assertTrue(root.out().contains("Commands:") && root.out().contains("generate")
+                && root.out().contains("bench"), root.out());
+        Result help = mdx("generate", "--help");
+        assertEquals(0, help.code());
+        for (String flag : new String[] {"-m, --model=DIR", "-p, --prompt=TEXT", "-n, --negative-prompt=TEXT",
+            "--steps=N", "--cfg-scale=SCALE", "-s, --seed=N", "-o, --output=FILE", "-W, --width=PX",
+            "-H, --height=PX", "-b, --batch-count=N", "--sampling-method=NAME", "-t, --threads=N", "--eta=ETA",
+            "Examples:"}) {
+            assertTrue(help.out().contains(flag), flag + " in:\n" + help.out());
+        }
+    }
+
+    /** The spec'd first command, on the golden pipeline composed with the shared CLIP vocabulary. */
+    @Test
+    void generatesWithTheGoldenPipelineAndTheRealVocabulary() throws Exception {
+        Path vocab = Golden.sharedTokenizerDir(getClass().getSimpleName());
+        Assumptions.assumeTrue(vocab != null, "CLIP vocab.json/merges.txt not available: skipped");
+        Path model = TestModels.goldenPipeline(tmp.resolve("golden"), vocab);
+        Path png = tmp.resolve("astronaut.png");
+        Result r = mdx("generate", "-m", model.toString(), "-p", "a photo of an astronaut riding a horse on mars",
+                "--steps", "8", "-s", "1", "-o", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertNoStackTrace(r);
+        assertEquals("", r.err().lines().filter(l -> l.startsWith("warning")).findAny().orElse(""));
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertEquals(32, image.getWidth(), "golden UNet sample_size 16 x VAE factor 2");
+        assertEquals("a photo of an astronaut riding a horse on mars\nSteps: 8, Sampler: DDIM, CFG scale: 7.5, "
+                + "Seed: 1, Size: 32x32, Model: golden", parameters(png));
+    }
+
+    private static String parameters(Path png) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(png.toFile())) {
+            ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+            reader.setInput(in);
+            Element root = (Element) reader.getImageMetadata(0).getAsTree("javax_imageio_png_1.0");
+            NodeList entries = root.getElementsByTagName("tEXtEntry");
+            for (int i = 0; i < entries.getLength(); i++) {
+                Element e = (Element) entries.item(i);
+                if (e.getAttribute("keyword").equals("parameters")) {
+                    return e.getAttribute("value");
+                }
+            }
+            throw new AssertionError("no parameters chunk in " + png);
+        }
+    }
+
+    private static int[] pixels(Path png) throws IOException {
+        BufferedImage image = ImageIO.read(png.toFile());
+        return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    }
+}

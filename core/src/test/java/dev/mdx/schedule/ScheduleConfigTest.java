@@ -1,0 +1,96 @@
+package dev.mdx.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
+import dev.mdx.sampling.SamplerOptions;
+import dev.mdx.testing.Golden;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Parsing of scheduler_config.json: values, class-dependent defaults left empty, clear rejections. */
+class ScheduleConfigTest {
+    @Test
+    void readsTheGoldenPipelineConfig() {
+        ScheduleConfig c = ScheduleConfig.read(Golden.root().resolve("scheduler/scheduler_config.json"));
+        assertEquals(1000, c.numTrainTimesteps());
+        assertEquals(BetaSchedule.SCALED_LINEAR, c.betaSchedule());
+        assertEquals(0.00085, c.betaStart());
+        assertEquals(0.012, c.betaEnd());
+        assertEquals(PredictionType.EPSILON, c.predictionType());
+        assertEquals(Optional.of(TimestepSpacing.LEADING), c.timestepSpacing());
+        assertEquals(1, c.stepsOffset());
+        assertEquals(Optional.of(false), c.setAlphaToOne());
+        assertEquals(Optional.of(false), c.clipSample());
+        assertTrue(c.trainedBetas().isEmpty());
+    }
+
+    @Test
+    void absentClassDependentKeysStayEmpty() {
+        ScheduleConfig c = parse("{\"beta_schedule\": \"linear\"}");
+        assertFalse(c.timestepSpacing().isPresent());
+        assertFalse(c.clipSample().isPresent());
+        assertFalse(c.setAlphaToOne().isPresent());
+        assertEquals(TimestepSpacing.LINSPACE, c.spacingOr(TimestepSpacing.LINSPACE));
+    }
+
+    @Test
+    void rejectsUnknownValuesNamingTheField() {
+        assertRejected("{\"beta_schedule\": \"cosine\"}", "beta_schedule");
+        assertRejected("{\"prediction_type\": \"x0\"}", "prediction_type");
+        assertRejected("{\"timestep_spacing\": \"uniform\"}", "timestep_spacing");
+        assertRejected("{\"thresholding\": true}", "thresholding");
+        assertRejected("{\"trained_betas\": [0.1, 0.2]}", "trained_betas");
+        assertRejected("{\"num_train_timesteps\": 1}", "num_train_timesteps");
+        assertRejected("{\"steps_offset\": -1}", "steps_offset");
+        assertRejected("{\"clip_sample\": \"yes\"}", "clip_sample");
+    }
+
+    @Test
+    void rejectsUnsupportedSolverSettingsNamingTheField() {
+        assertOptionsRejected("{\"algorithm_type\": \"sde-dpmsolver++\"}", "algorithm_type");
+        assertOptionsRejected("{\"solver_order\": 3}", "solver_order");
+        assertOptionsRejected("{\"solver_type\": \"bh2\"}", "solver_type");
+        assertOptionsRejected("{\"variance_type\": \"learned_range\"}", "variance_type");
+        assertOptionsRejected("{\"interpolation_type\": \"log_linear\"}", "interpolation_type");
+        assertOptionsRejected("{\"use_lu_lambdas\": true}", "use_lu_lambdas");
+    }
+
+    @Test
+    void acceptsPythonsBareInfinity(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("scheduler_config.json");
+        Files.writeString(file, "{\"_class_name\": \"DPMSolverMultistepScheduler\", \"lambda_min_clipped\": -Infinity,"
+                + " \"trained_betas\": null, \"use_karras_sigmas\": true}");
+        assertTrue(ScheduleConfig.read(file).useKarrasSigmas());
+        assertEquals(Double.NEGATIVE_INFINITY, SamplerOptions.read(file).lambdaMinClipped());
+    }
+
+    @Test
+    void trainedBetasOverrideTheSchedule() {
+        NoiseSchedule s = NoiseSchedule.of(parse("{\"num_train_timesteps\": 4, \"trained_betas\": [0.1, 0.2, 0.3, 0.4]}"));
+        assertEquals(0.9f * 0.8f * 0.7f, s.alphaCumprod(2), 1e-7);
+    }
+
+    private static ScheduleConfig parse(String json) {
+        return ScheduleConfig.parse(JsonConfig.parse("scheduler_config.json", json));
+    }
+
+    private static void assertRejected(String json, String field) {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> parse(json), json);
+        assertTrue(e.getMessage().contains("'" + field + "'"), "message names " + field + ": " + e.getMessage());
+    }
+
+    private static void assertOptionsRejected(String json, String field) {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> SamplerOptions.parse(JsonConfig.parse("scheduler_config.json", json)), json);
+        assertTrue(e.getMessage().contains("'" + field + "'"), "message names " + field + ": " + e.getMessage());
+    }
+}

@@ -1,0 +1,198 @@
+package dev.mdx.train.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.io.AtomicFiles;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
+import dev.mdx.io.SafeTensorsWriter;
+import dev.mdx.io.StateDicts;
+import dev.mdx.schedule.JsonNamed;
+import dev.mdx.schedule.NoiseSchedule;
+import dev.mdx.schedule.PredictionType;
+import dev.mdx.schedule.ScheduleConfig;
+import dev.mdx.text.ClipTextModel;
+import dev.mdx.text.ClipTokenizer;
+import dev.mdx.train.Trainer;
+import dev.mdx.train.TrainingConfig;
+import dev.mdx.train.data.ImageDataset;
+import dev.mdx.unet.UNet2DConditionModel;
+import dev.mdx.unet.UNetConfig;
+import dev.mdx.vae.AutoencoderKL;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * {@code mdx train unet}: trains a text-conditioned denoiser on the cached VAE latents of a captioned data set,
+ * with a frozen text encoder, then exports a complete diffusers pipeline folder ({@code OUT/pipeline}) whose
+ * UNet holds the EMA weights in fp16.
+ *
+ * <p>Config file: {@code trainer} (see TrainingConfig) plus {@code unet} (a config.json path or an inline
+ * object), {@code text_encoder}, {@code tokenizer}, {@code vae} (folders), optional {@code scheduler} (a
+ * scheduler_config.json; SD's DDIM schedule by default), {@code prediction_type}, and {@code data}
+ * ({@code dataset} folder, {@code split}, {@code caption_dropout}). Relative paths are resolved against the
+ * config file's folder.
+ */
+public final class UNetTraining {
+    /** Stable Diffusion's DDIM schedule, the default for models trained here. */
+    static final String SD_SCHEDULER = "{\"_class_name\": \"DDIMScheduler\", \"num_train_timesteps\": 1000, "
+            + "\"beta_start\": 0.00085, \"beta_end\": 0.012, \"beta_schedule\": \"scaled_linear\", "
+            + "\"clip_sample\": false, \"set_alpha_to_one\": false, \"steps_offset\": 1, "
+            + "\"timestep_spacing\": \"leading\"}";
+
+    private UNetTraining() {}
+
+    public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
+        JsonConfig doc = JsonConfig.read(configFile);
+        Path base = configFile.toAbsolutePath().getParent();
+        TrainingConfig trainer = TrainingConfig.fromDocument(doc);
+        JsonConfig data = section(doc, "data");
+        Path datasetDir = base.resolve(requireString(data, "dataset"));
+        double dropout = data.getDouble("caption_dropout", 0.1);
+        if (dropout < 0 || dropout >= 1) {
+            throw data.error("caption_dropout", "must be in [0, 1), got " + dropout);
+        }
+        PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class, PredictionType.EPSILON);
+        Path textDir = base.resolve(requireString(doc, "text_encoder"));
+        Path tokenizerDir = base.resolve(requireString(doc, "tokenizer"));
+        Path vaeDir = base.resolve(requireString(doc, "vae"));
+        ObjectNode schedulerJson = doc.has("scheduler")
+                ? ScheduleConfig.readJson(base.resolve(doc.getString("scheduler", null))).copyRoot()
+                : (ObjectNode) JsonConfig.parse("default scheduler", SD_SCHEDULER).root();
+        schedulerJson.put("prediction_type", prediction.jsonName());
+        ScheduleConfig schedule = ScheduleConfig.parse(new JsonConfig("scheduler", schedulerJson));
+        UNetConfig unetConfig = unetConfig(doc, base);
+
+        try (NDManager weights = NDManager.newBaseManager()) {
+            ImageDataset dataset = ImageDataset.open(datasetDir);
+            int[] indices = dataset.indices(data.getString("split", "train"));
+            AutoencoderKL vae = AutoencoderKL.load(vaeDir, weights);
+            out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
+            NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae,
+                    vaeDir.toAbsolutePath().toString(), weights, out);
+            List<List<String>> captions = new ArrayList<>();
+            for (int i : indices) {
+                captions.add(dataset.item(i).captions());
+            }
+            Shape latentShape = latents.getShape().slice(1);
+            if (latentShape.get(0) != unetConfig.inChannels()) {
+                throw new ModelFormatException(configFile + ": the UNet takes " + unetConfig.inChannels()
+                        + " channels but the VAE makes " + latentShape.get(0));
+            }
+            LatentBatchSource batches = new LatentBatchSource(latents.toFloatArray(), latentShape, captions,
+                    trainer.trainBatchSize(), dropout, trainer.seed());
+            latents.close();
+
+            ClipTextModel text = ClipTextModel.load(textDir, weights);
+            ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(unetConfig);
+            StateDicts.initRandom(unet, weights, trainer.seed());
+            out.printf("UNet: %,d parameters; %d training examples of latent %s; %s%n", unet.parameterCount(),
+                    batches.size(), latentShape, prediction.jsonName());
+            DiffusionLoss loss = new DiffusionLoss(unet, text, tokenizer, NoiseSchedule.of(schedule), prediction);
+            Trainer.Result result;
+            try (Trainer<LatentBatch> t = Trainer.builder(unet, loss, batches, trainer, outDir).progress(out,
+                    false).build()) {
+                result = t.run(resume);
+                if (!result.stopped()) {
+                    exportPipeline(outDir.resolve("pipeline"), t, unet, unetConfig, textDir, tokenizerDir, vaeDir,
+                            schedulerJson);
+                    out.println("exported " + outDir.resolve("pipeline"));
+                }
+            }
+            return result;
+        }
+    }
+
+    /** A diffusers pipeline folder: the trained UNet (EMA weights, fp16) beside copies of the frozen parts. */
+    static void exportPipeline(Path dir, Trainer<?> trainer, UNet2DConditionModel unet, UNetConfig config,
+            Path textDir, Path tokenizerDir, Path vaeDir, ObjectNode scheduler) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        Map<String, NDArray> ema = trainer.ema() != null ? trainer.ema().shadows() : Map.of();
+        try (NDManager scope = NDManager.newBaseManager()) {
+            unet.namedParameters().forEach((k, p) -> {
+                NDArray v = ema.getOrDefault(k, p.get());
+                NDArray half = v.toType(DataType.FLOAT16, true);
+                half.attach(scope);
+                tensors.put(k, half);
+            });
+            SafeTensorsWriter.write(dir.resolve("unet").resolve("diffusion_pytorch_model.safetensors"), tensors,
+                    Map.of("format", "pt"));
+        }
+        writeJson(dir.resolve("unet").resolve("config.json"), config.toJsonNode());
+        copyTree(textDir, dir.resolve("text_encoder"));
+        copyTree(tokenizerDir, dir.resolve("tokenizer"));
+        copyTree(vaeDir, dir.resolve("vae"));
+        writeJson(dir.resolve("scheduler").resolve("scheduler_config.json"), scheduler);
+        ObjectNode index = JsonConfig.MAPPER.createObjectNode();
+        index.put("_class_name", "StableDiffusionPipeline");
+        index.put("_mdx", "trained by mdx train unet");
+        index.putArray("scheduler").add("diffusers").add(scheduler.path("_class_name").asText("DDIMScheduler"));
+        index.putArray("text_encoder").add("transformers").add("CLIPTextModel");
+        index.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
+        index.putArray("unet").add("diffusers").add("UNet2DConditionModel");
+        index.putArray("vae").add("diffusers").add("AutoencoderKL");
+        writeJson(dir.resolve("model_index.json"), index);
+    }
+
+    private static UNetConfig unetConfig(JsonConfig doc, Path base) {
+        JsonNode node = doc.root().get("unet");
+        if (node == null) {
+            throw doc.error("unet", "is missing (a UNet config.json path or an inline object)");
+        }
+        return node.isTextual()
+                ? UNetConfig.read(base.resolve(node.asText()))
+                : UNetConfig.fromJson(new JsonConfig(doc.source() + " (unet)", node));
+    }
+
+    private static JsonConfig section(JsonConfig doc, String key) {
+        JsonNode node = doc.root().get(key);
+        if (node == null || !node.isObject()) {
+            throw doc.error(key, "must be an object");
+        }
+        return new JsonConfig(doc.source() + " (" + key + ")", node);
+    }
+
+    private static String requireString(JsonConfig c, String key) {
+        String v = c.getString(key, null);
+        if (v == null) {
+            throw c.error(key, "is missing");
+        }
+        return v;
+    }
+
+    private static void writeJson(Path file, JsonNode json) {
+        try {
+            AtomicFiles.writeBytes(file, JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
+        }
+    }
+}
