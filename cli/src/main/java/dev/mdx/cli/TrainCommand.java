@@ -1,6 +1,5 @@
 package dev.mdx.cli;
 
-import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingStage;
 import dev.mdx.train.TrainingStages;
 import java.io.PrintStream;
@@ -20,7 +19,7 @@ public final class TrainCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: unet.")
+    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, unet.")
     String stage;
 
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The stage's JSON config.")
@@ -45,7 +44,7 @@ public final class TrainCommand implements Runnable {
         }
         ThreadsFlag.apply(threads);
         PrintStream log = System.out;
-        Trainer.Result r = s.run(config, out, resume, log);
+        TrainingStage.Outcome r = s.run(config, out, resume, log);
         log.printf("%s at step %d, last loss %.5f%n", r.stopped() ? "stopped" : "finished", r.step(), r.lastLoss());
     }
 }

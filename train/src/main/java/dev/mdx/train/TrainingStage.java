@@ -9,7 +9,10 @@ public interface TrainingStage {
 
     String description();
 
-    Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out);
+    Outcome run(Path configFile, Path outDir, boolean resume, PrintStream out);
+
+    /** Where a stage ended. */
+    record Outcome(long step, boolean stopped, double lastLoss) {}
 
     static TrainingStage of(String name, String description, Runner runner) {
         return new TrainingStage() {
@@ -24,7 +27,7 @@ public interface TrainingStage {
             }
 
             @Override
-            public Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
+            public Outcome run(Path configFile, Path outDir, boolean resume, PrintStream out) {
                 return runner.run(configFile, outDir, resume, out);
             }
         };
@@ -33,6 +36,6 @@ public interface TrainingStage {
     /** The body of a stage. */
     @FunctionalInterface
     interface Runner {
-        Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out);
+        Outcome run(Path configFile, Path outDir, boolean resume, PrintStream out);
     }
 }

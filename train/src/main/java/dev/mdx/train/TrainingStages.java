@@ -1,5 +1,6 @@
 package dev.mdx.train;
 
+import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.unet.UNetTraining;
 import java.util.List;
 import java.util.Optional;
@@ -7,8 +8,16 @@ import java.util.Optional;
 /** Every training stage the CLI offers, by name. */
 public final class TrainingStages {
     public static final List<TrainingStage> ALL = List.of(
+            TrainingStage.of("clip", "mdx's small CLIP: BPE tokenizer, image and text towers, contrastive loss",
+                    (config, out, resume, log) -> {
+                        ClipTraining.Result r = new ClipTraining(log).train(config, out, resume);
+                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }),
             TrainingStage.of("unet", "the text-conditioned denoiser on cached VAE latents (base model)",
-                    UNetTraining::run));
+                    (config, out, resume, log) -> {
+                        Trainer.Result r = UNetTraining.run(config, out, resume, log);
+                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }));
 
     private TrainingStages() {}
 
