@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "mdx 0.1.0 (MobileDiffusion on the JVM)",
         description = "Fast local text-to-image with MobileDiffusion-architecture and Stable-Diffusion-family models.",
-        subcommands = {DataCommand.class, BenchCommand.class},
+        subcommands = {DataCommand.class, TrainCommand.class, BenchCommand.class},
         usageHelpAutoWidth = true)
 public final class MdxCommand implements Runnable {
     @picocli.CommandLine.Spec

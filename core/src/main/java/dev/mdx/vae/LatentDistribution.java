@@ -1,6 +1,7 @@
 package dev.mdx.vae;
 
 import ai.djl.ndarray.NDArray;
+import dev.mdx.tensor.Ops;
 
 /**
  * The encoder's diagonal Gaussian posterior over latents (diffusers DiagonalGaussianDistribution), unscaled:
@@ -11,9 +12,9 @@ import ai.djl.ndarray.NDArray;
  */
 public record LatentDistribution(NDArray mean, NDArray logvar) {
 
-    /** exp(logvar / 2). */
+    /** exp(logvar / 2); the scalar is the engine's, so training can differentiate through it (see Ops.scalarMul). */
     public NDArray std() {
-        return logvar.mul(0.5f).exp();
+        return Ops.scalarMul(logvar, 0.5f).exp();
     }
 
     /** mean + std * noise, with noise ~ N(0, 1) of the same shape supplied by the caller. */
