@@ -23,7 +23,7 @@ class TrainCommandTest {
     void unknownStageNamesTheStages() {
         StringWriter err = new StringWriter();
         assertEquals(ExitCodes.USAGE, run(err, "train", "gan", "--config", "x.json", "--out", dir.toString()));
-        assertTrue(err.toString().contains("unknown stage 'gan'; stages: clip, unet"), err.toString());
+        assertTrue(err.toString().contains("unknown stage 'gan'; stages: clip, vae, unet"), err.toString());
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.mdx.vae;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import java.nio.file.Path;
@@ -23,6 +26,12 @@ import java.util.OptionalDouble;
  * @param useQuantConv whether the 1x1 {@code quant_conv} follows the encoder
  * @param usePostQuantConv whether the 1x1 {@code post_quant_conv} precedes the decoder
  * @param decoder the decoder's shape; null derives it from the fields above (see {@link #withDecoder})
+ *
+ * <p>A decoder that differs from the derived one (the light decoder) is stored in {@code config.json} with the
+ * optional mdx keys {@code decoder_block_out_channels}, {@code decoder_layers_per_block},
+ * {@code decoder_norm_num_groups} and {@code decoder_mid_block_attention}; each absent key takes the encoder's
+ * value ({@code block_out_channels}, {@code layers_per_block}, {@code norm_num_groups},
+ * {@code mid_block_add_attention}). diffusers ignores these keys, so it cannot load a light decoder.
  */
 public record VaeConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
         int layersPerBlock, int normNumGroups, double scalingFactor, OptionalDouble shiftFactor, int sampleSize,
@@ -30,6 +39,11 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
 
     /** diffusers builds every VAE norm (resnets, attention, conv_norm_out) with eps 1e-6; it is not in the config. */
     public static final float NORM_EPS = 1e-6f;
+
+    public static final String DECODER_BLOCK_OUT_CHANNELS = "decoder_block_out_channels";
+    public static final String DECODER_LAYERS_PER_BLOCK = "decoder_layers_per_block";
+    public static final String DECODER_NORM_NUM_GROUPS = "decoder_norm_num_groups";
+    public static final String DECODER_MID_BLOCK_ATTENTION = "decoder_mid_block_attention";
 
     /** diffusers' AutoencoderKL defaults for the keys that very old configs may omit. */
     private static final double DEFAULT_SCALING_FACTOR = 0.18215;
@@ -52,6 +66,9 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
         } else if (decoder.latentChannels() != latentChannels) {
             throw new ModelFormatException("VAE config: decoder reads " + decoder.latentChannels()
                     + " latent channels but the encoder writes " + latentChannels);
+        } else if (decoder.levels() != blockOutChannels.size()) {
+            throw new ModelFormatException("VAE config: decoder has " + decoder.levels() + " levels but the encoder has "
+                    + blockOutChannels.size() + " (the decoder must upsample as often as the encoder downsamples)");
         }
     }
 
@@ -80,16 +97,12 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
                 throw json.error(key, "is set; per-channel latent statistics are not supported");
             }
         }
-        List<Integer> boc = new ArrayList<>();
-        for (int c : channels) {
-            boc.add(c);
-        }
         try {
-            return new VaeConfig(
+            VaeConfig base = new VaeConfig(
                     json.requireInt("in_channels"),
                     json.requireInt("out_channels"),
                     json.requireInt("latent_channels"),
-                    boc,
+                    toList(channels),
                     json.requireInt("layers_per_block"),
                     json.requireInt("norm_num_groups"),
                     json.getDouble("scaling_factor", DEFAULT_SCALING_FACTOR),
@@ -100,9 +113,119 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
                     json.getBool("use_quant_conv", true),
                     json.getBool("use_post_quant_conv", true),
                     null);
+            return base.withDecoder(decoderFrom(json, base.decoder()));
         } catch (ModelFormatException e) {
-            throw new ModelFormatException(json.source() + ": " + e.getMessage(), e);
+            throw e.getMessage().startsWith(json.source()) ? e
+                    : new ModelFormatException(json.source() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The derived decoder with any {@code decoder_*} keys of the file applied. */
+    private static VaeDecoderConfig decoderFrom(JsonConfig json, VaeDecoderConfig derived) {
+        VaeDecoderConfig d = derived;
+        if (json.has(DECODER_BLOCK_OUT_CHANNELS)) {
+            int[] channels = json.getInts(DECODER_BLOCK_OUT_CHANNELS, null);
+            if (channels.length != derived.levels()) {
+                throw json.error(DECODER_BLOCK_OUT_CHANNELS, "has " + channels.length
+                        + " entries but block_out_channels has " + derived.levels()
+                        + " (the decoder must upsample as often as the encoder downsamples)");
+            }
+            d = d.withBlockOutChannels(toList(channels));
+        }
+        if (json.has(DECODER_LAYERS_PER_BLOCK)) {
+            int layers = json.getInt(DECODER_LAYERS_PER_BLOCK, 0);
+            if (layers < 0) {
+                throw json.error(DECODER_LAYERS_PER_BLOCK, "must be >= 0 (each up block has this many + 1 resnets), got "
+                        + layers);
+            }
+            d = d.withLayersPerBlock(layers);
+        }
+        if (json.has(DECODER_NORM_NUM_GROUPS)) {
+            d = d.withNormNumGroups(json.getInt(DECODER_NORM_NUM_GROUPS, 0));
+        }
+        if (json.has(DECODER_MID_BLOCK_ATTENTION)) {
+            d = d.withMidBlockAttention(json.getBool(DECODER_MID_BLOCK_ATTENTION, true));
+        }
+        return d;
+    }
+
+    private static List<Integer> toList(int[] values) {
+        List<Integer> out = new ArrayList<>();
+        for (int v : values) {
+            out.add(v);
+        }
+        return out;
+    }
+
+    /** The decoder the encoder fields imply; {@link #decoder()} differs from it only for a light decoder. */
+    public VaeDecoderConfig derivedDecoder() {
+        return new VaeDecoderConfig(latentChannels, outChannels, blockOutChannels, layersPerBlock, normNumGroups,
+                midBlockAttention);
+    }
+
+    /** The same VAE with another scaling factor (the one measured on its training data). */
+    public VaeConfig withScalingFactor(double factor) {
+        return new VaeConfig(inChannels, outChannels, latentChannels, blockOutChannels, layersPerBlock,
+                normNumGroups, factor, shiftFactor, sampleSize, midBlockAttention, useQuantConv, usePostQuantConv,
+                decoder);
+    }
+
+    /**
+     * The config as a diffusers {@code config.json}; the {@code decoder_*} keys are written only for the fields in
+     * which the decoder differs from the derived one, so a standard VAE's file has none of them.
+     */
+    public ObjectNode toJsonNode() {
+        ObjectNode o = JsonConfig.MAPPER.createObjectNode();
+        o.put("_class_name", "AutoencoderKL");
+        o.put("act_fn", "silu");
+        putInts(o, "block_out_channels", blockOutChannels);
+        ArrayNode downs = o.putArray("down_block_types");
+        ArrayNode ups = o.putArray("up_block_types");
+        for (int i = 0; i < blockOutChannels.size(); i++) {
+            downs.add("DownEncoderBlock2D");
+            ups.add("UpDecoderBlock2D");
+        }
+        o.put("in_channels", inChannels);
+        o.put("latent_channels", latentChannels);
+        o.put("layers_per_block", layersPerBlock);
+        o.put("mid_block_add_attention", midBlockAttention);
+        o.put("norm_num_groups", normNumGroups);
+        o.put("out_channels", outChannels);
+        o.put("sample_size", sampleSize);
+        o.put("scaling_factor", scalingFactor);
+        if (shiftFactor.isPresent()) {
+            o.put("shift_factor", shiftFactor.getAsDouble());
+        }
+        o.put("use_quant_conv", useQuantConv);
+        o.put("use_post_quant_conv", usePostQuantConv);
+        VaeDecoderConfig derived = derivedDecoder();
+        if (!decoder.blockOutChannels().equals(derived.blockOutChannels())) {
+            putInts(o, DECODER_BLOCK_OUT_CHANNELS, decoder.blockOutChannels());
+        }
+        if (decoder.layersPerBlock() != derived.layersPerBlock()) {
+            o.put(DECODER_LAYERS_PER_BLOCK, decoder.layersPerBlock());
+        }
+        if (decoder.normNumGroups() != derived.normNumGroups()) {
+            o.put(DECODER_NORM_NUM_GROUPS, decoder.normNumGroups());
+        }
+        if (decoder.midBlockAttention() != derived.midBlockAttention()) {
+            o.put(DECODER_MID_BLOCK_ATTENTION, decoder.midBlockAttention());
+        }
+        return o;
+    }
+
+    /** The config as pretty-printed JSON text. */
+    public String toJson() {
+        try {
+            return JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJsonNode());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void putInts(ObjectNode o, String key, List<Integer> values) {
+        ArrayNode a = o.putArray(key);
+        values.forEach(a::add);
     }
 
     /** The same VAE with another decoder shape (for example the light decoder); key names are unchanged. */

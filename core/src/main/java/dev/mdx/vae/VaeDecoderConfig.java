@@ -1,5 +1,6 @@
 package dev.mdx.vae;
 
+import dev.mdx.io.ModelFormatException;
 import java.util.List;
 
 /**
@@ -9,7 +10,8 @@ import java.util.List;
  * @param latentChannels channels of the latent the decoder reads
  * @param outChannels image channels it writes
  * @param blockOutChannels channels per level in encoder order (the decoder walks them in reverse)
- * @param layersPerBlock diffusers' {@code layers_per_block}; each up block has one more resnet than this
+ * @param layersPerBlock diffusers' {@code layers_per_block}; each up block has one more resnet than this (0 is
+ *     allowed: one resnet per up block)
  * @param normNumGroups GroupNorm groups of every norm in the decoder
  * @param midBlockAttention whether the mid block holds its single-head self-attention
  */
@@ -20,7 +22,9 @@ public record VaeDecoderConfig(int latentChannels, int outChannels, List<Integer
         blockOutChannels = List.copyOf(blockOutChannels);
         VaeConfig.checkPositive("latent_channels", latentChannels);
         VaeConfig.checkPositive("out_channels", outChannels);
-        VaeConfig.checkPositive("layers_per_block", layersPerBlock);
+        if (layersPerBlock < 0) {
+            throw new ModelFormatException("VAE config: decoder layers_per_block must be >= 0, got " + layersPerBlock);
+        }
         VaeConfig.checkChannels(blockOutChannels, normNumGroups);
     }
 

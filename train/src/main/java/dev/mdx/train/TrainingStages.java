@@ -2,6 +2,8 @@ package dev.mdx.train;
 
 import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.unet.UNetTraining;
+import dev.mdx.train.vae.VaeStageConfig;
+import dev.mdx.train.vae.VaeTraining;
 import java.util.List;
 import java.util.Optional;
 
@@ -12,6 +14,12 @@ public final class TrainingStages {
                     (config, out, resume, log) -> {
                         ClipTraining.Result r = new ClipTraining(log).train(config, out, resume);
                         return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }),
+            TrainingStage.of("vae", "an AutoencoderKL (config stage \"vae\") or a light decoder against its frozen encoder "
+                    + "(stage \"light_decoder\"); exports OUT/vae with the measured scaling factor",
+                    (config, out, resume, log) -> {
+                        VaeTraining.Report r = VaeTraining.trainAndExport(VaeStageConfig.read(config), out, resume, log);
+                        return new TrainingStage.Outcome(r.steps(), false, r.lastLoss());
                     }),
             TrainingStage.of("unet", "the text-conditioned denoiser on cached VAE latents (base model)",
                     (config, out, resume, log) -> {
