@@ -68,7 +68,7 @@ class VaeTrainingTest {
     void vaeLossFallsAndExportHasScalingFactorAndFp16Weights() throws IOException {
         Path data = tmp.resolve("data");
         TinyVae.write(data, 16, 3);
-        int steps = 80;
+        int steps = 160;
         Path run = tmp.resolve("run");
         long t0 = System.nanoTime();
         VaeTraining.Report report = VaeTraining.trainAndExport(stage(data, steps, ""), run, false, quiet());
