@@ -179,7 +179,7 @@ public final class BenchCommand implements Runnable {
                 });
                 case "vae" -> {
                     benchDecoder(preset, "vae decode", Presets.vae(preset), peak, out, rows);
-                    if (Presets.has(preset, "vae_light")) {
+                    if (Presets.has(preset, Presets.VAE_LIGHT)) {
                         benchDecoder(preset, "vae decode (light)", Presets.vaeLight(preset), peak, out, rows);
                     }
                 }
