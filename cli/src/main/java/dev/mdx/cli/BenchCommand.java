@@ -184,7 +184,7 @@ public final class BenchCommand implements Runnable {
                 });
                 case "vae" -> {
                     benchDecoder(preset, "vae decode", Presets.vae(preset), peak, out, rows);
-                    if (Presets.has(preset, "vae_light")) {
+                    if (Presets.has(preset, Presets.VAE_LIGHT)) {
                         benchDecoder(preset, "vae decode (light)", Presets.vaeLight(preset), peak, out, rows);
                     }
                 }
@@ -254,8 +254,10 @@ public final class BenchCommand implements Runnable {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    // progress and errors pass through; the child's tables are merged into this JVM's
-                    if (!line.isBlank() && !line.startsWith("|") && !line.startsWith("wrote ")) {
+                    // progress and errors pass through; the child's tables are merged into this JVM's, and
+                    // libtorch's per-conv NNPACK warning is noise
+                    if (!line.isBlank() && !line.startsWith("|") && !line.startsWith("wrote ")
+                            && !line.contains("Could not initialize NNPACK")) {
                         out.println(line);
                         out.flush();
                     }

@@ -14,16 +14,17 @@ import java.util.List;
 
 /**
  * Architecture presets shipped as config.json files in the jar (dev/mdx/presets/NAME/COMPONENT.json): {@code unet},
- * {@code text_encoder}, {@code vae}, and optionally {@code vae_light}, the same VAE with a pruned decoder. The light
- * decoder's shape is given by the {@code decoder_*} keys of {@code vae_light.json} (named as docs/KEYS.md's VAE
- * section will name them once VaeConfig reads them itself); re-applying them here is then a no-op.
+ * {@code text_encoder}, {@code vae}, and optionally {@code vae_light}, the same VAE with a pruned decoder given by
+ * the {@code decoder_*} keys under which a light decoder is stored in a VAE config.json. VaeConfig does not read
+ * those keys yet, so they are applied here; applying them again once it does changes nothing.
  */
 public final class Presets {
     /** Every preset name, in the order benchmarks report them. */
     public static final List<String> NAMES = List.of("mobilediffusion", "mobilediffusion-lite", "sd15",
             "mobilediffusion-tiny", "mobilediffusion-tiny-fashion");
 
-    static final String VAE_LIGHT = "vae_light";
+    /** The component name of the light-decoder VAE config. */
+    public static final String VAE_LIGHT = "vae_light";
 
     private Presets() {}
 
@@ -35,7 +36,7 @@ public final class Presets {
         return VaeConfig.from(json(name, "vae"));
     }
 
-    /** The VAE with the preset's light decoder; see {@link #has} with {@code "vae_light"}. */
+    /** The VAE with the preset's light decoder; see {@link #has} with {@link #VAE_LIGHT}. */
     public static VaeConfig vaeLight(String name) {
         JsonConfig json = json(name, VAE_LIGHT);
         VaeConfig full = VaeConfig.from(json);

@@ -26,7 +26,7 @@ public record ModelConfigs(String name, UNetConfig unet, ClipTextConfig textEnco
     /** A shipped preset by name. */
     public static ModelConfigs preset(String name) {
         return new ModelConfigs(name, Presets.unet(name), Presets.textEncoder(name), Presets.vae(name),
-                Presets.has(name, "vae_light") ? Presets.vaeLight(name) : null);
+                Presets.has(name, Presets.VAE_LIGHT) ? Presets.vaeLight(name) : null);
     }
 
     /**

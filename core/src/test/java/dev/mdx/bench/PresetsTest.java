@@ -76,7 +76,7 @@ class PresetsTest {
             assertEquals(name.equals("sd15") ? 49_490_199L : 49_508_683L, decoderParams(full), name);
         }
         for (String name : List.of("mobilediffusion-tiny", "mobilediffusion-tiny-fashion")) {
-            assertFalse(Presets.has(name, "vae_light"), name);
+            assertFalse(Presets.has(name, Presets.VAE_LIGHT), name);
         }
     }
 
