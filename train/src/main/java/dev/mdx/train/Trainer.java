@@ -212,6 +212,9 @@ public final class Trainer<B> implements AutoCloseable {
                 double seconds = elapsedBefore + (System.nanoTime() - startNanos) / 1e9;
                 log.append(step, lossAndNorm[0], lr, lossAndNorm[1], seconds);
                 progress.update(step, lossAndNorm[0], lr);
+                if (step % config.logEvery() == 0) {
+                    log.flush();
+                }
                 boolean end = step == config.maxTrainSteps();
                 if (end || step % config.checkpointingSteps() == 0) {
                     log.flush();

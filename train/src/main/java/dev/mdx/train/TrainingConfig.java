@@ -111,13 +111,6 @@ public record TrainingConfig(int maxTrainSteps, int trainBatchSize, double learn
         return new AdamW.Settings(adamBeta1, adamBeta2, adamEpsilon, adamWeightDecay);
     }
 
-    /** The same settings with another step budget (e.g. a test or a resumed run extended). */
-    public TrainingConfig withMaxTrainSteps(int steps) {
-        return new TrainingConfig(steps, trainBatchSize, learningRate, lrWarmupSteps, lrMin, adamBeta1, adamBeta2,
-                adamEpsilon, adamWeightDecay, maxGradNorm, useEma, ema, seed, checkpointingSteps,
-                checkpointsTotalLimit, sampleEvery, logEvery, document);
-    }
-
     private static void rejectUnknown(JsonConfig c) {
         List<String> unknown = new ArrayList<>();
         for (Iterator<String> it = c.root().fieldNames(); it.hasNext(); ) {

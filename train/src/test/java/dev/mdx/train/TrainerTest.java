@@ -112,6 +112,7 @@ class TrainerTest {
                 counts.add(new int[] {weights.getManagedArrays().size(),
                         self[0].manager().getManagedArrays().size(),
                         ctx.model().namedParameters().size()});
+                System.gc(); // so the printed RSS reflects native memory, not uncollected heap garbage
                 rss.add(ResidentMemory.currentBytes());
             };
             try (Trainer<TinyProblem.Batch> trainer = Trainer.builder(model, TinyProblem.loss(model),
