@@ -44,4 +44,15 @@ class TrainCommandTest {
         assertTrue(err.toString().contains("learning_rate"), err.toString());
         assertFalse(err.toString().contains("\tat "), "no stack trace: " + err);
     }
+
+    @Test
+    void misspelledConfigKeyIsNamed() throws Exception {
+        Path bad = dir.resolve("typo.json");
+        Files.writeString(bad, "{\"stage\": \"vae\", \"trainer\": {\"max_train_steps\": 1}, \"vae\": {},"
+                + " \"data\": {\"dataset\": \"d\"}, \"loss\": {\"kl_weigth\": 1e-6}}");
+        StringWriter err = new StringWriter();
+        assertEquals(ExitCodes.FAILURE, run(err, "train", "vae", "-c", bad.toString(), "-o", dir.resolve("o").toString()));
+        assertTrue(err.toString().contains("kl_weigth"), err.toString());
+        assertFalse(err.toString().contains("\tat "), "no stack trace: " + err);
+    }
 }

@@ -120,33 +120,32 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
         }
     }
 
-    /** The derived decoder with any {@code decoder_*} keys of the file applied. */
+    /** The derived decoder with any {@code decoder_*} keys of the file applied (validated together). */
     private static VaeDecoderConfig decoderFrom(JsonConfig json, VaeDecoderConfig derived) {
-        VaeDecoderConfig d = derived;
+        List<Integer> channels = derived.blockOutChannels();
         if (json.has(DECODER_BLOCK_OUT_CHANNELS)) {
-            int[] channels = json.getInts(DECODER_BLOCK_OUT_CHANNELS, null);
-            if (channels.length != derived.levels()) {
-                throw json.error(DECODER_BLOCK_OUT_CHANNELS, "has " + channels.length
+            int[] values = json.getInts(DECODER_BLOCK_OUT_CHANNELS, null);
+            if (values.length != derived.levels()) {
+                throw json.error(DECODER_BLOCK_OUT_CHANNELS, "has " + values.length
                         + " entries but block_out_channels has " + derived.levels()
                         + " (the decoder must upsample as often as the encoder downsamples)");
             }
-            d = d.withBlockOutChannels(toList(channels));
+            channels = toList(values);
         }
+        int layers = derived.layersPerBlock();
         if (json.has(DECODER_LAYERS_PER_BLOCK)) {
-            int layers = json.getInt(DECODER_LAYERS_PER_BLOCK, 0);
+            layers = json.getInt(DECODER_LAYERS_PER_BLOCK, 0);
             if (layers < 0) {
                 throw json.error(DECODER_LAYERS_PER_BLOCK, "must be >= 0 (each up block has this many + 1 resnets), got "
                         + layers);
             }
-            d = d.withLayersPerBlock(layers);
         }
-        if (json.has(DECODER_NORM_NUM_GROUPS)) {
-            d = d.withNormNumGroups(json.getInt(DECODER_NORM_NUM_GROUPS, 0));
-        }
-        if (json.has(DECODER_MID_BLOCK_ATTENTION)) {
-            d = d.withMidBlockAttention(json.getBool(DECODER_MID_BLOCK_ATTENTION, true));
-        }
-        return d;
+        int groups = json.has(DECODER_NORM_NUM_GROUPS) ? json.getInt(DECODER_NORM_NUM_GROUPS, 0)
+                : derived.normNumGroups();
+        boolean attention = json.has(DECODER_MID_BLOCK_ATTENTION) ? json.getBool(DECODER_MID_BLOCK_ATTENTION, true)
+                : derived.midBlockAttention();
+        return new VaeDecoderConfig(derived.latentChannels(), derived.outChannels(), channels, layers, groups,
+                attention);
     }
 
     private static List<Integer> toList(int[] values) {

@@ -50,11 +50,11 @@ class VaeConfigJsonTest {
 
     @Test
     void lightDecoderRoundTripsThroughConfigJson() {
-        VaeDecoderConfig light = BASE.decoder().withBlockOutChannels(List.of(16, 32, 32)).withLayersPerBlock(0)
-                .withNormNumGroups(8).withMidBlockAttention(false);
+        // 24 is not a multiple of the encoder's 16 groups: channels and groups must be validated together
+        VaeDecoderConfig light = new VaeDecoderConfig(8, 3, List.of(24, 48, 48), 0, 8, false);
         VaeConfig c = BASE.withDecoder(light);
         JsonNode json = c.toJsonNode();
-        assertEquals("[16,32,32]", json.get(VaeConfig.DECODER_BLOCK_OUT_CHANNELS).toString());
+        assertEquals("[24,48,48]", json.get(VaeConfig.DECODER_BLOCK_OUT_CHANNELS).toString());
         assertEquals(0, json.get(VaeConfig.DECODER_LAYERS_PER_BLOCK).asInt());
         assertEquals(8, json.get(VaeConfig.DECODER_NORM_NUM_GROUPS).asInt());
         assertFalse(json.get(VaeConfig.DECODER_MID_BLOCK_ATTENTION).asBoolean());
@@ -77,9 +77,9 @@ class VaeConfigJsonTest {
         assertFalse(model.namedParameters().containsKey("decoder.up_blocks.2.resnets.1.conv1.weight"));
         assertFalse(model.namedParameters().keySet().stream().anyMatch(k -> k.startsWith("decoder.mid_block.attentions")));
         assertTrue(model.namedParameters().containsKey("encoder.mid_block.attentions.0.to_q.weight"));
-        assertEquals(new ai.djl.ndarray.types.Shape(32, 8, 3, 3),
+        assertEquals(new ai.djl.ndarray.types.Shape(48, 8, 3, 3),
                 model.namedParameters().get("decoder.conv_in.weight").shape());
-        assertEquals(new ai.djl.ndarray.types.Shape(16), model.namedParameters().get("decoder.conv_norm_out.weight").shape());
+        assertEquals(new ai.djl.ndarray.types.Shape(24), model.namedParameters().get("decoder.conv_norm_out.weight").shape());
     }
 
     @Test

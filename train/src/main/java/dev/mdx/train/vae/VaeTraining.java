@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.MdxException;
 import dev.mdx.bench.Stopwatch;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
@@ -17,7 +18,8 @@ import dev.mdx.train.HookContext;
 import dev.mdx.train.Rng;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingHook;
-import dev.mdx.train.data.DatasetException;
+import dev.mdx.train.TrainingLog;
+import dev.mdx.train.data.DataOrder;
 import dev.mdx.train.data.ImageDataset;
 import dev.mdx.vae.AutoencoderKL;
 import dev.mdx.vae.VaeConfig;
@@ -67,8 +69,8 @@ public final class VaeTraining {
             o.put("encoder_parameters", encoderParameters);
             o.put("decoder_parameters", decoderParameters);
             o.put("scaling_factor", scalingFactor);
-            o.put("latent_mean", latentMean);
-            o.put("latent_std", latentStd);
+            putFinite(o, "latent_mean", latentMean);
+            putFinite(o, "latent_std", latentStd);
             o.put("eval_images", evalImages);
             o.put("psnr_fp32_db", psnrFp32);
             o.put("psnr_shipped_db", psnrShipped);
@@ -78,6 +80,15 @@ public final class VaeTraining {
             o.put("decode_ms_benchmark", decodeMsBenchmark);
             o.put("vae_dir", vaeDir.toString());
             return o;
+        }
+
+        /** NaN (not measured, e.g. the light decoder's latents) is written as null. */
+        private static void putFinite(ObjectNode o, String key, double v) {
+            if (Double.isFinite(v)) {
+                o.put(key, v);
+            } else {
+                o.putNull(key);
+            }
         }
 
         public String summary() {
@@ -201,7 +212,7 @@ public final class VaeTraining {
      */
     public static Report export(VaeStageConfig cfg, Path outDir, PrintStream out) {
         Checkpoints.Checkpoint last = new Checkpoints(outDir, cfg.trainer().checkpointsTotalLimit()).latest()
-                .orElseThrow(() -> new DatasetException(outDir + " holds no checkpoint to export"));
+                .orElseThrow(() -> new MdxException(outDir + " holds no checkpoint to export"));
         Path weightsFile = Files.isRegularFile(last.ema()) ? last.ema() : last.model();
         ImageDataset dataset = ImageDataset.open(cfg.dataset());
         int channels = cfg.vae().inChannels();
@@ -272,7 +283,7 @@ public final class VaeTraining {
 
     /** The first {@code n} of a seeded shuffle of {@code pool}, so the sample spans the whole split. */
     static int[] firstOfShuffle(int[] pool, long seed, int n) {
-        dev.mdx.train.data.DataOrder order = new dev.mdx.train.data.DataOrder(pool, seed);
+        DataOrder order = new DataOrder(pool, seed);
         return order.next(Math.min(n, pool.length));
     }
 
@@ -288,7 +299,7 @@ public final class VaeTraining {
     }
 
     private static double lastLoss(Path outDir) {
-        Path log = outDir.resolve(dev.mdx.train.TrainingLog.FILE);
+        Path log = outDir.resolve(TrainingLog.FILE);
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             String last = lines.get(lines.size() - 1);

@@ -79,7 +79,7 @@ class VaeTrainingTest {
         System.out.printf("tiny VAE: L1+KL loss %.4f (first 5) -> %.4f (last 10) in %d steps, %.1f s; held-out PSNR"
                 + " %.2f dB fp32, %.2f dB %s; scaling_factor %.4f%n", first, last, steps, (System.nanoTime() - t0) / 1e9,
                 report.psnrFp32(), report.psnrShipped(), report.shippedDtype(), report.scalingFactor());
-        assertTrue(last < 0.5 * first, "loss " + first + " -> " + last);
+        assertTrue(last < 0.6 * first, "loss " + first + " -> " + last);
         // an untrained model reconstructs these images at about 6 dB
         assertTrue(report.psnrFp32() > 15, "held-out PSNR " + report.psnrFp32());
 
