@@ -1,5 +1,6 @@
 package dev.mdx.cli;
 
+import dev.mdx.io.BundledModels;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GenerationResult;
@@ -19,17 +20,19 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** Text to image: parses flags into a request, runs the pipeline with a progress display, writes PNGs. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, sortSynopsis = false,
         usageHelpAutoWidth = true,
-        description = {"Generate images from a text prompt with a diffusers-layout model folder.",
+        description = {"Generate images from a text prompt with a bundled model or a diffusers-layout model folder.",
             "Unset options take the model folder's defaults: its UNet's image size, its scheduler's sampler, "
                     + "50 steps and CFG scale 7.5 (4 steps for LCM and 1 for UFOGen models, without guidance).",
             "Every PNG carries its parameters in an A1111-style 'parameters' text chunk."},
-        footer = {"", "Examples:", "  mdx generate -m ../shared/golden -p \"an astronaut riding a horse\" -o out.png",
-            "  mdx generate -m MODEL -p \"a red fox\" -s 42 -b 4 --sampling-method euler_a"})
+        footer = {"", "Examples:", "  mdx generate \"a red apple\"                      (the bundled emoji model)",
+            "  mdx generate -m fashion \"a photo of a sneaker\" -s 42 -b 4",
+            "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png"})
 public final class GenerateCommand implements Runnable {
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.of(
@@ -40,13 +43,16 @@ public final class GenerateCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR",
-            description = "Diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, "
-                    + "scheduler/). Required: mdx has no built-in model yet.")
-    Path model;
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+            description = "A bundled model by name (emoji, the default; fashion) or a diffusers pipeline folder "
+                    + "(model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).")
+    String model;
 
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "What to draw.")
     String prompt;
+
+    @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "What to draw (instead of -p).")
+    String positionalPrompt;
 
     @Option(names = {"-n", "--negative-prompt"}, paramLabel = "TEXT", defaultValue = "",
             description = "What to steer away from (used when --cfg-scale > 1).")
@@ -98,12 +104,13 @@ public final class GenerateCommand implements Runnable {
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (model == null) {
-            throw new UsageException("no model given: pass -m/--model DIR, a diffusers pipeline folder"
-                    + " (mdx has no built-in default model yet)");
+        if (prompt != null && positionalPrompt != null) {
+            throw new UsageException("two prompts given: pass the prompt either as -p/--prompt TEXT or as the"
+                    + " argument, not both");
         }
-        if (prompt == null) {
-            throw new UsageException("no prompt given: pass -p/--prompt TEXT");
+        String text = prompt != null ? prompt : positionalPrompt;
+        if (text == null) {
+            throw new UsageException("no prompt given: pass -p/--prompt TEXT (or the prompt as the argument)");
         }
         SamplerKind sampler = samplingMethod == null ? null : parseSampler(samplingMethod);
         ThreadsFlag.apply(threads);
@@ -113,9 +120,10 @@ public final class GenerateCommand implements Runnable {
         }
         List<Path> outputs = outputPaths(output, Math.max(batchCount, 1));
 
-        ModelFolder folder = ModelFolder.open(model);
+        Path modelDir = BundledModels.resolve(model);
+        ModelFolder folder = ModelFolder.open(modelDir);
         PipelineConfig config = PipelineConfig.read(folder);
-        GenerationRequest request = request(config, sampler);
+        GenerationRequest request = request(config, sampler, text);
         for (Path file : outputs) {
             checkWritable(file);
         }
@@ -126,7 +134,7 @@ public final class GenerateCommand implements Runnable {
         long start = System.nanoTime();
         err.println("loading " + folder.root() + " ...");
         err.flush();
-        try (TextToImagePipeline pipeline = TextToImagePipeline.builder(model).build()) {
+        try (TextToImagePipeline pipeline = TextToImagePipeline.builder(modelDir).build()) {
             double loadSeconds = secondsSince(start);
             for (String warning : pipeline.check(request)) {
                 err.println("warning: " + warning);
@@ -154,10 +162,10 @@ public final class GenerateCommand implements Runnable {
     }
 
     /** The request from the flags, unset ones from the model; field errors become flag errors. */
-    private GenerationRequest request(PipelineConfig config, SamplerKind sampler) {
+    private GenerationRequest request(PipelineConfig config, SamplerKind sampler, String text) {
         try {
             GenerationRequest.Builder b = config.newRequest()
-                    .prompt(prompt)
+                    .prompt(text)
                     .negativePrompt(negativePrompt)
                     .seed(seed >= 0 ? seed : GenerationRequest.randomSeed())
                     .batchCount(batchCount);

@@ -151,9 +151,19 @@ class GenerateCommandTest {
     }
 
     @Test
-    void noModelFlag() {
-        assertFails(mdx("generate", "-p", "a fox"), ExitCodes.USAGE, "mdx generate: no model given",
-                "-m/--model", "Try 'mdx generate --help'");
+    void noPrompt() {
+        assertFails(mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "mdx generate: no prompt given",
+                "-p/--prompt", "Try 'mdx generate --help'");
+    }
+
+    @Test
+    void thePromptMayBeTheArgument() throws Exception {
+        Path out = tmp.resolve("positional.png");
+        Result r = mdx("generate", "-m", micro.toString(), "a fox", "--steps", "1", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(parameters(out).startsWith("a fox\n"), "the argument is the prompt");
+        assertFails(mdx("generate", "-m", micro.toString(), "-p", "a fox", "a cat"), ExitCodes.USAGE,
+                "two prompts given");
     }
 
     @Test
@@ -161,6 +171,8 @@ class GenerateCommandTest {
         Path absent = tmp.resolve("no-such-model");
         assertFails(mdx("generate", "-m", absent.toString(), "-p", "a fox"), ExitCodes.FAILURE,
                 "mdx generate: error: model folder " + absent + " does not exist");
+        assertFails(mdx("generate", "-m", "no-such-model", "-p", "a fox"), ExitCodes.FAILURE,
+                "mdx generate: error: model 'no-such-model' is neither a folder nor a bundled model");
     }
 
     @Test
@@ -239,7 +251,7 @@ class GenerateCommandTest {
                 && root.out().contains("bench"), root.out());
         Result help = mdx("generate", "--help");
         assertEquals(0, help.code());
-        for (String flag : new String[] {"-m, --model=DIR", "-p, --prompt=TEXT", "-n, --negative-prompt=TEXT",
+        for (String flag : new String[] {"-m, --model=MODEL", "-p, --prompt=TEXT", "-n, --negative-prompt=TEXT",
             "--steps=N", "--cfg-scale=SCALE", "-s, --seed=N", "-o, --output=FILE", "-W, --width=PX",
             "-H, --height=PX", "-b, --batch-count=N", "--sampling-method=NAME", "-t, --threads=N", "--eta=ETA",
             "Examples:"}) {
