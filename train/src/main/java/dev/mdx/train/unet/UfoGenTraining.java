@@ -90,8 +90,8 @@ public final class UfoGenTraining {
                     p.export(dir, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
                             ufoGenScheduler(p.schedulerJson, settings.stepGap()), "trained by mdx train ufogen",
                             index -> {
-                                index.put("_mdx_sampler_steps", 1);
-                                index.put("_mdx_needs_cfg", false);
+                                index.put(DistillTraining.STEPS_KEY, 1);
+                                index.put(DistillTraining.CFG_KEY, false);
                             });
                     out.println("exported " + dir + " (sample with: mdx generate -m " + dir + ", 1 step, ufogen)");
                 }
