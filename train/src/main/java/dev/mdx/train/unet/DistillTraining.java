@@ -30,7 +30,7 @@ import java.util.Locale;
  * {@code ori_loss_weight} (0.2), {@code ori_loss_dynamic} (true), {@code v_finetune_steps} (0).
  */
 public final class DistillTraining {
-    public static final String STEPS_KEY = "_mdx_student_steps";
+    public static final String STEPS_KEY = dev.mdx.pipeline.PipelineConfig.DISTILLED_STEPS_KEY;
     public static final String CFG_KEY = "_mdx_needs_cfg";
 
     private DistillTraining() {}
