@@ -33,6 +33,8 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
 
     /** Used when the folder's scheduler class is one we do not implement (SD 1.x ships PNDMScheduler). */
     public static final SamplerKind FALLBACK_SAMPLER = SamplerKind.DDIM;
+    /** model_index.json key: the default step count of a distilled model. */
+    public static final String DISTILLED_STEPS_KEY = "_mdx_student_steps";
 
     public PipelineConfig {
         Objects.requireNonNull(modelName, "modelName");
@@ -59,8 +61,13 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         int factor = vae.downsampleFactor();
         // diffusers: unet.config.sample_size * vae_scale_factor; the VAE's own sample size when the UNet has none
         int size = unet.sampleSize() != null ? unet.sampleSize() * factor : vae.sampleSize();
-        return new PipelineConfig(folder.name(), unet, vae, text, schedule, options, schedulerClass,
-                GenerationDefaults.forSampler(size, size, sampler), notes);
+        GenerationDefaults defaults = GenerationDefaults.forSampler(size, size, sampler);
+        int distilledSteps = distilledSteps(folder);
+        if (distilledSteps > 0) {
+            defaults = new GenerationDefaults(size, size, distilledSteps, defaults.cfgScale(), sampler);
+        }
+        return new PipelineConfig(folder.name(), unet, vae, text, schedule, options, schedulerClass, defaults,
+                notes);
     }
 
     /** Pixels per latent pixel along each side (diffusers' vae_scale_factor). */
@@ -116,6 +123,18 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         int below = value / factor * factor;
         return "must be a multiple of " + factor + " (the VAE's downsampling factor), got " + value
                 + (below > 0 ? " (try " + below + " or " + (below + factor) + ")" : "");
+    }
+
+    /**
+     * The step count a distilled model was made for ({@value #DISTILLED_STEPS_KEY} in model_index.json, written by
+     * {@code mdx train distill} and {@code mdx train ufogen}), or 0.
+     */
+    private static int distilledSteps(ModelFolder folder) {
+        if (!Files.isRegularFile(folder.modelIndex())) {
+            return 0;
+        }
+        JsonNode steps = JsonConfig.read(folder.modelIndex()).root().get(DISTILLED_STEPS_KEY);
+        return steps != null && steps.canConvertToInt() && steps.asInt() > 0 ? steps.asInt() : 0;
     }
 
     private static String schedulerClass(ModelFolder folder, JsonConfig schedulerJson) {

@@ -107,6 +107,29 @@ public final class UNet2DConditionModel extends Module {
     }
 
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, Probe probe) {
+        Encoded e = encode(sample, timesteps, encoderHiddenStates, probe);
+        NDArray h = e.features();
+        for (int j = 0; j < upBlocks.size(); j++) {
+            Probe p = probe.child("up_blocks", j);
+            h = probe.record("up_blocks." + j, upBlocks.get(j).forward(h, e.tembAct(), e.context(), e.skips(), p));
+        }
+        h = Ops.silu(probe.record("conv_norm_out", convNormOut.forward(h)));
+        return probe.record("conv_out", convOut.forward(h));
+    }
+
+    /**
+     * The encoder half of {@link #forward}: time embedding, conv_in, down blocks and mid block. Returns the mid
+     * block's output (B, C_last, H / 2^(levels-1), W / 2^(levels-1)); only {@code time_embedding}, {@code conv_in},
+     * {@code down_blocks} and {@code mid_block} weights are read (a UFOGen discriminator is built on this).
+     */
+    public NDArray encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates) {
+        return encode(sample, timesteps, encoderHiddenStates, Probe.off()).features();
+    }
+
+    /** The encoder's output and what the decoder needs besides it. */
+    private record Encoded(NDArray features, NDArray tembAct, NDArray context, List<NDArray> skips) {}
+
+    private Encoded encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, Probe probe) {
         Shape shape = sample.getShape();
         if (shape.dimension() != 4 || shape.get(1) != config.inChannels()) {
             throw new IllegalArgumentException("sample must be (B, " + config.inChannels() + ", H, W), got " + shape);
@@ -130,12 +153,7 @@ public final class UNet2DConditionModel extends Module {
             h = probe.record("down_blocks." + i, downBlocks.get(i).forward(h, tembAct, context, skips, p));
         }
         h = probe.record("mid_block", midBlock.forward(h, tembAct, context, probe.child("mid_block")));
-        for (int j = 0; j < upBlocks.size(); j++) {
-            Probe p = probe.child("up_blocks", j);
-            h = probe.record("up_blocks." + j, upBlocks.get(j).forward(h, tembAct, context, skips, p));
-        }
-        h = Ops.silu(probe.record("conv_norm_out", convNormOut.forward(h)));
-        return probe.record("conv_out", convOut.forward(h));
+        return new Encoded(h, tembAct, context, skips);
     }
 
     /** (), (1) or (B,) -> (B,). */

@@ -54,6 +54,8 @@ public final class Trainer<B> implements AutoCloseable {
     private final TrainingConfig config;
     private final Path outDir;
     private final Predicate<String> trainableKeys;
+    private final List<TrainingPhase> phases;
+    private final TrainingPhase.Schedule phaseSchedule;
     private final TrainingHook hook;
     private final PrintStream out;
     private final boolean terminal;
@@ -62,7 +64,9 @@ public final class Trainer<B> implements AutoCloseable {
 
     private NDManager root;
     private Map<String, Parameter> trainable;
-    private AdamW optimizer;
+    /** Per phase: its parameters and its optimizer (one phase unless the builder set several). */
+    private List<Map<String, Parameter>> phaseParams;
+    private List<AdamW> optimizers;
     private Ema ema;
     private Rng rng;
     private long step;
@@ -76,6 +80,8 @@ public final class Trainer<B> implements AutoCloseable {
         this.config = b.config;
         this.outDir = b.outDir;
         this.trainableKeys = b.trainableKeys;
+        this.phases = b.phases;
+        this.phaseSchedule = b.phaseSchedule;
         this.hook = b.hook;
         this.out = b.out;
         this.terminal = b.terminal;
@@ -95,6 +101,8 @@ public final class Trainer<B> implements AutoCloseable {
         private final TrainingConfig config;
         private final Path outDir;
         private Predicate<String> trainableKeys = k -> true;
+        private List<TrainingPhase> phases;
+        private TrainingPhase.Schedule phaseSchedule;
         private TrainingHook hook;
         private PrintStream out = System.out;
         private boolean terminal = ProgressLine.stdoutIsTerminal();
@@ -112,6 +120,20 @@ public final class Trainer<B> implements AutoCloseable {
         /** Which parameter keys are trained (all by default); the others are frozen and never saved as EMA. */
         public Builder<B> trainable(Predicate<String> keys) {
             this.trainableKeys = keys;
+            return this;
+        }
+
+        /**
+         * Trains the parameters in phases (see {@link TrainingPhase}): step s updates only phase
+         * {@code schedule.phaseAt(s)}, which the loss function reads from {@link StepContext#phase()}. Replaces
+         * {@link #trainable}: the trained keys are the union of the phases', which must not overlap.
+         */
+        public Builder<B> phases(List<TrainingPhase> phases, TrainingPhase.Schedule schedule) {
+            if (phases.isEmpty()) {
+                throw new IllegalArgumentException("no phases");
+            }
+            this.phases = List.copyOf(phases);
+            this.phaseSchedule = schedule;
             return this;
         }
 
@@ -164,18 +186,33 @@ public final class Trainer<B> implements AutoCloseable {
             throw new IllegalStateException("the model has parameters that were never loaded or initialised: "
                     + unset);
         }
+        List<TrainingPhase> groups = phases != null ? phases
+                : List.of(new TrainingPhase("model", trainableKeys, config.adamW(), 1.0));
         trainable = new LinkedHashMap<>();
-        all.forEach((k, p) -> {
-            if (trainableKeys.test(k)) {
-                trainable.put(k, p);
+        phaseParams = new ArrayList<>();
+        for (TrainingPhase phase : groups) {
+            Map<String, Parameter> mine = new LinkedHashMap<>();
+            all.forEach((k, p) -> {
+                if (phase.keys().test(k)) {
+                    if (trainable.containsKey(k)) {
+                        throw new IllegalStateException("parameter " + k + " belongs to two phases");
+                    }
+                    mine.put(k, p);
+                    trainable.put(k, p);
+                }
+            });
+            if (mine.isEmpty()) {
+                throw new IllegalStateException(groups.size() == 1 ? "no parameter is trainable"
+                        : "phase " + phase.name() + " has no parameters");
             }
-        });
-        if (trainable.isEmpty()) {
-            throw new IllegalStateException("no parameter is trainable");
+            phaseParams.add(mine);
         }
         root = NDManager.newBaseManager();
-        optimizer = new AdamW(config.adamW(), trainable, root);
-        ema = config.useEma() ? new Ema(config.ema(), trainable, root) : null;
+        optimizers = new ArrayList<>();
+        for (int i = 0; i < groups.size(); i++) {
+            optimizers.add(new AdamW(groups.get(i).adamW(), phaseParams.get(i), root));
+        }
+        ema = config.useEma() ? new Ema(config.ema(), phaseParams.get(0), root) : null;
         rng = new Rng(config.seed());
         if (resume && latest.isPresent()) {
             restore(latest.get());
@@ -246,10 +283,29 @@ public final class Trainer<B> implements AutoCloseable {
         }
     }
 
-    /** One optimizer step; returns {loss, gradient norm before clipping}. */
-    private double[] trainStep(double lr) {
+    private int phaseAt(long s) {
+        if (phaseSchedule == null) {
+            return 0;
+        }
+        int phase = phaseSchedule.phaseAt(s);
+        if (phase < 0 || phase >= phaseParams.size()) {
+            throw new IllegalStateException("the phase schedule names phase " + phase + " at step " + s + " but there"
+                    + " are " + phaseParams.size());
+        }
+        return phase;
+    }
+
+    private TrainingPhase phase(int index) {
+        return phases == null ? null : phases.get(index);
+    }
+
+    /** One optimizer step of the phase scheduled for it; returns {loss, gradient norm before clipping}. */
+    private double[] trainStep(double scheduledLr) {
+        int phase = phaseAt(step);
+        Map<String, Parameter> active = phaseParams.get(phase);
+        double lr = phases == null ? scheduledLr : scheduledLr * phase(phase).lrScale();
         try (NDManager scope = root.newSubManager()) {
-            for (Parameter p : trainable.values()) {
+            for (Parameter p : active.values()) {
                 if (!p.get().hasGradient()) {
                     p.get().setRequiresGradient(true);
                 }
@@ -257,7 +313,7 @@ public final class Trainer<B> implements AutoCloseable {
             BatchSource.Next<B> next = data.next(scope, position, rng);
             NDArray loss;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                loss = lossFunction.loss(next.batch(), new StepContext(step, scope, rng, lr));
+                loss = lossFunction.loss(next.batch(), new StepContext(step, scope, rng, lr, phase));
                 if (loss.getShape().size() != 1) {
                     throw new IllegalArgumentException("the loss must be a scalar, got shape " + loss.getShape());
                 }
@@ -269,14 +325,14 @@ public final class Trainer<B> implements AutoCloseable {
                         + ": training diverged (lower the learning rate or set max_grad_norm)");
             }
             Map<String, NDArray> grads = new LinkedHashMap<>();
-            trainable.forEach((key, p) -> {
+            active.forEach((key, p) -> {
                 // DJL wraps the gradient in a new array owned by the parameter's long-lived manager: move it.
                 grads.put(key, Scopes.own(scope, p.get().getGradient()));
             });
             double norm = GradientClipping.clipByGlobalNorm(grads.values(), config.maxGradNorm());
-            optimizer.step(trainable, grads, lr, scope);
-            if (ema != null) {
-                ema.update(trainable, scope);
+            optimizers.get(phase).step(active, grads, lr, scope);
+            if (ema != null && phase == 0) {
+                ema.update(active, scope);
             }
             position = next.position();
             step++;
@@ -286,7 +342,7 @@ public final class Trainer<B> implements AutoCloseable {
 
     private void runHook() {
         try (NDManager scope = root.newSubManager()) {
-            hook.onStep(new HookContext(step, model, trainable, ema, outDir, scope,
+            hook.onStep(new HookContext(step, model, phaseParams.get(0), ema, outDir, scope,
                     Rng.derived(config.seed(), SAMPLE_STREAM, step)));
         }
     }
@@ -305,18 +361,31 @@ public final class Trainer<B> implements AutoCloseable {
                 SafeTensorsWriter.write(dir.resolve(Checkpoints.EMA), averaged,
                         Map.of("step", Long.toString(step), Ema.STEP_KEY, Long.toString(ema.optimizationStep())));
             }
-            optimizer.save(dir.resolve(Checkpoints.OPTIMIZER));
+            for (int i = 0; i < optimizers.size(); i++) {
+                optimizers.get(i).save(optimizerFile(dir, i));
+            }
             state.write(dir.resolve(TrainerState.FILE));
         });
+    }
+
+    /** optimizer.safetensors for phase 0, optimizer-NAME.safetensors for the others. */
+    private Path optimizerFile(Path dir, int phase) {
+        return phase == 0 ? dir.resolve(Checkpoints.OPTIMIZER)
+                : dir.resolve("optimizer-" + phase(phase).name() + ".safetensors");
     }
 
     private void restore(Checkpoints.Checkpoint c) {
         TrainerState state = TrainerState.read(c.state());
         loadWeights(c.model());
-        optimizer.load(c.optimizer());
-        if (optimizer.stepCount() != state.step()) {
-            throw new IllegalStateException(c.dir() + ": optimizer state is at step " + optimizer.stepCount()
-                    + " but the checkpoint is at step " + state.step());
+        for (int i = 0; i < optimizers.size(); i++) {
+            AdamW optimizer = optimizers.get(i);
+            optimizer.load(optimizerFile(c.dir(), i));
+            long expected = phaseSchedule == null ? state.step() : phaseSchedule.count(i, state.step());
+            if (optimizer.stepCount() != expected) {
+                throw new IllegalStateException(c.dir() + ": optimizer state" + (phases == null ? ""
+                        : " of phase " + phase(i).name()) + " is at step " + optimizer.stepCount()
+                        + " but the checkpoint at step " + state.step() + " implies " + expected);
+            }
         }
         if (ema != null) {
             if (Files.isRegularFile(c.ema())) {
@@ -409,11 +478,17 @@ public final class Trainer<B> implements AutoCloseable {
         return rng;
     }
 
+    /** The optimizer of phase 0 (the only one without phases). */
     public AdamW optimizer() {
-        return optimizer;
+        return optimizers.get(0);
     }
 
-    /** The EMA of the trained weights, or null when {@code use_ema} is false. */
+    /** The optimizer of a phase, in the order given to the builder. */
+    public AdamW optimizer(int phase) {
+        return optimizers.get(phase);
+    }
+
+    /** The EMA of the trained weights (of phase 0 with phases), or null when {@code use_ema} is false. */
     public Ema ema() {
         return ema;
     }

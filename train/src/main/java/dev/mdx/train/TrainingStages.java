@@ -1,7 +1,9 @@
 package dev.mdx.train;
 
 import dev.mdx.train.clip.ClipTraining;
+import dev.mdx.train.unet.DistillTraining;
 import dev.mdx.train.unet.UNetTraining;
+import dev.mdx.train.unet.UfoGenTraining;
 import dev.mdx.train.vae.VaeStageConfig;
 import dev.mdx.train.vae.VaeTraining;
 import java.util.List;
@@ -24,6 +26,18 @@ public final class TrainingStages {
             TrainingStage.of("unet", "the text-conditioned denoiser on cached VAE latents (base model)",
                     (config, out, resume, log) -> {
                         Trainer.Result r = UNetTraining.run(config, out, resume, log);
+                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }),
+            TrainingStage.of("distill", "CFG-aware step distillation of a teacher pipeline into a student for "
+                    + "distill.student_steps DDIM steps (SnapFusion); exports OUT/pipeline",
+                    (config, out, resume, log) -> {
+                        Trainer.Result r = DistillTraining.run(config, out, resume, log);
+                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }),
+            TrainingStage.of("ufogen", "UFOGen one-step fine-tuning of a base pipeline (generator + UNet-encoder "
+                    + "discriminator, both from the base UNet); exports OUT/pipeline with the UFOGen scheduler",
+                    (config, out, resume, log) -> {
+                        Trainer.Result r = UfoGenTraining.run(config, out, resume, log);
                         return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
                     }));
 

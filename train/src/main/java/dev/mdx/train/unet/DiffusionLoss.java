@@ -2,7 +2,6 @@ package dev.mdx.train.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
 import dev.mdx.text.ClipTextModel;
@@ -19,8 +18,7 @@ import java.util.List;
  */
 public final class DiffusionLoss implements LossFunction<LatentBatch> {
     private final UNet2DConditionModel unet;
-    private final ClipTextModel textEncoder;
-    private final ClipTokenizer tokenizer;
+    private final TextConditioning text;
     private final NoiseSchedule schedule;
     private final PredictionType prediction;
 
@@ -30,42 +28,44 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
             throw new IllegalArgumentException("training supports epsilon and v_prediction, not sample");
         }
         this.unet = unet;
-        this.textEncoder = textEncoder;
-        this.tokenizer = tokenizer;
+        this.text = new TextConditioning(textEncoder, tokenizer);
         this.schedule = schedule;
         this.prediction = prediction;
     }
 
     @Override
     public NDArray loss(LatentBatch batch, StepContext ctx) {
+        return denoise(batch, ctx).loss();
+    }
+
+    /** One forward pass of the objective: the noisy input, its noise levels, the prediction and the loss. */
+    record Denoised(NDArray noisy, NoiseLevels levels, NDArray context, NDArray predicted, NDArray loss) {}
+
+    /** The objective at t ~ U{minT, ..., N-1} (and its intermediates, which UFOGen's generator step reuses). */
+    Denoised denoise(LatentBatch batch, StepContext ctx, int minT) {
         NDManager scope = ctx.scope();
         NDArray x0 = batch.latents();
         int b = (int) x0.getShape().get(0);
         int steps = schedule.numTrainTimesteps();
-        float[] t = new float[b];
-        float[] sqrtA = new float[b];
-        float[] sqrtOneMinusA = new float[b];
+        int[] t = new int[b];
         for (int i = 0; i < b; i++) {
-            int ti = ctx.rng().nextInt(steps);
-            double a = schedule.alphaCumprod(ti);
-            t[i] = ti;
-            sqrtA[i] = (float) Math.sqrt(a);
-            sqrtOneMinusA[i] = (float) Math.sqrt(1 - a);
+            t[i] = minT + ctx.rng().nextInt(steps - minT);
         }
         NDArray eps = ctx.rng().randn(scope, x0.getShape());
-        Shape perExample = new Shape(b, 1, 1, 1);
-        NDArray ca = scope.create(sqrtA, perExample);
-        NDArray cs = scope.create(sqrtOneMinusA, perExample);
-        NDArray noisy = x0.mul(ca).add(eps.mul(cs));
-        NDArray context = encode(batch.captions(), scope);
-        NDArray predicted = unet.forward(noisy, scope.create(t), context);
-        NDArray target = prediction == PredictionType.EPSILON ? eps : eps.mul(ca).sub(x0.mul(cs));
-        return predicted.sub(target).square().mean();
+        NoiseLevels levels = NoiseLevels.of(schedule, t, 1f, scope);
+        NDArray noisy = levels.noise(x0, eps);
+        NDArray context = text.encode(batch.captions(), scope);
+        NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context);
+        NDArray target = levels.target(prediction, x0, eps);
+        return new Denoised(noisy, levels, context, predicted, predicted.sub(target).square().mean());
+    }
+
+    Denoised denoise(LatentBatch batch, StepContext ctx) {
+        return denoise(batch, ctx, 0);
     }
 
     /** (B,) captions -> (B, 77, D) last hidden states of the frozen text encoder. */
     NDArray encode(List<String> captions, NDManager scope) {
-        NDArray ids = ClipTokenizer.inputIds(captions.stream().map(tokenizer::encode).toList(), scope);
-        return textEncoder.forward(ids).lastHiddenState().stopGradient();
+        return text.encode(captions, scope);
     }
 }

@@ -42,6 +42,11 @@ public final class LatentBatchSource implements BatchSource<LatentBatch> {
         this.seed = seed;
     }
 
+    /** (C, h, w) of one example. */
+    public Shape latentShape() {
+        return latentShape;
+    }
+
     public int size() {
         return captions.size();
     }

@@ -58,12 +58,6 @@ public final class UNetTraining {
         JsonConfig doc = JsonConfig.read(configFile);
         Path base = configFile.toAbsolutePath().getParent();
         TrainingConfig trainer = TrainingConfig.fromDocument(doc);
-        JsonConfig data = section(doc, "data");
-        Path datasetDir = base.resolve(requireString(data, "dataset"));
-        double dropout = data.getDouble("caption_dropout", 0.1);
-        if (dropout < 0 || dropout >= 1) {
-            throw data.error("caption_dropout", "must be in [0, 1), got " + dropout);
-        }
         PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class, PredictionType.EPSILON);
         Path textDir = base.resolve(requireString(doc, "text_encoder"));
         Path tokenizerDir = base.resolve(requireString(doc, "tokenizer"));
@@ -76,39 +70,21 @@ public final class UNetTraining {
         UNetConfig unetConfig = unetConfig(doc, base);
 
         try (NDManager weights = NDManager.newBaseManager()) {
-            ImageDataset dataset = ImageDataset.open(datasetDir);
-            int[] indices = dataset.indices(data.getString("split", "train"));
-            AutoencoderKL vae = AutoencoderKL.load(vaeDir, weights);
-            out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
-            NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae,
-                    vaeDir.toAbsolutePath().toString(), weights, out);
-            List<List<String>> captions = new ArrayList<>();
-            for (int i : indices) {
-                captions.add(dataset.item(i).captions());
-            }
-            Shape latentShape = latents.getShape().slice(1);
-            if (latentShape.get(0) != unetConfig.inChannels()) {
-                throw new ModelFormatException(configFile + ": the UNet takes " + unetConfig.inChannels()
-                        + " channels but the VAE makes " + latentShape.get(0));
-            }
-            LatentBatchSource batches = new LatentBatchSource(latents.toFloatArray(), latentShape, captions,
-                    trainer.trainBatchSize(), dropout, trainer.seed());
-            latents.close();
-
+            LatentBatchSource batches = latentBatches(doc, base, vaeDir, unetConfig, trainer, outDir, weights, out);
             ClipTextModel text = ClipTextModel.load(textDir, weights);
             ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(unetConfig);
             StateDicts.initRandom(unet, weights, trainer.seed());
             out.printf("UNet: %,d parameters; %d training examples of latent %s; %s%n", unet.parameterCount(),
-                    batches.size(), latentShape, prediction.jsonName());
+                    batches.size(), batches.latentShape(), prediction.jsonName());
             DiffusionLoss loss = new DiffusionLoss(unet, text, tokenizer, NoiseSchedule.of(schedule), prediction);
             Trainer.Result result;
             try (Trainer<LatentBatch> t = Trainer.builder(unet, loss, batches, trainer, outDir).progress(out,
                     false).build()) {
                 result = t.run(resume);
                 if (!result.stopped()) {
-                    exportPipeline(outDir.resolve("pipeline"), t, unet, unetConfig, textDir, tokenizerDir, vaeDir,
-                            schedulerJson);
+                    exportPipeline(outDir.resolve("pipeline"), emaWeights(t, unet, ""), unetConfig, textDir,
+                            tokenizerDir, vaeDir, schedulerJson, "trained by mdx train unet", index -> { });
                     out.println("exported " + outDir.resolve("pipeline"));
                 }
             }
@@ -116,14 +92,60 @@ public final class UNetTraining {
         }
     }
 
-    /** A diffusers pipeline folder: the trained UNet (EMA weights, fp16) beside copies of the frozen parts. */
-    static void exportPipeline(Path dir, Trainer<?> trainer, UNet2DConditionModel unet, UNetConfig config,
-            Path textDir, Path tokenizerDir, Path vaeDir, ObjectNode scheduler) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
+    /**
+     * The {@code data} section ({@code dataset}, {@code split}, {@code caption_dropout}) as batches of the split's
+     * latents, encoded once through the VAE and cached in {@code OUT/latents.safetensors}.
+     */
+    static LatentBatchSource latentBatches(JsonConfig doc, Path base, Path vaeDir, UNetConfig unetConfig,
+            TrainingConfig trainer, Path outDir, NDManager weights, PrintStream out) {
+        JsonConfig data = section(doc, "data");
+        Path datasetDir = base.resolve(requireString(data, "dataset"));
+        double dropout = data.getDouble("caption_dropout", 0.1);
+        if (dropout < 0 || dropout >= 1) {
+            throw data.error("caption_dropout", "must be in [0, 1), got " + dropout);
+        }
+        ImageDataset dataset = ImageDataset.open(datasetDir);
+        int[] indices = dataset.indices(data.getString("split", "train"));
+        try (NDManager vaeScope = weights.newSubManager()) {
+            AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
+            out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
+            NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae,
+                    vaeDir.toAbsolutePath().toString(), vaeScope, out);
+            List<List<String>> captions = new ArrayList<>();
+            for (int i : indices) {
+                captions.add(dataset.item(i).captions());
+            }
+            Shape latentShape = latents.getShape().slice(1);
+            if (latentShape.get(0) != unetConfig.inChannels()) {
+                throw new ModelFormatException(doc.source() + ": the UNet takes " + unetConfig.inChannels()
+                        + " channels but the VAE makes " + latentShape.get(0));
+            }
+            return new LatentBatchSource(latents.toFloatArray(), latentShape, captions, trainer.trainBatchSize(),
+                    dropout, trainer.seed());
+        }
+    }
+
+    /**
+     * The weights to export of a UNet trained as {@code prefix + key} inside the trainer's model: the EMA value
+     * where there is one, else the raw value; keys without the prefix.
+     */
+    static Map<String, NDArray> emaWeights(Trainer<?> trainer, UNet2DConditionModel unet, String prefix) {
         Map<String, NDArray> ema = trainer.ema() != null ? trainer.ema().shadows() : Map.of();
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        unet.namedParameters().forEach((k, p) -> out.put(k, ema.getOrDefault(prefix + k, p.get())));
+        return out;
+    }
+
+    /**
+     * A diffusers pipeline folder: the trained UNet ({@code weights}, written in fp16) beside copies of the frozen
+     * parts; {@code index} adds stage-specific keys to model_index.json.
+     */
+    static void exportPipeline(Path dir, Map<String, NDArray> weights, UNetConfig config, Path textDir,
+            Path tokenizerDir, Path vaeDir, ObjectNode scheduler, String note,
+            java.util.function.Consumer<ObjectNode> index) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
         try (NDManager scope = NDManager.newBaseManager()) {
-            unet.namedParameters().forEach((k, p) -> {
-                NDArray v = ema.getOrDefault(k, p.get());
+            weights.forEach((k, v) -> {
                 NDArray half = v.toType(DataType.FLOAT16, true);
                 half.attach(scope);
                 tensors.put(k, half);
@@ -136,15 +158,16 @@ public final class UNetTraining {
         copyTree(tokenizerDir, dir.resolve("tokenizer"));
         copyTree(vaeDir, dir.resolve("vae"));
         writeJson(dir.resolve("scheduler").resolve("scheduler_config.json"), scheduler);
-        ObjectNode index = JsonConfig.MAPPER.createObjectNode();
-        index.put("_class_name", "StableDiffusionPipeline");
-        index.put("_mdx", "trained by mdx train unet");
-        index.putArray("scheduler").add("diffusers").add(scheduler.path("_class_name").asText("DDIMScheduler"));
-        index.putArray("text_encoder").add("transformers").add("CLIPTextModel");
-        index.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
-        index.putArray("unet").add("diffusers").add("UNet2DConditionModel");
-        index.putArray("vae").add("diffusers").add("AutoencoderKL");
-        writeJson(dir.resolve("model_index.json"), index);
+        ObjectNode modelIndex = JsonConfig.MAPPER.createObjectNode();
+        modelIndex.put("_class_name", "StableDiffusionPipeline");
+        modelIndex.put("_mdx", note);
+        modelIndex.putArray("scheduler").add("diffusers").add(scheduler.path("_class_name").asText("DDIMScheduler"));
+        modelIndex.putArray("text_encoder").add("transformers").add("CLIPTextModel");
+        modelIndex.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
+        modelIndex.putArray("unet").add("diffusers").add("UNet2DConditionModel");
+        modelIndex.putArray("vae").add("diffusers").add("AutoencoderKL");
+        index.accept(modelIndex);
+        writeJson(dir.resolve("model_index.json"), modelIndex);
     }
 
     private static UNetConfig unetConfig(JsonConfig doc, Path base) {
@@ -157,7 +180,7 @@ public final class UNetTraining {
                 : UNetConfig.fromJson(new JsonConfig(doc.source() + " (unet)", node));
     }
 
-    private static JsonConfig section(JsonConfig doc, String key) {
+    static JsonConfig section(JsonConfig doc, String key) {
         JsonNode node = doc.root().get(key);
         if (node == null || !node.isObject()) {
             throw doc.error(key, "must be an object");
@@ -165,7 +188,7 @@ public final class UNetTraining {
         return new JsonConfig(doc.source() + " (" + key + ")", node);
     }
 
-    private static String requireString(JsonConfig c, String key) {
+    static String requireString(JsonConfig c, String key) {
         String v = c.getString(key, null);
         if (v == null) {
             throw c.error(key, "is missing");

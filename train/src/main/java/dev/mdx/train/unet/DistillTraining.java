@@ -1,0 +1,114 @@
+package dev.mdx.train.unet;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.schedule.JsonNamed;
+import dev.mdx.io.ModelFormatException;
+import dev.mdx.schedule.PredictionType;
+import dev.mdx.schedule.ScheduleConfig;
+import dev.mdx.train.Trainer;
+import dev.mdx.unet.UNet2DConditionModel;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code mdx train distill}: SnapFusion-style CFG-aware step distillation of a trained pipeline (the
+ * {@code teacher} folder) into a student taking {@code student_steps} DDIM steps (see
+ * {@link DistillationLoss}). The student starts from the teacher's UNet; the export is a pipeline folder with a DDIM
+ * scheduler in the student's prediction type and model_index.json keys {@value #STEPS_KEY} (the step count it was
+ * distilled for, which {@code mdx generate} uses as its default) and {@value #CFG_KEY} (true: sample it with
+ * classifier-free guidance as usual).
+ *
+ * <p>Config: {@code trainer} and {@code data} as stage unet, {@code teacher}, and an optional {@code distill}
+ * object: {@code student_steps} (8), {@code student_prediction_type} (v_prediction), {@code cfg_probability} (0.1),
+ * {@code guidance_min} / {@code guidance_max} (2 / 14), {@code guidance} (1: the fixed w of the other steps),
+ * {@code ori_loss_weight} (0.2), {@code ori_loss_dynamic} (true), {@code v_finetune_steps} (0).
+ */
+public final class DistillTraining {
+    public static final String STEPS_KEY = dev.mdx.pipeline.PipelineConfig.DISTILLED_STEPS_KEY;
+    public static final String CFG_KEY = "_mdx_needs_cfg";
+
+    private DistillTraining() {}
+
+    /** The distill section as loss settings; the teacher's prediction type comes from its scheduler. */
+    static DistillationLoss.Settings settings(JsonConfig d, PredictionType teacher) {
+        FromPipeline.rejectUnknown(d, List.of("student_steps", "student_prediction_type", "cfg_probability",
+                "guidance_min", "guidance_max", "guidance", "ori_loss_weight", "ori_loss_dynamic",
+                "v_finetune_steps"));
+        try {
+            return new DistillationLoss.Settings(d.getInt("student_steps", 8), teacher,
+                    JsonNamed.parse(d, "student_prediction_type", PredictionType.class, PredictionType.V_PREDICTION),
+                    d.getDouble("cfg_probability", 0.1), d.getDouble("guidance_min", 2.0),
+                    d.getDouble("guidance_max", 14.0), d.getDouble("guidance", 1.0),
+                    d.getDouble("ori_loss_weight", 0.2), d.getBool("ori_loss_dynamic", true),
+                    d.getInt("v_finetune_steps", 0));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(d.source() + ": " + e.getMessage());
+        }
+    }
+
+    public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
+        FromPipeline p = FromPipeline.read(configFile, "teacher");
+        DistillationLoss.Settings settings = settings(p.section("distill"), p.schedule.predictionType());
+        checkTeacherSteps(p, settings.studentSteps());
+        if (settings.studentPrediction() != settings.teacherPrediction() && settings.vFinetuneSteps() == 0) {
+            out.println("note: the student predicts " + settings.studentPrediction().jsonName() + " but starts from a "
+                    + settings.teacherPrediction().jsonName() + " teacher; consider v_finetune_steps");
+        }
+        try (NDManager weights = NDManager.newBaseManager()) {
+            LatentBatchSource batches = p.batches(outDir, weights, out);
+            TextConditioning text = p.text(weights);
+            UNet2DConditionModel teacher = p.loadUnet(weights);
+            UNet2DConditionModel student = p.loadUnet(weights);
+            DistillationLoss loss = new DistillationLoss(student, teacher, text, p.schedule, settings);
+            out.printf(Locale.ROOT, "distilling %s (%s) into a %d-step %s student at timesteps %s; %d examples%n",
+                    p.folder.root(), settings.teacherPrediction().jsonName(), settings.studentSteps(),
+                    settings.studentPrediction().jsonName(), loss.grid(), batches.size());
+            Trainer.Result result;
+            try (Trainer<LatentBatch> t = Trainer.builder(student, loss, batches, p.trainer, outDir)
+                    .progress(out, false).build()) {
+                result = t.run(resume);
+                if (!result.stopped()) {
+                    Path dir = outDir.resolve("pipeline");
+                    p.export(dir, UNetTraining.emaWeights(t, student, ""),
+                            studentScheduler(p.schedulerJson, settings.studentPrediction()),
+                            "trained by mdx train distill", index -> {
+                                index.put(STEPS_KEY, settings.studentSteps());
+                                index.put(CFG_KEY, true);
+                                index.put("_mdx_teacher", p.folder.root().toAbsolutePath().toString());
+                            });
+                    out.println("exported " + dir + " (sample with: mdx generate -m " + dir + " --steps "
+                            + settings.studentSteps() + ", ddim)");
+                }
+            }
+            return result;
+        }
+    }
+
+    /** The teacher's schedule under DDIMScheduler (the sampler the student was distilled for), student's type. */
+    static ObjectNode studentScheduler(ObjectNode teacher, PredictionType student) {
+        ObjectNode s = teacher.deepCopy();
+        s.put("_class_name", "DDIMScheduler");
+        s.put("prediction_type", student.jsonName());
+        return s;
+    }
+
+    /** A distilled teacher (with {@value #STEPS_KEY} = T) cannot take steps finer than T: 2 * student_steps <= T. */
+    private static void checkTeacherSteps(FromPipeline p, int studentSteps) {
+        Path index = p.folder.modelIndex();
+        if (!Files.isRegularFile(index)) {
+            return;
+        }
+        JsonNode steps = JsonConfig.read(index).root().get(STEPS_KEY);
+        if (steps != null && steps.canConvertToInt() && 2 * studentSteps > steps.asInt()) {
+            throw new ModelFormatException(p.doc.source() + ": the teacher " + p.folder.root() + " was distilled for "
+                    + steps.asInt() + " steps, so it cannot teach " + 2 * studentSteps + " half steps (student_steps "
+                    + studentSteps + "); use student_steps <= " + steps.asInt() / 2);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dev.mdx.train.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.mdx.schedule.NoiseSchedule;
+import dev.mdx.schedule.PredictionType;
+import dev.mdx.schedule.ScheduleConfig;
+import dev.mdx.schedule.TimestepGrid;
+import dev.mdx.schedule.TimestepSpacing;
+import dev.mdx.tensor.Ops;
+import dev.mdx.train.LossFunction;
+import dev.mdx.train.StepContext;
+import dev.mdx.unet.UNet2DConditionModel;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * SnapFusion's CFG-aware step distillation (paper-notes 6.2, 6.4): the student learns in one DDIM step what the
+ * frozen teacher does in two. Per step:
+ *
+ * <pre>
+ *   t = a timestep of the student's S-step DDIM grid (as DdimSampler plans it), t'' = t - N/S (past 0: the final
+ *   alpha), t' = max(t - N/(2S), 0);  z_t = alpha_t x + sigma_t eps from the data
+ *   w = U[w_min, w_max] per example with probability p (one draw per step), else the fixed w
+ *   teacher: out = out(uncond) + w (out(c) - out(uncond)) (w = 1: the conditional output alone), converted to
+ *            (x^, eps^) from its own prediction type; z_t' = alpha_t' x^ + sigma_t' eps^, again to z_t''
+ *   target  = (z_t'' - (sigma_t''/sigma_t) z_t) / (alpha_t'' - (sigma_t''/sigma_t) alpha_t)  (lands on z_t'' in 1 step)
+ *   student: the same guided combination of its outputs, converted to x^_s from its prediction type
+ *   L_dstl  = mean(max(alpha_t^2 / sigma_t^2, 1) (x^_s - target)^2)
+ *   L_ori   = mean((student's conditional output - its true target (eps or v))^2)   (same forward pass)
+ *   L       = L_dstl + gamma L_ori, gamma = ori_weight * sg(L_dstl) / sg(L_ori) when dynamic
+ * </pre>
+ *
+ * Every conversion goes through x-space, so an epsilon teacher can teach a v student. For the first
+ * {@code vFinetuneSteps} steps the loss is only the student's denoising loss at uniform t (fine-tuning to the
+ * student's prediction type before distilling, as SnapFusion fine-tunes its teacher to v first).
+ */
+public final class DistillationLoss implements LossFunction<LatentBatch> {
+    /**
+     * @param studentSteps S: the student's DDIM step count; the teacher takes 2S half-size steps
+     * @param fixedGuidance w when the step does not draw one (1 = plain distillation, as SnapFusion)
+     */
+    public record Settings(int studentSteps, PredictionType teacherPrediction, PredictionType studentPrediction,
+            double cfgProbability, double guidanceMin, double guidanceMax, double fixedGuidance, double oriWeight,
+            boolean dynamicOriWeight, int vFinetuneSteps) {
+        public Settings {
+            if (studentPrediction == PredictionType.SAMPLE || teacherPrediction == PredictionType.SAMPLE) {
+                throw new IllegalArgumentException("distillation supports epsilon and v_prediction, not sample");
+            }
+            if (!(cfgProbability >= 0 && cfgProbability <= 1)) {
+                throw new IllegalArgumentException("cfg probability must be in [0, 1], got " + cfgProbability);
+            }
+            if (!(guidanceMin >= 1 && guidanceMax >= guidanceMin && fixedGuidance >= 1)) {
+                throw new IllegalArgumentException("guidance scales must be >= 1 with min <= max, got range ["
+                        + guidanceMin + ", " + guidanceMax + "] and fixed " + fixedGuidance);
+            }
+        }
+    }
+
+    /** The terms of the last step, for logs and tests. */
+    public record Terms(double distillation, double original, boolean cfg) {}
+
+    private final UNet2DConditionModel student;
+    private final UNet2DConditionModel teacher;
+    private final TextConditioning text;
+    private final NoiseSchedule schedule;
+    private final Settings settings;
+    private final int[] grid;
+    private final int ratio;
+    private final float finalAlphaCumprod;
+    private final DiffusionLoss finetune;
+    private Terms lastTerms;
+
+    public DistillationLoss(UNet2DConditionModel student, UNet2DConditionModel teacher, TextConditioning text,
+            ScheduleConfig scheduleConfig, Settings settings) {
+        this.student = student;
+        this.teacher = teacher;
+        this.text = text;
+        this.schedule = NoiseSchedule.of(scheduleConfig);
+        this.settings = settings;
+        int n = schedule.numTrainTimesteps();
+        if (settings.studentSteps() < 1 || 2 * settings.studentSteps() > n) {
+            throw new IllegalArgumentException("student steps must be in [1, " + n / 2 + "], got "
+                    + settings.studentSteps());
+        }
+        this.grid = studentTimesteps(scheduleConfig, settings.studentSteps());
+        this.ratio = n / settings.studentSteps();
+        this.finalAlphaCumprod = scheduleConfig.setAlphaToOne().orElse(true) ? 1f : schedule.alphaCumprod(0);
+        this.finetune = new DiffusionLoss(student, text.textEncoder(), text.tokenizer(), schedule,
+                settings.studentPrediction());
+    }
+
+    /** The timesteps DdimSampler plans for {@code steps} steps on this schedule (descending). */
+    static int[] studentTimesteps(ScheduleConfig config, int steps) {
+        return TimestepGrid.discrete(config.spacingOr(TimestepSpacing.LEADING), steps,
+                NoiseSchedule.of(config).numTrainTimesteps(), config.stepsOffset());
+    }
+
+    public Terms lastTerms() {
+        return lastTerms;
+    }
+
+    @Override
+    public NDArray loss(LatentBatch batch, StepContext ctx) {
+        if (ctx.step() < settings.vFinetuneSteps()) {
+            NDArray loss = finetune.loss(batch, ctx);
+            lastTerms = new Terms(Double.NaN, loss.toFloatArray()[0], false);
+            return loss;
+        }
+        NDManager scope = ctx.scope();
+        NDArray x0 = batch.latents();
+        int b = (int) x0.getShape().get(0);
+        int[] t = new int[b];
+        int[] tMid = new int[b];
+        int[] tNext = new int[b];
+        for (int i = 0; i < b; i++) {
+            t[i] = grid[ctx.rng().nextInt(grid.length)];
+            tMid[i] = Math.max(t[i] - ratio / 2, 0);
+            tNext[i] = t[i] - ratio; // negative: past the chain's end, the final alpha (as DdimSampler)
+        }
+        NDArray eps = ctx.rng().randn(scope, x0.getShape());
+        boolean cfg = ctx.rng().nextDouble() < settings.cfgProbability();
+        float[] w = new float[b];
+        for (int i = 0; i < b; i++) {
+            w[i] = (float) (cfg ? settings.guidanceMin() + ctx.rng().nextDouble()
+                    * (settings.guidanceMax() - settings.guidanceMin()) : settings.fixedGuidance());
+        }
+        boolean guided = cfg || settings.fixedGuidance() != 1;
+        NoiseLevels at = NoiseLevels.of(schedule, t, finalAlphaCumprod, scope);
+        NoiseLevels mid = NoiseLevels.of(schedule, tMid, finalAlphaCumprod, scope);
+        NoiseLevels next = NoiseLevels.of(schedule, tNext, finalAlphaCumprod, scope);
+        NDArray zt = at.noise(x0, eps);
+        NDArray cond = text.encode(batch.captions(), scope);
+        NDArray uncond = guided ? text.encode(Collections.nCopies(b, ""), scope) : null;
+        NDArray scale = scope.create(w, new Shape(b, 1, 1, 1));
+
+        // teacher: two DDIM steps t -> t' -> t'' (no gradient: its weights never require one)
+        Guided t1 = guided(teacher, settings.teacherPrediction(), zt, at, cond, uncond, scale);
+        NDArray zMid = mid.noise(t1.x0(), t1.eps());
+        Guided t2 = guided(teacher, settings.teacherPrediction(), zMid, mid, cond, uncond, scale);
+        NDArray zNext = next.noise(t2.x0(), t2.eps());
+        NDArray target = oneStepTarget(zt, zNext, at, next).stopGradient();
+        float[] snrWeight = new float[b];
+        for (int i = 0; i < b; i++) {
+            double a = at.alphaCumprod()[i];
+            snrWeight[i] = (float) Math.max(a / (1 - a), 1);
+        }
+        Shape perExample = new Shape(b, 1, 1, 1);
+
+        // student: one step from t, guided the same way
+        Guided s = guided(student, settings.studentPrediction(), zt, at, cond, uncond, scale);
+        NDArray distill = s.x0().sub(target).square().mul(scope.create(snrWeight, perExample)).mean();
+        NDArray original = s.conditional().sub(at.target(settings.studentPrediction(), x0, eps)).square().mean();
+        double dValue = distill.toFloatArray()[0];
+        double oValue = original.toFloatArray()[0];
+        double gamma = settings.dynamicOriWeight()
+                ? (oValue > 0 ? settings.oriWeight() * dValue / oValue : 0) : settings.oriWeight();
+        lastTerms = new Terms(dValue, oValue, cfg);
+        return gamma == 0 ? distill : distill.add(Ops.mulScalar(original, gamma));
+    }
+
+    /**
+     * The x0 that a single DDIM step from z_t at {@code at} must predict to land exactly on {@code zNext} at
+     * {@code next}: (z'' - (sigma''/sigma) z_t) / (alpha'' - (sigma''/sigma) alpha).
+     */
+    static NDArray oneStepTarget(NDArray zt, NDArray zNext, NoiseLevels at, NoiseLevels next) {
+        int b = at.t().length;
+        float[] ratioSigma = new float[b];
+        float[] denominator = new float[b];
+        for (int i = 0; i < b; i++) {
+            double alphaT = Math.sqrt(at.alphaCumprod()[i]);
+            double sigmaT = Math.sqrt(1 - at.alphaCumprod()[i]);
+            double alphaN = Math.sqrt(next.alphaCumprod()[i]);
+            double sigmaN = Math.sqrt(1 - next.alphaCumprod()[i]);
+            ratioSigma[i] = (float) (sigmaN / sigmaT);
+            denominator[i] = (float) (alphaN - sigmaN / sigmaT * alphaT);
+        }
+        NDManager scope = zt.getManager();
+        Shape perExample = new Shape(b, 1, 1, 1);
+        return zNext.sub(zt.mul(scope.create(ratioSigma, perExample))).div(scope.create(denominator, perExample));
+    }
+
+    /** A guided prediction as (x0, eps) and the raw conditional model output. */
+    record Guided(NDArray x0, NDArray eps, NDArray conditional) {}
+
+    /**
+     * out = out(uncond) + w (out(c) - out(uncond)) in the model's output space (linear, so the same as guiding eps,
+     * v or x0), both halves in one UNet batch; without {@code uncond} the conditional output alone.
+     */
+    static Guided guided(UNet2DConditionModel net, PredictionType type, NDArray z, NoiseLevels levels, NDArray cond,
+            NDArray uncond, NDArray scale) {
+        NDManager scope = z.getManager();
+        NDArray timesteps = levels.timesteps(scope);
+        NDArray out;
+        NDArray conditional;
+        if (uncond == null) {
+            out = net.forward(z, timesteps, cond);
+            conditional = out;
+        } else {
+            NDArray both = net.forward(NDArrays.concat(new NDList(z, z), 0),
+                    NDArrays.concat(new NDList(timesteps, timesteps), 0), NDArrays.concat(new NDList(uncond, cond), 0));
+            NDList halves = both.split(2, 0);
+            NDArray u = halves.get(0);
+            conditional = halves.get(1);
+            out = u.add(conditional.sub(u).mul(scale));
+        }
+        return new Guided(levels.x0(type, out, z), levels.eps(type, out, z), conditional);
+    }
+
+    List<Integer> grid() {
+        return java.util.Arrays.stream(grid).boxed().toList();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.mdx.train.unet;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
+import dev.mdx.schedule.NoiseSchedule;
+import dev.mdx.schedule.PredictionType;
+import dev.mdx.train.AdamW;
+import dev.mdx.train.Trainer;
+import dev.mdx.train.TrainingPhase;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code mdx train ufogen}: UFOGen fine-tuning of a trained base pipeline into a one-step generator (paper-notes 7).
+ * Generator and discriminator both start from the base UNet; the trainer alternates their steps (phases with
+ * separate AdamW states, EMA on the generator) and the export is a pipeline folder whose scheduler is
+ * {@code UFOGenScheduler}, so {@code mdx generate} samples it with the ufogen sampler in 1 step without guidance.
+ *
+ * <p>Config: {@code trainer} and {@code data} as stage unet, {@code base} (pipeline folder) and an optional
+ * {@code ufogen} object: {@code step_gap} (250), {@code reconstruction_weight} (1), {@code adversarial_weight} (1),
+ * {@code logit_clamp} (0.5), {@code phase_pattern} ("dg": a D step, then a G step), and the discriminator's
+ * optimizer: {@code discriminator_learning_rate} (the trainer's), {@code discriminator_adam_beta1} (0),
+ * {@code discriminator_adam_beta2} (0.999), {@code discriminator_weight_decay} (0).
+ */
+public final class UfoGenTraining {
+    static final String TERMS_FILE = "ufogen_terms.csv";
+
+    private UfoGenTraining() {}
+
+    public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
+        FromPipeline p = FromPipeline.read(configFile, "base");
+        JsonConfig u = p.section("ufogen");
+        FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
+                "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
+                "discriminator_weight_decay"));
+        int n = p.schedule.numTrainTimesteps();
+        UfoGenLoss.Settings settings = new UfoGenLoss.Settings(u.getInt("step_gap", 250),
+                nonNegative(u, "reconstruction_weight", 1.0), nonNegative(u, "adversarial_weight", 1.0),
+                nonNegative(u, "logit_clamp", 0.5));
+        if (settings.stepGap() < 1 || settings.stepGap() >= n) {
+            throw u.error("step_gap", "must be in [1, " + n + "), got " + settings.stepGap());
+        }
+        TrainingPhase.Schedule schedule = phasePattern(u);
+        double dLr = u.getDouble("discriminator_learning_rate", p.trainer.learningRate());
+        if (!(dLr > 0)) {
+            throw u.error("discriminator_learning_rate", "must be > 0, got " + dLr);
+        }
+        AdamW.Settings dAdam;
+        try {
+            dAdam = new AdamW.Settings(u.getDouble("discriminator_adam_beta1", 0.0),
+                    u.getDouble("discriminator_adam_beta2", 0.999), p.trainer.adamEpsilon(),
+                    u.getDouble("discriminator_weight_decay", 0.0));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(u.source() + ": discriminator optimizer: " + e.getMessage());
+        }
+        PredictionType prediction = p.schedule.predictionType();
+        if (prediction == PredictionType.SAMPLE) {
+            throw new ModelFormatException(p.folder.schedulerConfig() + ": UFOGen needs an epsilon or v_prediction"
+                    + " base model, not sample");
+        }
+        List<TrainingPhase> phases = phases(p.trainer.adamW(), dAdam, dLr / p.trainer.learningRate());
+
+        try (NDManager weights = NDManager.newBaseManager(); TermsLog terms = new TermsLog(outDir, resume)) {
+            LatentBatchSource batches = p.batches(outDir, weights, out);
+            TextConditioning text = p.text(weights);
+            var generator = p.loadUnet(weights);
+            UfoGenDiscriminator discriminator = new UfoGenDiscriminator(p.unetConfig);
+            discriminator.initFrom(generator, weights);
+            UfoGenModels models = new UfoGenModels(generator, discriminator);
+            out.printf(Locale.ROOT, "UFOGen: generator %,d parameters, discriminator %,d; step gap %d; %d examples%n",
+                    generator.parameterCount(), discriminator.parameterCount(), settings.stepGap(), batches.size());
+            UfoGenLoss loss = new UfoGenLoss(models, text, NoiseSchedule.of(p.schedule), prediction, settings,
+                    terms::append);
+            Trainer.Result result;
+            try (Trainer<LatentBatch> t = Trainer.builder(models, loss, batches, p.trainer, outDir)
+                    .phases(phases, schedule).progress(out, false).build()) {
+                result = t.run(resume);
+                if (!result.stopped()) {
+                    Path dir = outDir.resolve("pipeline");
+                    p.export(dir, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
+                            ufoGenScheduler(p.schedulerJson, settings.stepGap()), "trained by mdx train ufogen",
+                            index -> {
+                                index.put(DistillTraining.STEPS_KEY, 1);
+                                index.put(DistillTraining.CFG_KEY, false);
+                            });
+                    out.println("exported " + dir + " (sample with: mdx generate -m " + dir + ", 1 step, ufogen)");
+                }
+            }
+            return result;
+        }
+    }
+
+    /** Phase 0 trains the generator's keys, phase 1 the discriminator's, each with its own AdamW state. */
+    static List<TrainingPhase> phases(AdamW.Settings generator, AdamW.Settings discriminator, double dLrScale) {
+        return List.of(new TrainingPhase("generator", k -> k.startsWith(UfoGenModels.GENERATOR), generator, 1.0),
+                new TrainingPhase("discriminator", k -> k.startsWith(UfoGenModels.DISCRIMINATOR), discriminator,
+                        dLrScale));
+    }
+
+    /** The base schedule under UFOGenScheduler, without diffusers' default clipping of x0 to [-1, 1]. */
+    static ObjectNode ufoGenScheduler(ObjectNode base, int stepGap) {
+        ObjectNode s = base.deepCopy();
+        s.put("_class_name", "UFOGenScheduler");
+        s.put("clip_sample", false);
+        s.put("denoising_step_size", stepGap);
+        s.put("timestep_spacing", "trailing");
+        return s;
+    }
+
+    /** "dg", "dgg", ...: d = discriminator step, g = generator step, repeated. */
+    static TrainingPhase.Schedule phasePattern(JsonConfig u) {
+        String pattern = u.getString("phase_pattern", "dg");
+        if (!pattern.matches("[dg]+") || !pattern.contains("d") || !pattern.contains("g")) {
+            throw u.error("phase_pattern", "must be a string of d (discriminator step) and g (generator step) "
+                    + "holding both, got '" + pattern + "'");
+        }
+        int[] phases = pattern.chars().map(c -> c == 'g' ? UfoGenLoss.GENERATOR : UfoGenLoss.DISCRIMINATOR).toArray();
+        return TrainingPhase.Schedule.cycle(phases);
+    }
+
+    private static double nonNegative(JsonConfig c, String key, double dflt) {
+        double v = c.getDouble(key, dflt);
+        if (!(v >= 0) || !Double.isFinite(v)) {
+            throw c.error(key, "must be >= 0, got " + v);
+        }
+        return v;
+    }
+
+    /** OUT/ufogen_terms.csv: step,phase,adversarial,reconstruction,real_logit,fake_logit (appended on resume). */
+    static final class TermsLog implements AutoCloseable {
+        private final BufferedWriter writer;
+
+        TermsLog(Path outDir, boolean resume) {
+            try {
+                Files.createDirectories(outDir);
+                Path file = outDir.resolve(TERMS_FILE);
+                boolean fresh = !resume || !Files.exists(file);
+                writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        fresh ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
+                if (fresh) {
+                    writer.write("step,phase,adversarial,reconstruction,real_logit,fake_logit\n");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + outDir.resolve(TERMS_FILE) + ": " + e.getMessage(), e);
+            }
+        }
+
+        void append(UfoGenLoss.Terms t) {
+            try {
+                writer.write(String.format(Locale.ROOT, "%d,%s,%.6g,%.6g,%.6g,%.6g%n", t.step() + 1,
+                        t.phase() == UfoGenLoss.GENERATOR ? "g" : "d", t.adversarial(), t.reconstruction(),
+                        t.realLogit(), t.fakeLogit()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                writer.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}
