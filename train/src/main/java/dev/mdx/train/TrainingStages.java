@@ -1,5 +1,6 @@
 package dev.mdx.train;
 
+import dev.mdx.train.classifier.ClassifierTraining;
 import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.unet.UNetTraining;
 import dev.mdx.train.vae.VaeStageConfig;
@@ -24,6 +25,12 @@ public final class TrainingStages {
             TrainingStage.of("unet", "the text-conditioned denoiser on cached VAE latents (base model)",
                     (config, out, resume, log) -> {
                         Trainer.Result r = UNetTraining.run(config, out, resume, log);
+                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }),
+            TrainingStage.of("classifier", "a small CNN image classifier (Fashion-MNIST) for scoring generated "
+                    + "images; exports OUT/classifier and OUT/report.json (test accuracy)",
+                    (config, out, resume, log) -> {
+                        Trainer.Result r = ClassifierTraining.run(config, out, resume, log);
                         return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
                     }));
 
