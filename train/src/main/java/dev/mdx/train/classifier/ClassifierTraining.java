@@ -237,13 +237,8 @@ public final class ClassifierTraining {
     }
 
     /** A fixed, seeded sample of {@code n} items of a split (all for n = 0), ascending. */
-    public static int[] subset(int[] split, int n, long seed) {
-        if (n == 0 || n >= split.length) {
-            return split.clone();
-        }
-        int[] picked = new DataOrder(split, seed).next(n);
-        Arrays.sort(picked);
-        return picked;
+    static int[] subset(int[] split, int n, long seed) {
+        return DataOrder.sample(split, n == 0 ? split.length : n, seed);
     }
 
     private static int nonNegative(JsonConfig c, String key, int fallback) {

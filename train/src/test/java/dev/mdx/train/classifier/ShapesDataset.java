@@ -20,6 +20,15 @@ public final class ShapesDataset {
 
     /** {@code perClassTrain} train and {@code perClassTest} test images of each shape. */
     public static Path write(Path dir, int channels, int perClassTrain, int perClassTest, long seed) {
+        return write(dir, channels, perClassTrain, perClassTest, seed, false);
+    }
+
+    /**
+     * As {@link #write(Path, int, int, int, long)}; with {@code holdoutKinds}, test items alternate between the
+     * emoji set's two kinds of held-out items ("emoji", "pair").
+     */
+    public static Path write(Path dir, int channels, int perClassTrain, int perClassTest, long seed,
+            boolean holdoutKinds) {
         Rng rng = new Rng(seed);
         try (ImageDatasetWriter w = new ImageDatasetWriter(dir, "shapes", SIZE, SIZE, channels)) {
             for (String split : List.of(DatasetItem.TRAIN, DatasetItem.TEST)) {
@@ -27,8 +36,10 @@ public final class ShapesDataset {
                 for (int k = 0; k < n; k++) {
                     for (int c = 0; c < NAMES.size(); c++) {
                         String name = NAMES.get(c);
+                        String holdout = holdoutKinds && split.equals(DatasetItem.TEST)
+                                ? (k % 2 == 0 ? "emoji" : "pair") : null;
                         w.add(image(c, rng, channels), new DatasetItem(0, split, name, c, null,
-                                List.of("a " + name, name), split + "/" + c + "/" + k, null));
+                                List.of("a " + name, name), split + "/" + c + "/" + k, holdout));
                     }
                 }
             }
