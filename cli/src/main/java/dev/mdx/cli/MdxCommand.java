@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = {"Fast local text-to-image with MobileDiffusion-architecture and Stable-Diffusion-family models.",
             "Run 'mdx COMMAND --help' for a command's options."},
         commandListHeading = "%nCommands:%n",
-        subcommands = {GenerateCommand.class, DataCommand.class, TrainCommand.class, InspectCommand.class,
+        subcommands = {GenerateCommand.class, DataCommand.class, TrainCommand.class, EvalCommand.class, InspectCommand.class,
             BenchCommand.class},
         usageHelpAutoWidth = true)
 public final class MdxCommand implements Runnable {
