@@ -30,13 +30,15 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
      * @param realClip the same for the real images of the same items (the ceiling)
      * @param fid Frechet distance of generated and real images in the CLIP image tower's feature space (NaN for
      *     fewer than two images)
+     * @param realFid the same distance between these real images and as many other real images of the split: the
+     *     floor at this sample size (NaN for the holdout-kind rows, or when the split is too small)
      * @param classifierAccuracy the classifier's accuracy on the generated images (NaN without classifier)
      * @param realClassifierAccuracy its accuracy on the real images of the same items (NaN without classifier)
      * @param msPerImage mean wall time of one generate call (text encoder, sampling, decode)
      * @param unetMsPerImage the UNet's share of it
      */
     public record Row(String name, String split, int images, Retrieval.Accuracy clip, Retrieval.Accuracy realClip,
-            double fid, double classifierAccuracy, double realClassifierAccuracy, double msPerImage,
+            double fid, double realFid, double classifierAccuracy, double realClassifierAccuracy, double msPerImage,
             double unetMsPerImage) {}
 
     public Row row(String name) {
@@ -73,6 +75,7 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
             s.put("real_clip_top1", r.realClip().top1());
             s.put("real_clip_top5", r.realClip().top5());
             number(s, "fid", r.fid());
+            number(s, "real_fid", r.realFid());
             number(s, "classifier_accuracy", r.classifierAccuracy());
             number(s, "real_classifier_accuracy", r.realClassifierAccuracy());
             s.put("ms_per_image", r.msPerImage());
@@ -92,13 +95,14 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
                 settings.steps(), trim(settings.cfgScale()), settings.seed(), width, height, settings.images(),
                 labels, settings.labelText().jsonName()));
         boolean classifier = rows.stream().anyMatch(r -> !Double.isNaN(r.classifierAccuracy()));
-        b.append("| prompts | split | images | CLIP top-1 | CLIP top-5 | real top-1 | real top-5 | CLIP-FID |");
+        b.append("| prompts | split | images | CLIP top-1 | CLIP top-5 | real top-1 | real top-5 | CLIP-FID ");
+        b.append("| real FID |");
         b.append(classifier ? " classifier acc. | real acc. |" : "").append(" ms/image |\n");
-        b.append("|---|---|---|---|---|---|---|---|").append(classifier ? "---|---|" : "").append("---|\n");
+        b.append("|---|---|---|---|---|---|---|---|---|").append(classifier ? "---|---|" : "").append("---|\n");
         for (Row r : rows) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %s |", r.name(),
+            b.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %s | %s |", r.name(),
                     r.split(), r.images(), r.clip().top1(), r.clip().top5(), r.realClip().top1(),
-                    r.realClip().top5(), Double.isNaN(r.fid()) ? "-" : String.format(Locale.ROOT, "%.2f", r.fid())));
+                    r.realClip().top5(), fixed(r.fid()), fixed(r.realFid())));
             if (classifier) {
                 b.append(String.format(Locale.ROOT, " %.3f | %.3f |", r.classifierAccuracy(),
                         r.realClassifierAccuracy()));
@@ -107,7 +111,9 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
         }
         b.append("\nCLIP top-k: is the prompt's label among the k labels whose text embeddings are closest to the "
                 + "image (out of all labels); \"real\" scores the data set's own images of the same items. CLIP-FID: "
-                + "Frechet distance of generated and real images in the small CLIP's image-feature space.\n");
+                + "Frechet distance of generated and real images in the small CLIP's image-feature space; real FID: "
+                + "the same between the real images and as many other real images of the split, the floor at this "
+                + "sample size.\n");
         return b.toString();
     }
 
@@ -119,6 +125,10 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
             throw new UncheckedIOException("cannot write " + dir.resolve(JSON) + ": " + e.getMessage(), e);
         }
         AtomicFiles.writeBytes(dir.resolve(MARKDOWN), toMarkdown().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String fixed(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
     }
 
     private static void number(ObjectNode o, String key, double v) {

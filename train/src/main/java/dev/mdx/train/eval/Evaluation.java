@@ -179,6 +179,7 @@ public final class Evaluation {
             kinds.forEach((kind, idx) -> subsets.put(g.name() + "_" + kind,
                     idx.stream().mapToInt(Integer::intValue).toArray()));
         }
+        double realFid = realFloor(g, data, scorer, realFeatures);
         List<EvalReport.Row> rows = new ArrayList<>();
         for (Map.Entry<String, int[]> e : subsets.entrySet()) {
             int[] s = e.getValue();
@@ -188,15 +189,37 @@ public final class Evaluation {
             Retrieval.Accuracy realClip = LabelSet.accuracy(pick(realEmbeds, s), labelEmbeds, pick(truth, s));
             double acc = classifier == null ? Double.NaN : Accuracy.of(pick(genPred, s), pick(classTruth, s));
             double realAcc = classifier == null ? Double.NaN : Accuracy.of(pick(realPred, s), pick(classTruth, s));
-            rows.add(new EvalReport.Row(e.getKey(), g.split(), s.length, clip, realClip, fid, acc, realAcc,
-                    mean(g.wallMs(), s), mean(g.unetMs(), s)));
+            rows.add(new EvalReport.Row(e.getKey(), g.split(), s.length, clip, realClip, fid,
+                    rows.isEmpty() ? realFid : Double.NaN, acc, realAcc, mean(g.wallMs(), s), mean(g.unetMs(), s)));
         }
         EvalReport.Row main = rows.get(0);
-        log.printf(Locale.ROOT, "%s: CLIP top-1 %.3f top-5 %.3f (real %.3f / %.3f), CLIP-FID %.2f%s, %.0f ms/image%n",
-                main.name(), main.clip().top1(), main.clip().top5(), main.realClip().top1(), main.realClip().top5(),
-                main.fid(), classifier == null ? "" : String.format(Locale.ROOT, ", classifier %.3f (real %.3f)",
-                        main.classifierAccuracy(), main.realClassifierAccuracy()), main.msPerImage());
+        String classified = classifier == null ? "" : String.format(Locale.ROOT, ", classifier %.3f (real %.3f)",
+                main.classifierAccuracy(), main.realClassifierAccuracy());
+        log.printf(Locale.ROOT, "%s: CLIP top-1 %.3f top-5 %.3f (real %.3f / %.3f), CLIP-FID %.2f "
+                + "(real vs real %.2f)%s, %.0f ms/image%n", main.name(), main.clip().top1(), main.clip().top5(),
+                main.realClip().top1(), main.realClip().top5(), main.fid(), main.realFid(), classified,
+                main.msPerImage());
         return rows;
+    }
+
+    /**
+     * The Frechet distance between the group's real images and as many other real images of the same split (fewer
+     * when the split is small): the value a perfect generator would get at this sample size, since a Frechet distance
+     * of few samples is biased upwards. NaN when the split has fewer than two other items.
+     */
+    private static double realFloor(Group g, ImageDataset data, ClipScorer scorer, float[][] realFeatures) {
+        java.util.Set<Integer> used = new java.util.HashSet<>();
+        for (int i : g.items()) {
+            used.add(i);
+        }
+        int[] others = Arrays.stream(data.indices(g.split())).filter(i -> !used.contains(i)).toArray();
+        int[] picked = DataOrder.sample(others, g.items().length, PROMPT_ORDER_SEED + 1);
+        if (picked.length < 2) {
+            return Double.NaN;
+        }
+        float[][] otherFeatures = scorer.imageFeatures(
+                (scope, from, to) -> data.batch(scope, Arrays.copyOfRange(picked, from, to)), picked.length);
+        return FrechetDistance.between(realFeatures, otherFeatures);
     }
 
     /** The classifier's class index of each item's label; an unknown label is an error naming it. */

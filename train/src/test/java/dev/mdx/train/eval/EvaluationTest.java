@@ -128,6 +128,10 @@ class EvaluationTest {
         assertEquals("train", splits.get("held_in").get("split").asText());
         assertEquals(6, splits.get("held_out").get("images").asInt());
         assertEquals(3, splits.get("held_out_emoji").get("images").asInt());
+        // the real-vs-real floor: the 6 other train items; the 6 test items leave no others; none per holdout kind
+        assertTrue(splits.get("held_in").get("real_fid").asDouble() > 0, splits.toString());
+        assertTrue(splits.get("held_out").get("real_fid").isNull(), splits.toString());
+        assertTrue(splits.get("held_out_pair").get("real_fid").isNull(), splits.toString());
         for (JsonNode s : splits) {
             for (String k : List.of("clip_top1", "clip_top5", "real_clip_top1", "real_clip_top5",
                     "classifier_accuracy", "real_classifier_accuracy")) {
