@@ -1,11 +1,9 @@
 package dev.mdx.train.classifier;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
-import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.StateDicts;
 import dev.mdx.train.Ema;
 import dev.mdx.train.HookContext;
@@ -22,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -63,23 +60,23 @@ public final class ClassifierTraining {
     public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
         JsonConfig doc = JsonConfig.read(configFile);
         Path base = configFile.toAbsolutePath().getParent();
-        rejectUnknown(doc, TOP);
+        doc.rejectUnknown(TOP);
         TrainingConfig trainer = TrainingConfig.fromDocument(doc);
-        JsonConfig data = section(doc, "data", true);
-        rejectUnknown(data, DATA);
-        JsonConfig modelJson = section(doc, "model", false);
-        rejectUnknown(modelJson, MODEL);
-        JsonConfig export = section(doc, "export", false);
-        rejectUnknown(export, EXPORT);
+        JsonConfig data = doc.section("data", true);
+        data.rejectUnknown(DATA);
+        JsonConfig modelJson = doc.section("model", false);
+        modelJson.rejectUnknown(MODEL);
+        JsonConfig export = doc.section("export", false);
+        export.rejectUnknown(EXPORT);
         String dataset = data.getString("dataset", null);
         if (dataset == null) {
             throw data.error("dataset", "is missing");
         }
         ImageDataset set = ImageDataset.open(base.resolve(dataset));
         int[] train = set.indices(data.getString("train_split", DatasetItem.TRAIN));
-        int[] eval = subset(set.indices(data.getString("eval_split", DatasetItem.TEST)), nonNegative(data,
-                "eval_images", 0), 0);
-        int[] probe = subset(eval, nonNegative(data, "probe_images", 1000), PROBE_SEED);
+        int[] eval = subset(set.indices(data.getString("eval_split", DatasetItem.TEST)),
+                data.getNonNegativeInt("eval_images", 0), 0);
+        int[] probe = subset(eval, data.getNonNegativeInt("probe_images", 1000), PROBE_SEED);
         String dtype = export.getString("dtype", "float16");
         if (!dtype.equals("float16") && !dtype.equals("float32")) {
             throw export.error("dtype", "must be \"float16\" or \"float32\", got \"" + dtype + "\"");
@@ -239,38 +236,5 @@ public final class ClassifierTraining {
     /** A fixed, seeded sample of {@code n} items of a split (all for n = 0), ascending. */
     static int[] subset(int[] split, int n, long seed) {
         return DataOrder.sample(split, n == 0 ? split.length : n, seed);
-    }
-
-    private static int nonNegative(JsonConfig c, String key, int fallback) {
-        int v = c.getInt(key, fallback);
-        if (v < 0) {
-            throw c.error(key, "must be >= 0, got " + v);
-        }
-        return v;
-    }
-
-    private static JsonConfig section(JsonConfig doc, String key, boolean required) {
-        JsonNode node = doc.root().get(key);
-        if (node == null && !required) {
-            return new JsonConfig(doc.source() + " (" + key + ")", JsonConfig.MAPPER.createObjectNode());
-        }
-        if (node == null || !node.isObject()) {
-            throw doc.error(key, "must be an object");
-        }
-        return new JsonConfig(doc.source() + " (" + key + ")", node);
-    }
-
-    private static void rejectUnknown(JsonConfig c, Set<String> known) {
-        List<String> unknown = new ArrayList<>();
-        for (Iterator<String> it = c.root().fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!known.contains(k)) {
-                unknown.add(k);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new ModelFormatException(c.source() + ": unknown field" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (known: " + String.join(", ", known) + ")");
-        }
     }
 }

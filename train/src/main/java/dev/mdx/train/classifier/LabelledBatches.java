@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.mdx.train.BatchSource;
 import dev.mdx.train.DataPosition;
 import dev.mdx.train.Rng;
-import dev.mdx.train.data.DataOrder;
 import dev.mdx.train.data.DatasetException;
 import dev.mdx.train.data.ImageDataset;
 
@@ -38,10 +37,8 @@ public final class LabelledBatches implements BatchSource<LabelledBatches.Batch>
 
     @Override
     public Next<Batch> next(NDManager scope, DataPosition position, Rng rng) {
-        DataOrder order = DataOrder.resume(pool, new DataOrder.State(seed, pool.length,
-                Math.toIntExact(position.epoch()), Math.toIntExact(position.index())));
-        int[] indices = order.next(batchSize);
-        DataOrder.State after = order.state();
+        DataPosition.Batch taken = position.take(pool, seed, batchSize);
+        int[] indices = taken.items();
         int[] labels = new int[indices.length];
         float[] hot = new float[indices.length * classes];
         for (int i = 0; i < indices.length; i++) {
@@ -50,7 +47,7 @@ public final class LabelledBatches implements BatchSource<LabelledBatches.Batch>
         }
         Batch b = new Batch(dataset.batch(scope, indices), scope.create(hot, new Shape(indices.length, classes)),
                 labels);
-        return new Next<>(b, new DataPosition(after.epoch(), after.position()));
+        return new Next<>(b, taken.next());
     }
 
     /** Mean cross-entropy of the classifier's logits against the batch's classes. */

@@ -76,10 +76,13 @@ public final class LabelSet {
         return List.copyOf(captions.get(label));
     }
 
-    /** One unit-length text embedding per label, in label order. */
+    /**
+     * One text embedding per label, in label order (not normalised: retrieval compares them by cosine). For
+     * {@link LabelText#CAPTIONS} the sum of the unit embeddings of the label's captions, i.e. their mean direction.
+     */
     public float[][] embed(ClipScorer scorer, LabelText mode) {
         if (mode == LabelText.LABEL) {
-            return unit(scorer.textEmbeddings(labels));
+            return scorer.textEmbeddings(labels);
         }
         List<String> texts = new ArrayList<>();
         List<Integer> owners = new ArrayList<>();
@@ -89,16 +92,16 @@ public final class LabelSet {
                 owners.add(l);
             }
         }
-        int[] owner = owners.stream().mapToInt(Integer::intValue).toArray();
-        float[][] each = unit(scorer.textEmbeddings(texts));
+        double[][] each = Retrieval.unit(scorer.textEmbeddings(texts));
         int dim = each.length == 0 ? 0 : each[0].length;
         float[][] sums = new float[labels.size()][dim];
         for (int t = 0; t < each.length; t++) {
+            float[] sum = sums[owners.get(t)];
             for (int d = 0; d < dim; d++) {
-                sums[owner[t]][d] += each[t][d];
+                sum[d] += (float) each[t][d];
             }
         }
-        return unit(sums);
+        return sums;
     }
 
     /**
@@ -114,21 +117,5 @@ public final class LabelSet {
             candidates[i] = i;
         }
         return Retrieval.accuracy(Retrieval.cosine(imageEmbeds, labelEmbeds), truth, candidates);
-    }
-
-    static float[][] unit(float[][] rows) {
-        float[][] out = new float[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            double norm = 0;
-            for (float v : rows[i]) {
-                norm += (double) v * v;
-            }
-            norm = Math.sqrt(norm);
-            out[i] = new float[rows[i].length];
-            for (int d = 0; d < rows[i].length; d++) {
-                out[i][d] = norm == 0 ? 0 : (float) (rows[i][d] / norm);
-            }
-        }
-        return out;
     }
 }
