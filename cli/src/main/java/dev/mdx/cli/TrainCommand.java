@@ -22,10 +22,10 @@ public final class TrainCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet, classifier.")
     String stage;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The stage's JSON config.")
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The stage's JSON config.")
     Path config;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Run folder: log, checkpoints, export.")
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Run folder: log, checkpoints, export.")
     Path out;
 
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out (or start if none).")
