@@ -72,7 +72,8 @@ public final class JsonConfig {
         }
         if (!unknown.isEmpty()) {
             throw new ModelFormatException(source + ": unknown field" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (known: " + String.join(", ", known) + ")");
+                    + String.join(", ", unknown) + " (known: " + String.join(", ", known.stream().sorted().toList())
+                    + ")");
         }
     }
 
