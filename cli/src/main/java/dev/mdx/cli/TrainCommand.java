@@ -19,7 +19,7 @@ public final class TrainCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet.")
+    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet, classifier.")
     String stage;
 
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The stage's JSON config.")

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 
 /** Typed access to a config.json with errors that name the file and the field. */
@@ -57,6 +59,46 @@ public final class JsonConfig {
 
     public boolean has(String key) {
         return root.hasNonNull(key);
+    }
+
+    /** Fails naming every field of this object not in {@code known}, so a typo never falls back to a default. */
+    public void rejectUnknown(Collection<String> known) {
+        List<String> unknown = new ArrayList<>();
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!known.contains(k)) {
+                unknown.add(k);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new ModelFormatException(source + ": unknown field" + (unknown.size() > 1 ? "s " : " ")
+                    + String.join(", ", unknown) + " (known: " + String.join(", ", known.stream().sorted().toList())
+                    + ")");
+        }
+    }
+
+    /** The object at {@code key} as a config of its own; an absent optional section is an empty object. */
+    public JsonConfig section(String key, boolean required) {
+        JsonNode n = root.get(key);
+        if (n == null || n.isNull()) {
+            if (required) {
+                throw error(key, "is missing");
+            }
+            return new JsonConfig(source + ": section '" + key + "'", MAPPER.createObjectNode());
+        }
+        if (!n.isObject()) {
+            throw error(key, "must be an object, got " + n);
+        }
+        return new JsonConfig(source + ": section '" + key + "'", n);
+    }
+
+    /** An int that must be >= 0. */
+    public int getNonNegativeInt(String key, int fallback) {
+        int v = getInt(key, fallback);
+        if (v < 0) {
+            throw error(key, "must be >= 0, got " + v);
+        }
+        return v;
     }
 
     public ModelFormatException error(String key, String problem) {

@@ -130,6 +130,16 @@ public final class Ops {
         return x.mul(x.getNDArrayInternal().sigmoid());
     }
 
+    /** ReLU: max(x, 0). */
+    public static NDArray relu(NDArray x) {
+        return x.getNDArrayInternal().relu();
+    }
+
+    /** Max pooling over non-overlapping k x k windows, (B, C, H, W) -> (B, C, H/k, W/k) (floor, as torch's default). */
+    public static NDArray maxPool2d(NDArray x, int k) {
+        return x.getNDArrayInternal().maxPool(new Shape(k, k), new Shape(k, k), new Shape(0, 0), false);
+    }
+
     /** GELU with the exact erf form (PyTorch's default, used by diffusers' GEGLU). */
     public static NDArray gelu(NDArray x) {
         return x.getNDArrayInternal().gelu();

@@ -2,10 +2,7 @@ package dev.mdx.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
-import dev.mdx.io.ModelFormatException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -67,7 +64,7 @@ public record TrainingConfig(int maxTrainSteps, int trainBatchSize, double learn
                     : "must be an object, got " + section);
         }
         JsonConfig c = new JsonConfig(doc.source() + ": section '" + SECTION + "'", section);
-        rejectUnknown(c);
+        c.rejectUnknown(KEYS);
         int maxSteps = positive(c, "max_train_steps", null);
         double lr = c.getDouble("learning_rate", 1e-4);
         check(c, "learning_rate", lr > 0 && Double.isFinite(lr), "must be > 0", lr);
@@ -109,20 +106,6 @@ public record TrainingConfig(int maxTrainSteps, int trainBatchSize, double learn
 
     public AdamW.Settings adamW() {
         return new AdamW.Settings(adamBeta1, adamBeta2, adamEpsilon, adamWeightDecay);
-    }
-
-    private static void rejectUnknown(JsonConfig c) {
-        List<String> unknown = new ArrayList<>();
-        for (Iterator<String> it = c.root().fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!KEYS.contains(k)) {
-                unknown.add(k);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new ModelFormatException(c.source() + ": unknown field" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (known: " + String.join(", ", KEYS) + ")");
-        }
     }
 
     private static long seedOf(JsonConfig c) {

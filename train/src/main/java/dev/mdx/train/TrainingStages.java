@@ -1,5 +1,6 @@
 package dev.mdx.train;
 
+import dev.mdx.train.classifier.ClassifierTraining;
 import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.unet.DistillTraining;
 import dev.mdx.train.unet.UNetTraining;
@@ -38,6 +39,12 @@ public final class TrainingStages {
                     + "discriminator, both from the base UNet); exports OUT/pipeline with the UFOGen scheduler",
                     (config, out, resume, log) -> {
                         Trainer.Result r = UfoGenTraining.run(config, out, resume, log);
+                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+                    }),
+            TrainingStage.of("classifier", "a small CNN image classifier (Fashion-MNIST) for scoring generated "
+                    + "images; exports OUT/classifier and OUT/report.json (test accuracy)",
+                    (config, out, resume, log) -> {
+                        Trainer.Result r = ClassifierTraining.run(config, out, resume, log);
                         return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
                     }));
 

@@ -1,15 +1,10 @@
 package dev.mdx.train.clip;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
-import dev.mdx.io.ModelFormatException;
 import dev.mdx.text.ClipActivation;
 import dev.mdx.text.ClipTextConfig;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -128,23 +123,8 @@ public record ClipStageConfig(Path dataset, boolean captionVariants, int evalIma
     }
 
     private static JsonConfig section(JsonConfig doc, String key, Set<String> known) {
-        JsonNode n = doc.root().get(key);
-        if (n == null || !n.isObject()) {
-            throw doc.error(key, n == null ? "is missing" : "must be an object, got " + n);
-        }
-        JsonConfig c = new JsonConfig(doc.source() + ": section '" + key + "'", n);
-        List<String> unknown = new ArrayList<>();
-        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!known.contains(k)) {
-                unknown.add(k);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new ModelFormatException(c.source() + ": unknown field" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (known: " + String.join(", ", known.stream().sorted().toList())
-                    + ")");
-        }
+        JsonConfig c = doc.section(key, true);
+        c.rejectUnknown(known);
         return c;
     }
 }

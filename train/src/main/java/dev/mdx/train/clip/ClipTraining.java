@@ -136,12 +136,7 @@ public final class ClipTraining {
 
     /** A fixed, seeded sample of up to {@code n} items of a split, in ascending order. */
     static int[] subset(int[] split, int n) {
-        if (n == 0 || split.length == 0) {
-            return new int[0];
-        }
-        int[] picked = new DataOrder(split, EVAL_ORDER_SEED).next(Math.min(n, split.length));
-        Arrays.sort(picked);
-        return picked;
+        return DataOrder.sample(split, n, EVAL_ORDER_SEED);
     }
 
     private void export(ClipModel model, Ema ema, Trainer<ClipBatch> trainer, BpeVocabulary vocab,

@@ -47,15 +47,13 @@ public final class ImageCaptionSource implements BatchSource<ClipBatch> {
 
     @Override
     public Next<ClipBatch> next(NDManager scope, DataPosition position, Rng rng) {
-        DataOrder order = DataOrder.resume(pool, new DataOrder.State(orderSeed, pool.length,
-                Math.toIntExact(position.epoch()), Math.toIntExact(position.index())));
-        int[] items = order.next(batchSize);
-        DataOrder.State after = order.state();
+        DataPosition.Batch taken = position.take(pool, orderSeed, batchSize);
+        int[] items = taken.items();
         List<String> captions = captionVariants ? data.captions(items, rng.nextLong())
                 : java.util.Arrays.stream(items).mapToObj(data::caption).toList();
         ClipBatch batch = new ClipBatch(data.batch(scope, items), CaptionIds.encode(tokenizer, captions, scope),
                 groups(data, items));
-        return new Next<>(batch, new DataPosition(after.epoch(), after.position()));
+        return new Next<>(batch, taken.next());
     }
 
     /** Equal canonical captions get equal group numbers. */

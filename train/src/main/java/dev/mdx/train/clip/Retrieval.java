@@ -96,7 +96,8 @@ public final class Retrieval {
         return t;
     }
 
-    private static double[][] unit(float[][] x) {
+    /** Each row scaled to unit length (a zero row stays zero). */
+    public static double[][] unit(float[][] x) {
         double[][] out = new double[x.length][];
         for (int i = 0; i < x.length; i++) {
             double norm = 0;

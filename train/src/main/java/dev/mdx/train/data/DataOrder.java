@@ -56,6 +56,25 @@ public final class DataOrder {
         return batch;
     }
 
+    /**
+     * A fixed, seeded sample of up to {@code n} items of a pool (the first {@code n} of the seed's first epoch),
+     * ascending; the whole pool (a copy) when {@code n} is at least its size. Empty for an empty pool.
+     */
+    public static int[] sample(int[] pool, int n, long seed) {
+        if (n < 0) {
+            throw new IllegalArgumentException("sample size must be >= 0, got " + n);
+        }
+        if (n >= pool.length) {
+            return pool.clone();
+        }
+        if (n == 0) {
+            return new int[0];
+        }
+        int[] picked = new DataOrder(pool, seed).next(n);
+        java.util.Arrays.sort(picked);
+        return picked;
+    }
+
     public State state() {
         return new State(seed, pool.length, epoch, position);
     }

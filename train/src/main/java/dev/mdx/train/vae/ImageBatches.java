@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.mdx.train.BatchSource;
 import dev.mdx.train.DataPosition;
 import dev.mdx.train.Rng;
-import dev.mdx.train.data.DataOrder;
 import dev.mdx.train.data.DatasetException;
 import dev.mdx.train.data.ImageDataset;
 
@@ -69,15 +68,13 @@ public final class ImageBatches implements BatchSource<NDArray> {
 
     @Override
     public Next<NDArray> next(NDManager scope, DataPosition position, Rng rng) {
-        DataOrder order = DataOrder.resume(pool, new DataOrder.State(seed, pool.length,
-                Math.toIntExact(position.epoch()), Math.toIntExact(position.index())));
-        int[] indices = order.next(batchSize);
-        DataOrder.State after = order.state();
+        DataPosition.Batch taken = position.take(pool, seed, batchSize);
+        int[] indices = taken.items();
         NDArray images = images(scope, dataset, indices, channels);
         if (cropSize > 0) {
             images = crop(images, rng);
         }
-        return new Next<>(images, new DataPosition(after.epoch(), after.position()));
+        return new Next<>(images, taken.next());
     }
 
     /** (B, C, H, W) -> (B, C, crop, crop), one random window per image. */

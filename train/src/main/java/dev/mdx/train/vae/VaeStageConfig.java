@@ -1,13 +1,10 @@
 package dev.mdx.train.vae;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
-import dev.mdx.io.ModelFormatException;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.vae.VaeConfig;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -91,16 +88,16 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
 
     /** Parses a whole document; relative paths are resolved against {@code baseDir}. */
     public static VaeStageConfig from(JsonConfig doc, Path baseDir) {
-        rejectUnknown(doc, TOP);
+        doc.rejectUnknown(TOP);
         TrainingConfig trainer = TrainingConfig.fromDocument(doc);
         Stage stage = Stage.parse(doc, "stage");
-        JsonConfig data = section(doc, "data", true);
-        rejectUnknown(data, DATA);
+        JsonConfig data = doc.section("data", true);
+        data.rejectUnknown(DATA);
         Path dataset = baseDir.resolve(requireString(data, "dataset"));
         String split = data.getString("split", "train");
-        int cropSize = nonNegative(data, "crop_size", 0);
-        JsonConfig lossJson = section(doc, "loss", false);
-        rejectUnknown(lossJson, LOSS);
+        int cropSize = data.getNonNegativeInt("crop_size", 0);
+        JsonConfig lossJson = doc.section("loss", false);
+        lossJson.rejectUnknown(LOSS);
         String rec = lossJson.getString("reconstruction", "l1").toLowerCase(Locale.ROOT);
         if (!rec.equals("l1") && !rec.equals("l2")) {
             throw lossJson.error("reconstruction", "must be \"l1\" or \"l2\", got \"" + rec + "\"");
@@ -113,7 +110,7 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
         Path frozen = null;
         if (stage == Stage.VAE) {
             forbid(doc, stage, "frozen_vae", "light_decoder");
-            vae = VaeConfig.from(section(doc, "vae", true));
+            vae = VaeConfig.from(doc.section("vae", true));
         } else {
             forbid(doc, stage, "vae");
             if (lossJson.has("kl_weight")) {
@@ -121,8 +118,8 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
             }
             klWeight = 0;
             frozen = baseDir.resolve(requireString(doc, "frozen_vae"));
-            JsonConfig light = section(doc, "light_decoder", true);
-            rejectUnknown(light, LIGHT);
+            JsonConfig light = doc.section("light_decoder", true);
+            light.rejectUnknown(LIGHT);
             ObjectNode merged = JsonConfig.read(frozen.resolve("config.json")).copyRoot();
             for (Iterator<String> it = light.root().fieldNames(); it.hasNext(); ) {
                 String k = it.next();
@@ -130,15 +127,16 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
             }
             vae = VaeConfig.from(new JsonConfig(frozen.resolve("config.json") + " with " + light.source(), merged));
         }
-        JsonConfig ex = section(doc, "export", false);
-        rejectUnknown(ex, EXPORT);
+        JsonConfig ex = doc.section("export", false);
+        ex.rejectUnknown(EXPORT);
         String dtype = ex.getString("dtype", "float16");
         if (!dtype.equals("float16") && !dtype.equals("float32")) {
             throw ex.error("dtype", "must be \"float16\" or \"float32\", got \"" + dtype + "\"");
         }
-        Export export = new Export(nonNegative(ex, "scaling_images", 1024), ex.getString("eval_split", "test"),
-                nonNegative(ex, "eval_images", 0), dtype.equals("float16"), ex.getDouble("fp16_tolerance_db", 0.05),
-                nonNegative(ex, "probe_images", 64), nonNegative(ex, "benchmark_image_size", 512));
+        Export export = new Export(ex.getNonNegativeInt("scaling_images", 1024),
+                ex.getString("eval_split", "test"), ex.getNonNegativeInt("eval_images", 0), dtype.equals("float16"),
+                ex.getDouble("fp16_tolerance_db", 0.05), ex.getNonNegativeInt("probe_images", 64),
+                ex.getNonNegativeInt("benchmark_image_size", 512));
         if (stage == Stage.VAE && export.scalingImages() == 0) {
             throw ex.error("scaling_images", "must be > 0: the scaling factor is measured on these images");
         }
@@ -160,20 +158,6 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
         return new VaeStageConfig(stage, vae, frozenVae, dir, split, cropSize, loss, export, trainer);
     }
 
-    private static JsonConfig section(JsonConfig doc, String key, boolean required) {
-        JsonNode n = doc.root().get(key);
-        if (n == null || n.isNull()) {
-            if (required) {
-                throw doc.error(key, "is missing");
-            }
-            return new JsonConfig(doc.source() + ": section '" + key + "'", JsonConfig.MAPPER.createObjectNode());
-        }
-        if (!n.isObject()) {
-            throw doc.error(key, "must be an object, got " + n);
-        }
-        return new JsonConfig(doc.source() + ": section '" + key + "'", n);
-    }
-
     private static String requireString(JsonConfig c, String key) {
         String v = c.getString(key, null);
         if (v == null || v.isBlank()) {
@@ -187,28 +171,6 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
             if (doc.has(k)) {
                 throw doc.error(k, "does not belong to stage " + stage.name().toLowerCase(Locale.ROOT));
             }
-        }
-    }
-
-    private static int nonNegative(JsonConfig c, String key, int fallback) {
-        int v = c.getInt(key, fallback);
-        if (v < 0) {
-            throw c.error(key, "must be >= 0, got " + v);
-        }
-        return v;
-    }
-
-    private static void rejectUnknown(JsonConfig c, Set<String> known) {
-        List<String> unknown = new ArrayList<>();
-        for (Iterator<String> it = c.root().fieldNames(); it.hasNext(); ) {
-            String k = it.next();
-            if (!known.contains(k)) {
-                unknown.add(k);
-            }
-        }
-        if (!unknown.isEmpty()) {
-            throw new ModelFormatException(c.source() + ": unknown field" + (unknown.size() > 1 ? "s " : " ")
-                    + String.join(", ", unknown) + " (known: " + String.join(", ", known) + ")");
         }
     }
 }

@@ -1,0 +1,124 @@
+package dev.mdx.cli;
+
+import dev.mdx.pipeline.InvalidRequestException;
+import dev.mdx.sampling.SamplerKind;
+import dev.mdx.train.eval.EvalReport;
+import dev.mdx.train.eval.EvalSettings;
+import dev.mdx.train.eval.Evaluation;
+import dev.mdx.train.eval.LabelSet;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** Scores a text-to-image model on a data set's held-in and held-out prompts (docs/TRAINING.md, "mdx eval"). */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Generate images for held-in (train split) and held-out (test split) captions of an mdx data "
+                + "set and score them: small-CLIP top-1/top-5 label retrieval among all labels, CLIP-feature FID "
+                + "against real images of the same items, a classifier's accuracy (optional), time per image.",
+            "Writes OUT/eval.json, OUT/eval.md and OUT/grid.png."},
+        footer = {"", "Example:", "  mdx eval runs/unet/fashion/pipeline --dataset ../data-cache/fashion-mnist "
+                + "--clip runs/clip/fashion/clip --classifier models/fashion/classifier --images 100 -t 1 --out eval"})
+public final class EvalCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Diffusers pipeline folder (as mdx generate -m).")
+    Path model;
+
+    @Option(names = "--dataset", required = true, paramLabel = "DIR",
+            description = "An mdx data set (mdx data emoji|fashion): prompts, labels and real images.")
+    Path dataset;
+
+    @Option(names = "--clip", required = true, paramLabel = "DIR",
+            description = "Small CLIP folder written by mdx train clip (the clip/ folder of its run).")
+    Path clip;
+
+    @Option(names = "--classifier", paramLabel = "DIR",
+            description = "Classifier folder written by mdx train classifier (optional; Fashion-MNIST).")
+    Path classifier;
+
+    @Option(names = {"--sampling-method", "--sampler"}, paramLabel = "NAME", defaultValue = "ddim",
+            description = "Sampler: ddim, euler, euler_a, dpm++2m, lcm, ddpm, ufogen (default: ${DEFAULT-VALUE}).")
+    String sampler;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "50",
+            description = "Sampling steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--cfg-scale", paramLabel = "SCALE", defaultValue = "7.5",
+            description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
+    double cfgScale;
+
+    @Option(names = {"-s", "--seed"}, paramLabel = "N", defaultValue = "0",
+            description = "Seed of the first image of each split; image i uses seed + i (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--images", paramLabel = "N", defaultValue = "100",
+            description = "Images per split, a fixed sample of its items (default: ${DEFAULT-VALUE}).")
+    int images;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
+            description = "Images per CLIP or classifier forward pass (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--label-text", paramLabel = "KIND", defaultValue = "captions",
+            description = "CLIP text of a label: 'captions' (mean embedding of the label's captions in the data set) "
+                    + "or 'label' (the label itself) (default: ${DEFAULT-VALUE}).")
+    String labelText;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "Engine threads (default: all cores; use 1 when the machine is shared).")
+    Integer threads;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output folder.")
+    Path out;
+
+    @Override
+    public void run() {
+        if (steps < 1) {
+            throw new UsageException("--steps must be at least 1, got " + steps);
+        }
+        if (images < 2) {
+            throw new UsageException("--images must be at least 2 (a Frechet distance needs two), got " + images);
+        }
+        if (batch < 1) {
+            throw new UsageException("--batch must be at least 1, got " + batch);
+        }
+        if (!(cfgScale >= 0) || Double.isInfinite(cfgScale)) {
+            throw new UsageException("--cfg-scale must be a number >= 0, got " + cfgScale);
+        }
+        SamplerKind kind;
+        try {
+            kind = SamplerKind.parse(sampler);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--sampling-method: " + e.getMessage());
+        }
+        LabelSet.LabelText text = switch (labelText.toLowerCase(Locale.ROOT)) {
+            case "captions" -> LabelSet.LabelText.CAPTIONS;
+            case "label" -> LabelSet.LabelText.LABEL;
+            default -> throw new UsageException("--label-text must be 'captions' or 'label', got '" + labelText + "'");
+        };
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new UsageException("--out " + out + " is a file, not a folder");
+        }
+        ThreadsFlag.apply(threads);
+        PrintStream log = System.out;
+        EvalReport report;
+        try {
+            report = Evaluation.run(new EvalSettings(model, dataset, clip, classifier, kind, steps, cfgScale, seed,
+                    images, batch, text, out), log);
+        } catch (InvalidRequestException e) {
+            throw new UsageException(e.getMessage());
+        }
+        spec.commandLine().getOut().printf(Locale.ROOT, "%s%nwrote %s, %s and %s in %.0f s%n",
+                report.toMarkdown().lines().filter(l -> l.startsWith("|")).reduce((a, b) -> a + "\n" + b).orElse(""),
+                out.resolve(EvalReport.JSON), out.resolve(EvalReport.MARKDOWN), out.resolve("grid.png"),
+                report.seconds());
+    }
+}

@@ -1,0 +1,41 @@
+package dev.mdx.train.eval;
+
+import dev.mdx.sampling.SamplerKind;
+import java.nio.file.Path;
+
+/**
+ * What {@code mdx eval} evaluates and how.
+ *
+ * @param model a diffusers pipeline folder
+ * @param dataset an {@code mdx data} set: prompts (canonical captions), labels and real images
+ * @param clip a small-CLIP folder written by {@code mdx train clip} (its {@code clip/} subfolder)
+ * @param classifier an {@code mdx train classifier} folder, or null
+ * @param sampler the sampler
+ * @param steps sampling steps
+ * @param cfgScale classifier-free guidance scale
+ * @param seed seed of the first image; image i of a split uses seed + i
+ * @param images generated images per split (fewer when a split is smaller)
+ * @param batch images per CLIP or classifier forward pass
+ * @param labelText how labels become CLIP text
+ * @param out output folder (eval.json, eval.md, grid.png)
+ */
+public record EvalSettings(Path model, Path dataset, Path clip, Path classifier, SamplerKind sampler, int steps,
+        double cfgScale, long seed, int images, int batch, LabelSet.LabelText labelText, Path out) {
+    public static final int DEFAULT_STEPS = 50;
+    public static final double DEFAULT_CFG_SCALE = 7.5;
+    public static final int DEFAULT_IMAGES = 100;
+    public static final int DEFAULT_BATCH = 64;
+
+    public EvalSettings {
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+        }
+        if (images < 2) {
+            throw new IllegalArgumentException("images per split must be at least 2 (a Frechet distance needs two), "
+                    + "got " + images);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
+    }
+}
