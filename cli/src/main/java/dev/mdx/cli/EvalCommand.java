@@ -1,5 +1,6 @@
 package dev.mdx.cli;
 
+import dev.mdx.io.BundledModels;
 import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.sampling.SamplerKind;
 import dev.mdx.train.eval.EvalReport;
@@ -22,25 +23,29 @@ import picocli.CommandLine.Spec;
                 + "set and score them: small-CLIP top-1/top-5 label retrieval among all labels, CLIP-feature FID "
                 + "against real images of the same items, a classifier's accuracy (optional), time per image.",
             "Writes OUT/eval.json, OUT/eval.md and OUT/grid.png."},
-        footer = {"", "Example:", "  mdx eval runs/unet/fashion/pipeline --dataset ../data-cache/fashion-mnist "
-                + "--clip runs/clip/fashion/clip --classifier models/fashion/classifier --images 100 -t 1 --out eval"})
+        footer = {"", "Examples:",
+            "  mdx eval fashion --dataset ../data-cache/fashion-mnist --images 100 -t 1 --out eval-fashion",
+            "  mdx eval runs/unet/emoji/pipeline --dataset ../data-cache/emoji --clip models/emoji/clip --out eval"})
 public final class EvalCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "Diffusers pipeline folder (as mdx generate -m).")
-    Path model;
+    @Parameters(index = "0", paramLabel = "MODEL",
+            description = "A bundled model name (emoji, fashion) or a diffusers pipeline folder (as mdx generate -m).")
+    String model;
 
     @Option(names = "--dataset", required = true, paramLabel = "DIR",
             description = "An mdx data set (mdx data emoji|fashion): prompts, labels and real images.")
     Path dataset;
 
-    @Option(names = "--clip", required = true, paramLabel = "DIR",
-            description = "Small CLIP folder written by mdx train clip (the clip/ folder of its run).")
+    @Option(names = "--clip", paramLabel = "DIR",
+            description = "Small CLIP folder written by mdx train clip (the clip/ folder of its run). Default: the "
+                    + "model's clip/ folder, which the bundled models have.")
     Path clip;
 
     @Option(names = "--classifier", paramLabel = "DIR",
-            description = "Classifier folder written by mdx train classifier (optional; Fashion-MNIST).")
+            description = "Classifier folder written by mdx train classifier (optional; Fashion-MNIST). Default: "
+                    + "the model's classifier/ folder if it has one.")
     Path classifier;
 
     @Option(names = {"--sampling-method", "--sampler"}, paramLabel = "NAME", defaultValue = "ddim",
@@ -107,11 +112,18 @@ public final class EvalCommand implements Runnable {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new UsageException("--out " + out + " is a file, not a folder");
         }
+        Path modelDir = BundledModels.resolve(model);
+        Path clipDir = clip != null ? clip : modelDir.resolve("clip");
+        if (clip == null && !Files.isDirectory(clipDir)) {
+            throw new UsageException("no CLIP to score with: pass --clip DIR (" + modelDir + " has no clip/ folder)");
+        }
+        Path classifierDir = classifier != null ? classifier
+                : Files.isDirectory(modelDir.resolve("classifier")) ? modelDir.resolve("classifier") : null;
         ThreadsFlag.apply(threads);
         PrintStream log = System.out;
         EvalReport report;
         try {
-            report = Evaluation.run(new EvalSettings(model, dataset, clip, classifier, kind, steps, cfgScale, seed,
+            report = Evaluation.run(new EvalSettings(modelDir, dataset, clipDir, classifierDir, kind, steps, cfgScale, seed,
                     images, batch, text, out), log);
         } catch (InvalidRequestException e) {
             throw new UsageException(e.getMessage());

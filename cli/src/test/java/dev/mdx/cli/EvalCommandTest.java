@@ -105,5 +105,11 @@ class EvalCommandTest {
         assertEquals(ExitCodes.FAILURE, code, err.toString());
         assertTrue(err.toString().contains("no-model"), err.toString());
         assertFalse(err.toString().contains("Exception"), err.toString());
+
+        StringWriter noClip = new StringWriter();
+        code = Main.run(new String[] {"eval", model.toString(), "--dataset", data.toString(), "--out",
+            tmp.resolve("o").toString()}, new PrintWriter(new StringWriter()), new PrintWriter(noClip, true));
+        assertEquals(ExitCodes.USAGE, code, noClip.toString());
+        assertTrue(noClip.toString().contains("no CLIP to score with: pass --clip DIR"), noClip.toString());
     }
 }
