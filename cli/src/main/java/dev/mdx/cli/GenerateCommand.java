@@ -6,6 +6,7 @@ import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GenerationResult;
 import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.PipelineConfig;
+import dev.mdx.pipeline.Students;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.sampling.SamplerKind;
 import java.io.IOException;
@@ -53,6 +54,10 @@ public final class GenerateCommand implements Runnable {
 
     @Parameters(arity = "0..1", paramLabel = "PROMPT", description = "What to draw (instead of -p).")
     String positionalPrompt;
+
+    @Option(names = "--no-student", description = "Use the base model even where --steps matches a few-step "
+            + "student the model ships (students/: a distilled 8-step or a UFOGen 1-step UNet).")
+    boolean noStudent;
 
     @Option(names = {"-n", "--negative-prompt"}, paramLabel = "TEXT", defaultValue = "",
             description = "What to steer away from (used when --cfg-scale > 1).")
@@ -120,7 +125,7 @@ public final class GenerateCommand implements Runnable {
         }
         List<Path> outputs = outputPaths(output, Math.max(batchCount, 1));
 
-        Path modelDir = BundledModels.resolve(model);
+        Path modelDir = studentOrBase(BundledModels.resolve(model), err);
         ModelFolder folder = ModelFolder.open(modelDir);
         PipelineConfig config = PipelineConfig.read(folder);
         GenerationRequest request = request(config, sampler, text);
@@ -159,6 +164,18 @@ public final class GenerateCommand implements Runnable {
                     unetSeconds > 0 ? result.timings().unetStepMs().size() / unetSeconds : 0,
                     result.timings().decodeMs() / 1000);
         }
+    }
+
+    /** With --steps N, the model's student made for N steps (students/NAME) if it ships one and --no-student is unset. */
+    private Path studentOrBase(Path modelDir, PrintWriter err) {
+        if (steps == null || noStudent) {
+            return modelDir;
+        }
+        return Students.forSteps(modelDir, steps).map(s -> {
+            err.println("note: --steps " + steps + ": using " + s.describe() + " (" + modelDir.relativize(s.dir())
+                    + "); --no-student for the base model");
+            return s.dir();
+        }).orElse(modelDir);
     }
 
     /** The request from the flags, unset ones from the model; field errors become flag errors. */

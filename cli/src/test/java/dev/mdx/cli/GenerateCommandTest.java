@@ -151,6 +151,31 @@ class GenerateCommandTest {
     }
 
     @Test
+    void stepsMatchingAShippedStudentUseIt() throws Exception {
+        Path model = tmp.resolve("with-student");
+        TestModels.linkTree(micro, model);
+        Path student = model.resolve("students/distill-8");
+        TestModels.linkTree(micro.resolve("unet"), student.resolve("unet"));
+        TestModels.linkTree(micro.resolve("scheduler"), student.resolve("scheduler"));
+        Files.writeString(student.resolve("model_index.json"), "{\"_class_name\": \"StableDiffusionPipeline\", "
+                + "\"_mdx_student_steps\": 8, \"_mdx_component_dirs\": {\"vae\": \"../../vae\", "
+                + "\"text_encoder\": \"../../text_encoder\", \"tokenizer\": \"../../tokenizer\"}}");
+
+        Result eight = mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "-o",
+                tmp.resolve("s8.png").toString());
+        assertEquals(0, eight.code(), eight.err());
+        assertTrue(eight.err().contains("note: --steps 8: using the 8-step distilled student (students/distill-8)"),
+                eight.err());
+        Result base = mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "--no-student", "-o",
+                tmp.resolve("b8.png").toString());
+        assertEquals(0, base.code(), base.err());
+        assertFalse(base.err().contains("note: --steps"), base.err());
+        Result two = mdx("generate", "-m", model.toString(), "a fox", "--steps", "2", "-o",
+                tmp.resolve("s2.png").toString());
+        assertFalse(two.err().contains("note: --steps"), "no 2-step student: " + two.err());
+    }
+
+    @Test
     void noPrompt() {
         assertFails(mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "mdx generate: no prompt given",
                 "-p/--prompt", "Try 'mdx generate --help'");

@@ -1,14 +1,21 @@
 package dev.mdx.io;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A diffusers-layout pipeline folder: {@code model_index.json} and one subfolder per component. Opening checks
  * that every file the text-to-image pipeline needs is present and names all that are missing at once. The
  * tokenizer may come from another folder (a pipeline saved without its vocabulary, composed with a shared one).
+ *
+ * <p>An mdx extension: {@code model_index.json} may map components to other folders, relative to the pipeline
+ * folder, under {@code "_mdx_component_dirs"} (e.g. {@code {"vae": "../../vae"}}). A distilled student shipped
+ * beside its base model holds only its own UNet and scheduler and reuses the base's frozen parts this way.
  */
 public final class ModelFolder {
     public static final String UNET = "unet";
@@ -17,12 +24,17 @@ public final class ModelFolder {
     public static final String TOKENIZER = "tokenizer";
     public static final String SCHEDULER = "scheduler";
 
+    /** The {@code model_index.json} key mapping component names to folders relative to the pipeline folder. */
+    public static final String COMPONENT_DIRS_KEY = "_mdx_component_dirs";
+
     private final Path root;
     private final Path tokenizerDir;
+    private final Map<String, Path> componentDirs;
 
-    private ModelFolder(Path root, Path tokenizerDir) {
+    private ModelFolder(Path root, Path tokenizerDir, Map<String, Path> componentDirs) {
         this.root = root;
         this.tokenizerDir = tokenizerDir;
+        this.componentDirs = componentDirs;
     }
 
     public static ModelFolder open(Path root) {
@@ -43,7 +55,8 @@ public final class ModelFolder {
         if (tokenizerDir != null && !Files.isDirectory(tokenizerDir)) {
             throw new ModelFormatException("tokenizer folder " + tokenizerDir + " does not exist");
         }
-        ModelFolder folder = new ModelFolder(root, tokenizerDir != null ? tokenizerDir : root.resolve(TOKENIZER));
+        Map<String, Path> dirs = componentDirs(root);
+        ModelFolder folder = new ModelFolder(root, tokenizerDir != null ? tokenizerDir : dirs.get(TOKENIZER), dirs);
         List<String> missing = new ArrayList<>();
         for (Path required : List.of(
                 folder.unetConfig(), folder.unetWeights(),
@@ -62,12 +75,26 @@ public final class ModelFolder {
         return folder;
     }
 
+    private static Map<String, Path> componentDirs(Path root) {
+        Map<String, Path> dirs = new HashMap<>();
+        JsonNode mapped = Files.isRegularFile(root.resolve("model_index.json"))
+                ? JsonConfig.read(root.resolve("model_index.json")).root().path(COMPONENT_DIRS_KEY)
+                : null;
+        for (String component : List.of(UNET, VAE, TEXT_ENCODER, TOKENIZER, SCHEDULER)) {
+            JsonNode rel = mapped == null ? null : mapped.get(component);
+            dirs.put(component, rel != null && rel.isTextual()
+                    ? root.resolve(rel.asText()).normalize()
+                    : root.resolve(component));
+        }
+        return dirs;
+    }
+
     public Path root() {
         return root;
     }
 
     public Path unetConfig() {
-        return root.resolve(UNET).resolve("config.json");
+        return componentDirs.get(UNET).resolve("config.json");
     }
 
     public Path unetWeights() {
@@ -75,7 +102,7 @@ public final class ModelFolder {
     }
 
     public Path vaeConfig() {
-        return root.resolve(VAE).resolve("config.json");
+        return componentDirs.get(VAE).resolve("config.json");
     }
 
     public Path vaeWeights() {
@@ -83,7 +110,7 @@ public final class ModelFolder {
     }
 
     public Path textEncoderConfig() {
-        return root.resolve(TEXT_ENCODER).resolve("config.json");
+        return componentDirs.get(TEXT_ENCODER).resolve("config.json");
     }
 
     public Path textEncoderWeights() {
@@ -108,15 +135,15 @@ public final class ModelFolder {
     }
 
     public Path unetDir() {
-        return root.resolve(UNET);
+        return componentDirs.get(UNET);
     }
 
     public Path vaeDir() {
-        return root.resolve(VAE);
+        return componentDirs.get(VAE);
     }
 
     public Path textEncoderDir() {
-        return root.resolve(TEXT_ENCODER);
+        return componentDirs.get(TEXT_ENCODER);
     }
 
     /** A name for the model: the folder's name, as A1111 names a checkpoint by its file. */
@@ -126,12 +153,12 @@ public final class ModelFolder {
     }
 
     public Path schedulerConfig() {
-        return root.resolve(SCHEDULER).resolve("scheduler_config.json");
+        return componentDirs.get(SCHEDULER).resolve("scheduler_config.json");
     }
 
     /** The fp32 weights file, or the fp16 variant diffusers writes as {@code name.fp16.safetensors}. */
     private Path weights(String component, String name) {
-        Path dir = root.resolve(component);
+        Path dir = componentDirs.get(component);
         Path plain = dir.resolve(name + ".safetensors");
         Path fp16 = dir.resolve(name + ".fp16.safetensors");
         return Files.isRegularFile(plain) || !Files.isRegularFile(fp16) ? plain : fp16;
