@@ -8,9 +8,14 @@ import dev.mdx.io.SafeTensorsWriter;
 import dev.mdx.train.data.ImageDataset;
 import dev.mdx.vae.AutoencoderKL;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The VAE latents of a data set's images, computed once and kept in a safetensors file: the denoiser trains
@@ -22,10 +27,14 @@ public final class LatentCache {
 
     private LatentCache() {}
 
-    /** The latents of {@code indices} as one (N, C, h, w) array; read from {@code file} when it matches. */
-    public static NDArray load(Path file, ImageDataset data, int[] indices, AutoencoderKL vae, String vaeId,
-            NDManager manager, PrintStream log) {
-        String key = data.dir().toAbsolutePath() + "|" + data.info().count() + "|" + indices.length + "|" + vaeId;
+    /**
+     * The latents of {@code indices} as one (N, C, h, w) array; read from {@code file} when it was made from the
+     * same data set, split and encoder (by content: a light-decoder VAE shares its base's latents).
+     */
+    public static NDArray load(Path file, ImageDataset data, int[] indices, AutoencoderKL vae, NDManager manager,
+            PrintStream log) {
+        String key = data.dir().toAbsolutePath().normalize() + "|" + data.info().count() + "|" + indices.length + "|"
+                + encoderFingerprint(vae);
         if (Files.isRegularFile(file)) {
             try (SafeTensorsFile st = SafeTensorsFile.open(file)) {
                 if (key.equals(st.metadata().get("key"))) {
@@ -36,6 +45,24 @@ public final class LatentCache {
         NDArray latents = encode(data, indices, vae, manager, log);
         SafeTensorsWriter.write(file, Map.of("latents", latents), Map.of("key", key));
         return latents;
+    }
+
+    /** SHA-256 of what the latents depend on: the encoder and quant_conv weights, the shift and the scale. */
+    static String encoderFingerprint(AutoencoderKL vae) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        sha.update((vae.scalingFactor() + "|" + vae.config().shiftFactor().orElse(0)).getBytes(StandardCharsets.UTF_8));
+        new TreeMap<>(vae.namedParameters()).forEach((k, p) -> {
+            if (k.startsWith("encoder.") || k.startsWith("quant_conv.")) {
+                sha.update(k.getBytes(StandardCharsets.UTF_8));
+                sha.update(p.get().toByteArray());
+            }
+        });
+        return HexFormat.of().formatHex(sha.digest());
     }
 
     static NDArray encode(ImageDataset data, int[] indices, AutoencoderKL vae, NDManager manager, PrintStream log) {

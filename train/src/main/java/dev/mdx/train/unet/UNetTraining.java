@@ -109,8 +109,8 @@ public final class UNetTraining {
         try (NDManager vaeScope = weights.newSubManager()) {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
             out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
-            NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae,
-                    vaeDir.toAbsolutePath().toString(), vaeScope, out);
+            NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae, vaeScope,
+                    out);
             List<List<String>> captions = new ArrayList<>();
             for (int i : indices) {
                 captions.add(dataset.item(i).captions());
