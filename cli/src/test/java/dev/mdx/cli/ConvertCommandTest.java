@@ -10,8 +10,6 @@ import dev.mdx.io.DType;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.io.TensorInfo;
 import dev.mdx.testing.TestModels;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -22,20 +20,11 @@ class ConvertCommandTest {
     @TempDir
     Path tmp;
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result mdx(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Result(code, out.toString(), err.toString());
-    }
-
     @Test
     void aFolderBecomesHalfPrecisionWithTheSameValuesRoundedAndGenerates() throws Exception {
         Path micro = TestModels.microPipeline(tmp.resolve("micro"));
         Path half = tmp.resolve("half");
-        Result r = mdx("convert", micro.toString(), half.toString());
+        CliRun r = CliRun.mdx("convert", micro.toString(), half.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("wrote " + half), r.out());
         assertTrue(Files.isRegularFile(half.resolve("model_index.json")), "non-weight files are copied");
@@ -58,18 +47,18 @@ class ConvertCommandTest {
         assertTrue(Files.size(half.resolve(weights)) < Files.size(micro.resolve(weights)), "smaller on disk");
 
         Path png = tmp.resolve("half.png");
-        Result gen = mdx("generate", "-m", half.toString(), "-p", "a fox", "--steps", "1", "-o", png.toString());
+        CliRun gen = CliRun.mdx("generate", "-m", half.toString(), "-p", "a fox", "--steps", "1", "-o", png.toString());
         assertEquals(0, gen.code(), gen.err());
         assertTrue(Files.size(png) > 0);
     }
 
     @Test
     void badInputIsOneLine() {
-        Result type = mdx("convert", tmp.toString(), tmp.resolve("o").toString(), "--type", "q4");
+        CliRun type = CliRun.mdx("convert", tmp.toString(), tmp.resolve("o").toString(), "--type", "q4");
         assertEquals(ExitCodes.USAGE, type.code(), type.err());
         assertTrue(type.err().contains("--type must be f16 or f32, got 'q4'"), type.err());
 
-        Result missing = mdx("convert", tmp.resolve("none").toString(), tmp.resolve("o").toString());
+        CliRun missing = CliRun.mdx("convert", tmp.resolve("none").toString(), tmp.resolve("o").toString());
         assertEquals(ExitCodes.FAILURE, missing.code(), missing.err());
         assertTrue(missing.err().contains("none does not exist"), missing.err());
         assertFalse(missing.err().contains("\tat "), missing.err());

@@ -49,19 +49,14 @@ class EvalCommandTest {
         EngineThreads.set(savedThreads);
     }
 
-    private record Result(int code, String out, String err) {}
-
-    private Result eval(String... extra) {
+    private CliRun eval(String... extra) {
         List<String> args = new ArrayList<>(List.of("eval", model.toString(), "--dataset", data.toString(), "--clip",
                 clip.toString(), "--steps", "2", "--images", "3", "-t", "1", "--out", tmp.resolve("out").toString()));
         args.addAll(List.of(extra));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
+        return CliRun.mdx(args.toArray(String[]::new));
     }
 
-    private static void assertFails(Result r, int code, String fragment) {
+    private static void assertFails(CliRun r, int code, String fragment) {
         assertEquals(code, r.code(), "exit code; stderr: " + r.err());
         assertTrue(r.err().contains(fragment), "stderr lacks '" + fragment + "':\n" + r.err());
         assertFalse(r.err().contains("\tat ") || r.err().contains("Exception") || r.err().contains("internal error"),
@@ -71,7 +66,7 @@ class EvalCommandTest {
 
     @Test
     void writesTheReportFiles() throws Exception {
-        Result r = eval("--classifier", classifier.toString(), "--cfg-scale", "3", "--sampler", "euler", "-s", "9",
+        CliRun r = eval("--classifier", classifier.toString(), "--cfg-scale", "3", "--sampler", "euler", "-s", "9",
                 "--batch", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("| held_in | train | 3 |"), r.out());

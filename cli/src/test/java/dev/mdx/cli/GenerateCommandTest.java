@@ -12,8 +12,6 @@ import dev.mdx.testing.Golden;
 import dev.mdx.testing.TestModels;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -61,17 +59,8 @@ class GenerateCommandTest {
         }
     }
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result mdx(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Result(code, out.toString(), err.toString());
-    }
-
     /** A failure: the exit code, every fragment on stderr, and nothing that looks like a stack trace. */
-    private static void assertFails(Result r, int code, String... fragments) {
+    private static void assertFails(CliRun r, int code, String... fragments) {
         assertEquals(code, r.code(), "exit code; stderr: " + r.err());
         for (String f : fragments) {
             assertTrue(r.err().contains(f), "stderr lacks '" + f + "':\n" + r.err());
@@ -80,24 +69,24 @@ class GenerateCommandTest {
         assertTrue(r.err().lines().count() <= 3, "a short message, not a usage dump:\n" + r.err());
     }
 
-    private static void assertNoStackTrace(Result r) {
+    private static void assertNoStackTrace(CliRun r) {
         for (String s : new String[] {r.out(), r.err()}) {
             assertFalse(s.contains("\tat ") || s.contains("Exception") || s.contains("internal error"), s);
         }
     }
 
-    private Result generate(String... extra) {
+    private CliRun generate(String... extra) {
         String[] base = {"generate", "-m", micro.toString(), "-p", "a red fox", "--steps", "2", "-o",
             tmp.resolve("out.png").toString()};
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        return mdx(args);
+        return CliRun.mdx(args);
     }
 
     @Test
     void writesAPngWithItsParameters() throws Exception {
-        Result r = generate("-n", "blurry", "-s", "42", "-t", "1");
+        CliRun r = generate("-n", "blurry", "-s", "42", "-t", "1");
         assertEquals(0, r.code(), r.err());
         assertNoStackTrace(r);
         Path png = tmp.resolve("out.png");
@@ -113,7 +102,7 @@ class GenerateCommandTest {
 
     @Test
     void aBatchWritesNumberedFilesWithConsecutiveSeeds() throws Exception {
-        Result r = generate("-b", "2", "-s", "7", "--sampling-method", "EulerAncestralDiscreteScheduler");
+        CliRun r = generate("-b", "2", "-s", "7", "--sampling-method", "EulerAncestralDiscreteScheduler");
         assertEquals(0, r.code(), r.err());
         assertFalse(Files.exists(tmp.resolve("out.png")));
         for (int k = 1; k <= 2; k++) {
@@ -122,7 +111,7 @@ class GenerateCommandTest {
             assertTrue(parameters(png).endsWith("Steps: 2, Sampler: Euler a, CFG scale: 7.5, Seed: " + (6 + k)
                     + ", Size: 16x16, Model: micro"), parameters(png));
         }
-        Result alone = generate("-s", "8", "--sampling-method", "euler_a");
+        CliRun alone = generate("-s", "8", "--sampling-method", "euler_a");
         assertEquals(0, alone.code(), alone.err());
         assertArrayEquals(pixels(tmp.resolve("out_2.png")), pixels(tmp.resolve("out.png")),
                 "image 2 of the batch is seed 8 alone");
@@ -130,7 +119,7 @@ class GenerateCommandTest {
 
     @Test
     void aRandomSeedIsPrintedAndStored() throws Exception {
-        Result r = generate("-s", "-1", "-W", "8", "-H", "12", "--cfg-scale", "1");
+        CliRun r = generate("-s", "-1", "-W", "8", "-H", "12", "--cfg-scale", "1");
         assertEquals(0, r.code(), r.err());
         Matcher m = Pattern.compile("\\(seed (\\d+)\\)").matcher(r.out());
         assertTrue(m.find(), r.out());
@@ -141,7 +130,7 @@ class GenerateCommandTest {
     @Test
     void aTooLongPromptWarnsAndStillGenerates() throws Exception {
         String longPrompt = "abcdefghijklmnopqrstuvwxyz"; // one token per letter, the micro encoder reads 14
-        Result r = mdx("generate", "-m", micro.toString(), "-p", longPrompt, "--steps", "1", "-o",
+        CliRun r = CliRun.mdx("generate", "-m", micro.toString(), "-p", longPrompt, "--steps", "1", "-o",
                 tmp.resolve("long.png").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("warning: the prompt is 26 tokens long but the text encoder reads only 14; "
@@ -161,42 +150,42 @@ class GenerateCommandTest {
                 + "\"_mdx_student_steps\": 8, \"_mdx_component_dirs\": {\"vae\": \"../../vae\", "
                 + "\"text_encoder\": \"../../text_encoder\", \"tokenizer\": \"../../tokenizer\"}}");
 
-        Result eight = mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "-o",
+        CliRun eight = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "-o",
                 tmp.resolve("s8.png").toString());
         assertEquals(0, eight.code(), eight.err());
         assertTrue(eight.err().contains("note: --steps 8: using the 8-step distilled student (students/distill-8)"),
                 eight.err());
-        Result base = mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "--no-student", "-o",
+        CliRun base = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "--no-student", "-o",
                 tmp.resolve("b8.png").toString());
         assertEquals(0, base.code(), base.err());
         assertFalse(base.err().contains("note: --steps"), base.err());
-        Result two = mdx("generate", "-m", model.toString(), "a fox", "--steps", "2", "-o",
+        CliRun two = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "2", "-o",
                 tmp.resolve("s2.png").toString());
         assertFalse(two.err().contains("note: --steps"), "no 2-step student: " + two.err());
     }
 
     @Test
     void noPrompt() {
-        assertFails(mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "mdx generate: no prompt given",
+        assertFails(CliRun.mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "mdx generate: no prompt given",
                 "-p/--prompt", "Try 'mdx generate --help'");
     }
 
     @Test
     void thePromptMayBeTheArgument() throws Exception {
         Path out = tmp.resolve("positional.png");
-        Result r = mdx("generate", "-m", micro.toString(), "a fox", "--steps", "1", "-o", out.toString());
+        CliRun r = CliRun.mdx("generate", "-m", micro.toString(), "a fox", "--steps", "1", "-o", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(parameters(out).startsWith("a fox\n"), "the argument is the prompt");
-        assertFails(mdx("generate", "-m", micro.toString(), "-p", "a fox", "a cat"), ExitCodes.USAGE,
+        assertFails(CliRun.mdx("generate", "-m", micro.toString(), "-p", "a fox", "a cat"), ExitCodes.USAGE,
                 "two prompts given");
     }
 
     @Test
     void missingModelFolder() {
         Path absent = tmp.resolve("no-such-model");
-        assertFails(mdx("generate", "-m", absent.toString(), "-p", "a fox"), ExitCodes.FAILURE,
+        assertFails(CliRun.mdx("generate", "-m", absent.toString(), "-p", "a fox"), ExitCodes.FAILURE,
                 "mdx generate: error: model folder " + absent + " does not exist");
-        assertFails(mdx("generate", "-m", "no-such-model", "-p", "a fox"), ExitCodes.FAILURE,
+        assertFails(CliRun.mdx("generate", "-m", "no-such-model", "-p", "a fox"), ExitCodes.FAILURE,
                 "mdx generate: error: model 'no-such-model' is neither a folder nor a bundled model");
     }
 
@@ -206,7 +195,7 @@ class GenerateCommandTest {
         TestModels.linkTree(micro, broken);
         Files.delete(broken.resolve("vae/diffusion_pytorch_model.safetensors"));
         Files.delete(broken.resolve("tokenizer/vocab.json"));
-        assertFails(mdx("generate", "-m", broken.toString(), "-p", "a fox"), ExitCodes.FAILURE,
+        assertFails(CliRun.mdx("generate", "-m", broken.toString(), "-p", "a fox"), ExitCodes.FAILURE,
                 "is not a complete diffusers pipeline folder; missing: vae/diffusion_pytorch_model.safetensors, "
                         + "tokenizer/vocab.json");
     }
@@ -221,10 +210,10 @@ class GenerateCommandTest {
         vae.putArray("block_out_channels").add(8).add(8).add(8).add(8);
         Files.delete(vaeConfig);
         Files.writeString(vaeConfig, JsonConfig.MAPPER.writeValueAsString(vae));
-        assertFails(mdx("generate", "-m", sdLike.toString(), "-p", "a fox", "-W", "100"), ExitCodes.USAGE,
+        assertFails(CliRun.mdx("generate", "-m", sdLike.toString(), "-p", "a fox", "-W", "100"), ExitCodes.USAGE,
                 "mdx generate: -W/--width must be a multiple of 8 (the VAE's downsampling factor), got 100 "
                         + "(try 96 or 104)");
-        assertFails(mdx("generate", "-m", sdLike.toString(), "-p", "a fox", "-W", "64", "-H", "30"),
+        assertFails(CliRun.mdx("generate", "-m", sdLike.toString(), "-p", "a fox", "-W", "64", "-H", "30"),
                 ExitCodes.USAGE, "-H/--height must be a multiple of 8");
         assertFails(generate("-W", "15"), ExitCodes.USAGE, "-W/--width must be a multiple of 2");
     }
@@ -254,9 +243,9 @@ class GenerateCommandTest {
         assertFails(generate("-t", "0"), ExitCodes.USAGE, "-t/--threads must be at least 1");
         assertFails(generate("--steps", "many"), ExitCodes.USAGE, "mdx generate: Invalid value for option "
                 + "'--steps': 'many' is not an int", "Try 'mdx generate --help'");
-        assertFails(mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "no prompt given");
+        assertFails(CliRun.mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "no prompt given");
         assertFails(generate("-o", tmp.resolve("out.jpg").toString()), ExitCodes.USAGE, "writes PNG images");
-        assertFails(mdx("generate", "--no-such-flag"), ExitCodes.USAGE, "Unknown option: '--no-such-flag'");
+        assertFails(CliRun.mdx("generate", "--no-such-flag"), ExitCodes.USAGE, "Unknown option: '--no-such-flag'");
     }
 
     @Test
@@ -270,11 +259,11 @@ class GenerateCommandTest {
 
     @Test
     void helpReadsWell() {
-        Result root = mdx("--help");
+        CliRun root = CliRun.mdx("--help");
         assertEquals(0, root.code());
         assertTrue(root.out().contains("Commands:") && root.out().contains("generate")
                 && root.out().contains("bench"), root.out());
-        Result help = mdx("generate", "--help");
+        CliRun help = CliRun.mdx("generate", "--help");
         assertEquals(0, help.code());
         for (String flag : new String[] {"-m, --model=MODEL", "-p, --prompt=TEXT", "-n, --negative-prompt=TEXT",
             "--steps=N", "--cfg-scale=SCALE", "-s, --seed=N", "-o, --output=FILE", "-W, --width=PX",
@@ -291,7 +280,7 @@ class GenerateCommandTest {
         Assumptions.assumeTrue(vocab != null, "CLIP vocab.json/merges.txt not available: skipped");
         Path model = TestModels.goldenPipeline(tmp.resolve("golden"), vocab);
         Path png = tmp.resolve("astronaut.png");
-        Result r = mdx("generate", "-m", model.toString(), "-p", "a photo of an astronaut riding a horse on mars",
+        CliRun r = CliRun.mdx("generate", "-m", model.toString(), "-p", "a photo of an astronaut riding a horse on mars",
                 "--steps", "8", "-s", "1", "-o", png.toString());
         assertEquals(0, r.code(), r.err());
         assertNoStackTrace(r);

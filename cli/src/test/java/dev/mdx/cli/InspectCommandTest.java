@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,19 +15,10 @@ class InspectCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void presetTableAndJson() throws Exception {
         Path json = dir.resolve("sd15.json");
-        Run r = run("inspect", "sd15", "--json", json.toString());
+        CliRun r = CliRun.mdx("inspect", "sd15", "--json", json.toString());
         assertEquals(ExitCodes.OK, r.code(), r.err());
         assertTrue(r.out().contains("sd15 at 512x512 (latent 64x64), batch 1"), r.out());
         assertTrue(r.out().contains("859,520,964"), "SD-1.5 UNet total in the table:\n" + r.out());
@@ -55,12 +44,12 @@ class InspectCommandTest {
     @Test
     void pipelineFolderAndComponentFolder() {
         Path golden = Path.of(System.getProperty("mdx.golden"));
-        Run pipeline = run("inspect", golden.toString(), "--resolution", "64");
+        CliRun pipeline = CliRun.mdx("inspect", golden.toString(), "--resolution", "64");
         assertEquals(ExitCodes.OK, pipeline.code(), pipeline.err());
         for (String component : new String[] {"| text encoder", "| unet", "| vae encoder", "| vae decoder"}) {
             assertTrue(pipeline.out().contains(component), component + " missing:\n" + pipeline.out());
         }
-        Run unetOnly = run("inspect", golden.resolve("unet").toString());
+        CliRun unetOnly = CliRun.mdx("inspect", golden.resolve("unet").toString());
         assertEquals(ExitCodes.OK, unetOnly.code(), unetOnly.err());
         assertTrue(unetOnly.out().contains("assuming an 8x VAE"), unetOnly.out());
         assertFalse(unetOnly.out().contains("| vae"), unetOnly.out());
@@ -69,24 +58,24 @@ class InspectCommandTest {
     @Test
     void ablationTable() throws Exception {
         Path json = dir.resolve("ablation.json");
-        Run r = run("inspect", "--ablation", "--json", json.toString());
+        CliRun r = CliRun.mdx("inspect", "--ablation", "--json", json.toString());
         assertEquals(ExitCodes.OK, r.code(), r.err());
         for (String id : new String[] {"baseline", "T1", "T2", "T3", "T4", "T5", "T6", "C1", "C2", "all"}) {
             assertTrue(r.out().contains("| " + id + " |"), id + " missing:\n" + r.out());
         }
         assertTrue(r.out().contains("| 391.2 |"), "all changes = the mobilediffusion preset:\n" + r.out());
         assertEquals(10, JsonConfig.MAPPER.readTree(Files.readString(json)).get("rows").size());
-        assertEquals(ExitCodes.USAGE, run("inspect", "--ablation", "sd15").code());
-        assertEquals(ExitCodes.USAGE, run("inspect").code());
+        assertEquals(ExitCodes.USAGE, CliRun.mdx("inspect", "--ablation", "sd15").code());
+        assertEquals(ExitCodes.USAGE, CliRun.mdx("inspect").code());
     }
 
     @Test
     void badInputsAreOneClearLine() {
-        Run unknown = run("inspect", "no-such-model");
+        CliRun unknown = CliRun.mdx("inspect", "no-such-model");
         assertEquals(ExitCodes.FAILURE, unknown.code());
         assertTrue(unknown.err().contains("neither a model folder nor a preset"), unknown.err());
         assertFalse(unknown.err().contains("\tat "), unknown.err());
-        Run odd = run("inspect", "sd15", "--resolution", "100");
+        CliRun odd = CliRun.mdx("inspect", "sd15", "--resolution", "100");
         assertEquals(ExitCodes.USAGE, odd.code());
         assertTrue(odd.err().contains("multiple of the VAE's downsampling factor 8"), odd.err());
     }
