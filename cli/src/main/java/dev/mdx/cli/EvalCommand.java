@@ -48,17 +48,18 @@ public final class EvalCommand implements Runnable {
                     + "the model's classifier/ folder if it has one.")
     Path classifier;
 
-    @Option(names = {"--sampling-method", "--sampler"}, paramLabel = "NAME", defaultValue = "ddim",
-            description = "Sampler: ddim, euler, euler_a, dpm++2m, lcm, ddpm, ufogen (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--sampling-method", "--sampler"}, paramLabel = "NAME",
+            description = "Sampler: ddim, euler, euler_a, dpm++2m, lcm, ddpm, ufogen (default: the model's scheduler; "
+                    + "DDIM for mdx's base models, UFOGen for a UFOGen student).")
     String sampler;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "50",
-            description = "Sampling steps (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--steps", paramLabel = "N",
+            description = "Sampling steps (default: the model's: 50, a distilled student's own count, 1 for UFOGen).")
+    Integer steps;
 
-    @Option(names = "--cfg-scale", paramLabel = "SCALE", defaultValue = "7.5",
-            description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
-    double cfgScale;
+    @Option(names = "--cfg-scale", paramLabel = "SCALE",
+            description = "Classifier-free guidance scale (default: the model's: 7.5, or 1 (off) for UFOGen).")
+    Double cfgScale;
 
     @Option(names = {"-s", "--seed"}, paramLabel = "N", defaultValue = "0",
             description = "Seed of the first image of each split; image i uses seed + i (default: ${DEFAULT-VALUE}).")
@@ -86,7 +87,7 @@ public final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
-        if (steps < 1) {
+        if (steps != null && steps < 1) {
             throw new UsageException("--steps must be at least 1, got " + steps);
         }
         if (images < 2) {
@@ -95,12 +96,12 @@ public final class EvalCommand implements Runnable {
         if (batch < 1) {
             throw new UsageException("--batch must be at least 1, got " + batch);
         }
-        if (!(cfgScale >= 0) || Double.isInfinite(cfgScale)) {
+        if (cfgScale != null && (!(cfgScale >= 0) || Double.isInfinite(cfgScale))) {
             throw new UsageException("--cfg-scale must be a number >= 0, got " + cfgScale);
         }
-        SamplerKind kind;
+        SamplerKind kind = null;
         try {
-            kind = SamplerKind.parse(sampler);
+            kind = sampler == null ? null : SamplerKind.parse(sampler);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--sampling-method: " + e.getMessage());
         }

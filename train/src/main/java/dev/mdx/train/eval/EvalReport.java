@@ -15,7 +15,8 @@ import java.util.Locale;
  * The result of one evaluation: the settings and one row per prompt group (held-in, held-out, and for the emoji
  * set the held-out kinds), written as {@code eval.json} and a Markdown table {@code eval.md}.
  */
-public record EvalReport(EvalSettings settings, String sampler, int width, int height, int labels, List<Row> rows,
+public record EvalReport(EvalSettings settings, String sampler, int steps, double cfgScale, int width, int height,
+        int labels, List<Row> rows,
         double seconds) {
     public static final String JSON = "eval.json";
     public static final String MARKDOWN = "eval.md";
@@ -56,8 +57,8 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
             o.put("classifier", path(settings.classifier()));
         }
         o.put("sampler", sampler);
-        o.put("steps", settings.steps());
-        o.put("cfg_scale", settings.cfgScale());
+        o.put("steps", steps);
+        o.put("cfg_scale", cfgScale);
         o.put("seed", settings.seed());
         o.put("width", width);
         o.put("height", height);
@@ -92,7 +93,7 @@ public record EvalReport(EvalSettings settings, String sampler, int width, int h
                 + "seed %d, %dx%d, up to %d images per split; %d labels (label text: %s).%n%n",
                 path(settings.model()), path(settings.dataset()), path(settings.clip()),
                 settings.classifier() == null ? "" : ", classifier `" + path(settings.classifier()) + "`", sampler,
-                settings.steps(), trim(settings.cfgScale()), settings.seed(), width, height, settings.images(),
+                steps, trim(cfgScale), settings.seed(), width, height, settings.images(),
                 labels, settings.labelText().jsonName()));
         boolean classifier = rows.stream().anyMatch(r -> !Double.isNaN(r.classifierAccuracy()));
         b.append("| prompts | split | images | CLIP top-1 | CLIP top-5 | real top-1 | real top-5 | CLIP-FID ");

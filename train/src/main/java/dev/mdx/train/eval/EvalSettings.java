@@ -10,24 +10,22 @@ import java.nio.file.Path;
  * @param dataset an {@code mdx data} set: prompts (canonical captions), labels and real images
  * @param clip a small-CLIP folder written by {@code mdx train clip} (its {@code clip/} subfolder)
  * @param classifier an {@code mdx train classifier} folder, or null
- * @param sampler the sampler
- * @param steps sampling steps
- * @param cfgScale classifier-free guidance scale
+ * @param sampler the sampler, or null for the model's
+ * @param steps sampling steps, or null for the model's (50; a distilled or UFOGen model's own count)
+ * @param cfgScale classifier-free guidance scale, or null for the model's
  * @param seed seed of the first image; image i of a split uses seed + i
  * @param images generated images per split (fewer when a split is smaller)
  * @param batch images per CLIP or classifier forward pass
  * @param labelText how labels become CLIP text
  * @param out output folder (eval.json, eval.md, grid.png)
  */
-public record EvalSettings(Path model, Path dataset, Path clip, Path classifier, SamplerKind sampler, int steps,
-        double cfgScale, long seed, int images, int batch, LabelSet.LabelText labelText, Path out) {
-    public static final int DEFAULT_STEPS = 50;
-    public static final double DEFAULT_CFG_SCALE = 7.5;
+public record EvalSettings(Path model, Path dataset, Path clip, Path classifier, SamplerKind sampler, Integer steps,
+        Double cfgScale, long seed, int images, int batch, LabelSet.LabelText labelText, Path out) {
     public static final int DEFAULT_IMAGES = 100;
     public static final int DEFAULT_BATCH = 64;
 
     public EvalSettings {
-        if (steps < 1) {
+        if (steps != null && steps < 1) {
             throw new IllegalArgumentException("steps must be at least 1, got " + steps);
         }
         if (images < 2) {

@@ -75,11 +75,10 @@ public final class Evaluation {
                 checkClassifier(classifier.config(), data);
             }
             List<Group> groups;
-            String sampler;
+            GenerationRequest base;
             try (TextToImagePipeline pipeline = TextToImagePipeline.load(settings.model())) {
-                GenerationRequest base = baseRequest(pipeline, data);
-                sampler = base.sampler().cliName();
-                log.printf(Locale.ROOT, "%s, %d steps, CFG scale %s, %dx%d; %d labels%n", sampler, base.steps(),
+                base = baseRequest(pipeline, data);
+                log.printf(Locale.ROOT, "%s, %d steps, CFG scale %s, %dx%d; %d labels%n", base.sampler().cliName(), base.steps(),
                         base.cfgScale(), base.width(), base.height(), labels.size());
                 groups = new ArrayList<>();
                 for (String[] g : new String[][] {{HELD_IN, DatasetItem.TRAIN}, {HELD_OUT, DatasetItem.TEST}}) {
@@ -100,7 +99,8 @@ public final class Evaluation {
             for (Group g : groups) {
                 rows.addAll(score(g, data, labels, labelEmbeds, scorer, classifier, manager));
             }
-            EvalReport report = new EvalReport(settings, sampler, data.width(), data.height(), labels.size(), rows,
+            EvalReport report = new EvalReport(settings, base.sampler().cliName(), base.steps(), base.cfgScale(),
+                    data.width(), data.height(), labels.size(), rows,
                     (System.nanoTime() - start) / 1e9);
             report.write(settings.out());
             EvalGrid.write(settings.out().resolve(EvalGrid.FILE), bands(groups, data), data.width(), data.height(),
@@ -110,8 +110,14 @@ public final class Evaluation {
     }
 
     private GenerationRequest baseRequest(TextToImagePipeline pipeline, ImageDataset data) {
-        GenerationRequest.Builder b = pipeline.newRequest().prompt("").steps(settings.steps())
-                .cfgScale(settings.cfgScale()).seed(settings.seed()).size(data.width(), data.height()).batchCount(1);
+        GenerationRequest.Builder b = pipeline.newRequest().prompt("").seed(settings.seed())
+                .size(data.width(), data.height()).batchCount(1);
+        if (settings.steps() != null) {
+            b.steps(settings.steps());
+        }
+        if (settings.cfgScale() != null) {
+            b.cfgScale(settings.cfgScale());
+        }
         if (settings.sampler() != null) {
             b.sampler(settings.sampler());
         }
