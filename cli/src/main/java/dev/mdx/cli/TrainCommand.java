@@ -5,6 +5,7 @@ import dev.mdx.train.TrainingStages;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -45,6 +46,8 @@ public final class TrainCommand implements Runnable {
         ThreadsFlag.apply(threads);
         PrintStream log = System.out;
         TrainingStage.Outcome r = s.run(config, out, resume, log);
-        log.printf("%s at step %d, last loss %.5f%n", r.stopped() ? "stopped" : "finished", r.step(), r.lastLoss());
+        // a resumed run that was already complete trains no step and has no loss to report
+        String loss = Double.isNaN(r.lastLoss()) ? "" : String.format(Locale.ROOT, ", last loss %.5f", r.lastLoss());
+        log.printf("%s at step %d%s%n", r.stopped() ? "stopped" : "finished", r.step(), loss);
     }
 }
