@@ -7,6 +7,8 @@ import dev.mdx.train.unet.UNetTraining;
 import dev.mdx.train.unet.UfoGenTraining;
 import dev.mdx.train.vae.VaeStageConfig;
 import dev.mdx.train.vae.VaeTraining;
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,37 +20,36 @@ public final class TrainingStages {
                         ClipTraining.Result r = new ClipTraining(log).train(config, out, resume);
                         return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
                     }),
-            TrainingStage.of("vae", "an AutoencoderKL (config stage \"vae\") or a light decoder against its frozen encoder "
-                    + "(stage \"light_decoder\"); exports OUT/vae with the measured scaling factor",
+            TrainingStage.of("vae", "an AutoencoderKL (config stage \"vae\") or a light decoder against its frozen "
+                    + "encoder (stage \"light_decoder\"); exports OUT/vae with the measured scaling factor",
                     (config, out, resume, log) -> {
                         VaeTraining.Report r = VaeTraining.trainAndExport(VaeStageConfig.read(config), out, resume, log);
                         return new TrainingStage.Outcome(r.steps(), false, r.lastLoss());
                     }),
-            TrainingStage.of("unet", "the text-conditioned denoiser on cached VAE latents (base model)",
-                    (config, out, resume, log) -> {
-                        Trainer.Result r = UNetTraining.run(config, out, resume, log);
-                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
-                    }),
-            TrainingStage.of("distill", "CFG-aware step distillation of a teacher pipeline into a student for "
-                    + "distill.student_steps DDIM steps (SnapFusion); exports OUT/pipeline",
-                    (config, out, resume, log) -> {
-                        Trainer.Result r = DistillTraining.run(config, out, resume, log);
-                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
-                    }),
-            TrainingStage.of("ufogen", "UFOGen one-step fine-tuning of a base pipeline (generator + UNet-encoder "
+            trainerStage("unet", "the text-conditioned denoiser on cached VAE latents (base model)",
+                    UNetTraining::run),
+            trainerStage("distill", "CFG-aware step distillation of a teacher pipeline into a student for "
+                    + "distill.student_steps DDIM steps (SnapFusion); exports OUT/pipeline", DistillTraining::run),
+            trainerStage("ufogen", "UFOGen one-step fine-tuning of a base pipeline (generator + UNet-encoder "
                     + "discriminator, both from the base UNet); exports OUT/pipeline with the UFOGen scheduler",
-                    (config, out, resume, log) -> {
-                        Trainer.Result r = UfoGenTraining.run(config, out, resume, log);
-                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
-                    }),
-            TrainingStage.of("classifier", "a small CNN image classifier (Fashion-MNIST) for scoring generated "
-                    + "images; exports OUT/classifier and OUT/report.json (test accuracy)",
-                    (config, out, resume, log) -> {
-                        Trainer.Result r = ClassifierTraining.run(config, out, resume, log);
-                        return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
-                    }));
+                    UfoGenTraining::run),
+            trainerStage("classifier", "a small CNN image classifier (Fashion-MNIST) for scoring generated "
+                    + "images; exports OUT/classifier and OUT/report.json (test accuracy)", ClassifierTraining::run));
 
     private TrainingStages() {}
+
+    /** A stage that runs the shared {@link Trainer} and reports its result. */
+    private static TrainingStage trainerStage(String name, String description, TrainerRun run) {
+        return TrainingStage.of(name, description, (config, out, resume, log) -> {
+            Trainer.Result r = run.run(config, out, resume, log);
+            return new TrainingStage.Outcome(r.step(), r.stopped(), r.lastLoss());
+        });
+    }
+
+    @FunctionalInterface
+    private interface TrainerRun {
+        Trainer.Result run(Path config, Path out, boolean resume, PrintStream log);
+    }
 
     public static Optional<TrainingStage> find(String name) {
         return ALL.stream().filter(s -> s.name().equals(name)).findFirst();
