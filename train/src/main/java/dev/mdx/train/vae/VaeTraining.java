@@ -51,6 +51,7 @@ public final class VaeTraining {
     /** Separates the scaling-factor sample from the training stream. */
     private static final long SCALING_STREAM = 0x5343414c45L;
     private static final int EVAL_BATCH = 32;
+    private static final int GRID_IMAGES = 16;
     private VaeTraining() {}
 
     /** What the export measured. */
@@ -258,6 +259,7 @@ public final class VaeTraining {
                 VaeFolder.write(vaeDir, config, model, false);
                 shipped = psnr32;
             }
+            writeReconstructions(cfg, model, dataset, eval, outDir.resolve(ReconstructionGrid.FILE), weights);
             out.println("timing decodes (batch 1)");
             double msData = decodeMs(model, config, config.sampleSize() / config.downsampleFactor(), 3, weights);
             int bench = cfg.export().benchmarkImageSize();
@@ -272,6 +274,18 @@ public final class VaeTraining {
             out.println(report.summary());
             return report;
         }
+    }
+
+    /** 16 held-out images: real, (for a light decoder: the frozen VAE's full decoder,) this model's decoder. */
+    private static void writeReconstructions(VaeStageConfig cfg, AutoencoderKL model, ImageDataset dataset,
+            int[] eval, Path png, NDManager weights) {
+        int[] items = Arrays.copyOf(eval, Math.min(eval.length, GRID_IMAGES));
+        List<AutoencoderKL> vaes = new ArrayList<>();
+        if (cfg.frozenVae() != null) {
+            vaes.add(AutoencoderKL.load(cfg.frozenVae(), weights));
+        }
+        vaes.add(model);
+        ReconstructionGrid.write(png, dataset, items, vaes, cfg.vae().inChannels(), weights);
     }
 
     private static double psnrOfFolder(Path vaeDir, ImageDataset dataset, int[] eval, int channels) {

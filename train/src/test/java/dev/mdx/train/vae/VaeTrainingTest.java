@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.io.TensorInfo;
+import dev.mdx.train.SampleGrid;
 import dev.mdx.train.data.ImageDataset;
 import dev.mdx.vae.AutoencoderKL;
 import dev.mdx.vae.VaeConfig;
@@ -98,6 +99,15 @@ class VaeTrainingTest {
         JsonConfig saved = JsonConfig.read(run.resolve(VaeTraining.REPORT));
         assertEquals(report.psnrFp32(), saved.getDouble("psnr_fp32_db", 0));
         assertEquals(steps, saved.getInt("steps", 0));
+        assertGridRows(run, 2);
+    }
+
+    /** The reconstruction grid: 4 test images per row, the real ones and one row per decoder. */
+    private static void assertGridRows(Path run, int rows) throws IOException {
+        java.awt.image.BufferedImage grid = javax.imageio.ImageIO.read(run.resolve(ReconstructionGrid.FILE).toFile());
+        SampleGrid.Size expected = SampleGrid.size(4 * rows, TinyVae.SIZE, TinyVae.SIZE, 4, 2);
+        assertEquals(expected.width(), grid.getWidth());
+        assertEquals(expected.height(), grid.getHeight());
     }
 
     @Test
@@ -155,6 +165,7 @@ class VaeTrainingTest {
             NDArray pq1 = after.load("post_quant_conv.weight", m, DataType.FLOAT32);
             assertFalse(java.util.Arrays.equals(pq0.toFloatArray(), pq1.toFloatArray()), "post_quant_conv is trained");
         }
+        assertGridRows(run, 3);
     }
 
     /**
