@@ -72,6 +72,8 @@ class DefaultModelTest {
             for (double s : scores) {
                 rank += s > scores[truth] ? 1 : 0;
             }
+            System.out.printf("default model: '%s' ranks %d of %d labels for '%s', seed 1%n", LABEL, rank,
+                    labels.size(), PROMPT);
             // chance would put the label at rank ~ labels / 2
             assertTrue(rank < labels.size() / 20, "'" + LABEL + "' ranks " + rank + " of " + labels.size());
         }
