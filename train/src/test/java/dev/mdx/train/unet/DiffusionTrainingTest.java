@@ -95,21 +95,6 @@ class DiffusionTrainingTest {
     @Test
     void denoisingLossFallsOnATinyProblem() throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            int n = 8;
-            Shape shape = new Shape(4, 8, 8);
-            float[] latents = new float[(int) (n * shape.size())];
-            List<List<String>> captions = new ArrayList<>();
-            Rng data = new Rng(5);
-            for (int i = 0; i < n; i++) {
-                // each example is a constant colour per channel: an easy, caption-dependent target
-                for (int c = 0; c < 4; c++) {
-                    float v = (float) data.nextGaussian();
-                    for (int p = 0; p < 64; p++) {
-                        latents[(int) (i * shape.size() + c * 64 + p)] = v;
-                    }
-                }
-                captions.add(List.of(String.valueOf((char) ('a' + i))));
-            }
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(tinyUnet());
             StateDicts.initRandom(unet, m, 1);
             DiffusionLoss loss = new DiffusionLoss(unet, tinyTextEncoder(m), letterTokenizer(),
@@ -117,7 +102,7 @@ class DiffusionTrainingTest {
             TrainingConfig cfg = TrainingConfig.parse("t", "{\"trainer\": {\"max_train_steps\": 100,"
                     + "\"train_batch_size\": 8, \"learning_rate\": 3e-3, \"lr_warmup_steps\": 5,"
                     + "\"checkpointing_steps\": 1000, \"use_ema\": false, \"log_every\": 1000}}");
-            LatentBatchSource batches = new LatentBatchSource(latents, shape, captions, 8, 0.1, 2);
+            LatentBatchSource batches = UfoGenTrainingTest.tinyData(8, 0.1);
             ByteArrayOutputStream log = new ByteArrayOutputStream();
             try (Trainer<LatentBatch> t = Trainer.builder(unet, loss, batches, cfg, dir).shutdownHook(false)
                     .progress(new PrintStream(log), false).build()) {

@@ -33,7 +33,7 @@ class UfoGenTrainingTest {
     @TempDir
     Path dir;
 
-    /** 8 examples of constant-per-channel 4x8x8 latents, captioned "a".."h". */
+    /** 8 examples of constant-per-channel 4x8x8 latents (an easy, caption-dependent target), captioned "a".."h". */
     static LatentBatchSource tinyData(int batch, double dropout) {
         int n = 8;
         Shape shape = new Shape(4, 8, 8);
