@@ -1,5 +1,6 @@
 package dev.mdx.cli;
 
+import dev.mdx.inspect.UNetCost;
 import dev.mdx.io.BundledModels;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.pipeline.GenerationRequest;
@@ -9,6 +10,7 @@ import dev.mdx.pipeline.PipelineConfig;
 import dev.mdx.pipeline.Students;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.EngineThreads;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -35,6 +37,10 @@ import picocli.CommandLine.Spec;
             "  mdx generate -m fashion \"a photo of a sneaker\" -s 42 -b 4",
             "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png"})
 public final class GenerateCommand implements Runnable {
+    /** UNet calls cheaper than this run on one engine thread unless -t says otherwise. */
+    static final double SINGLE_THREAD_GFLOP = 10;
+    private static final String SINGLE_THREAD_GFLOP_TEXT = "10";
+
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.of(
             "prompt", "-p/--prompt", "negativePrompt", "-n/--negative-prompt", "steps", "--steps",
@@ -98,7 +104,8 @@ public final class GenerateCommand implements Runnable {
     String samplingMethod;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
-            description = "Threads per operation (default: the engine's, one per core).")
+            description = "Threads per operation (default: one per core; one for models under "
+                    + SINGLE_THREAD_GFLOP_TEXT + " GFLOP per UNet call, such as the bundled ones).")
     Integer threads;
 
     @Option(names = "--eta", paramLabel = "ETA",
@@ -129,6 +136,9 @@ public final class GenerateCommand implements Runnable {
         ModelFolder folder = ModelFolder.open(modelDir);
         PipelineConfig config = PipelineConfig.read(folder);
         GenerationRequest request = request(config, sampler, text);
+        if (threads == null) {
+            defaultThreads(config, request);
+        }
         for (Path file : outputs) {
             checkWritable(file);
         }
@@ -163,6 +173,21 @@ public final class GenerateCommand implements Runnable {
                     result.timings().unetStepMs().size(), unetSeconds,
                     unetSeconds > 0 ? result.timings().unetStepMs().size() / unetSeconds : 0,
                     result.timings().decodeMs() / 1000);
+        }
+    }
+
+    /**
+     * Without -t: one engine thread for a UNet call under {@value #SINGLE_THREAD_GFLOP} GFLOP, where a second thread
+     * costs more in hand-offs than it gains (the bundled emoji model: 20 it/s on one thread, 12 on two,
+     * docs/BENCHMARKS.md), else the engine's default of one thread per core.
+     */
+    private static void defaultThreads(PipelineConfig config, GenerationRequest request) {
+        int factor = config.vae().downsampleFactor();
+        int batch = request.cfgScale() > 1 ? 2 : 1;
+        long flops = UNetCost.of(config.unet(), batch, request.height() / factor, request.width() / factor,
+                config.textEncoder().maxPositionEmbeddings()).flops();
+        if (flops < SINGLE_THREAD_GFLOP * 1e9) {
+            EngineThreads.set(1);
         }
     }
 

@@ -165,6 +165,23 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aSmallModelRunsOnOneThreadUnlessTSaysOtherwise() {
+        try {
+            EngineThreads.set(2);
+            CliRun r = CliRun.mdx("generate", "-m", micro.toString(), "a fox", "--steps", "1", "-o",
+                    tmp.resolve("one.png").toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(1, EngineThreads.current(), "a micro UNet is far under the one-thread limit");
+            r = CliRun.mdx("generate", "-m", micro.toString(), "a fox", "--steps", "1", "-t", "2", "-o",
+                    tmp.resolve("two.png").toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(2, EngineThreads.current(), "-t wins");
+        } finally {
+            EngineThreads.set(1);
+        }
+    }
+
+    @Test
     void noPrompt() {
         assertFails(CliRun.mdx("generate", "-m", micro.toString()), ExitCodes.USAGE, "mdx generate: no prompt given",
                 "-p/--prompt", "Try 'mdx generate --help'");
