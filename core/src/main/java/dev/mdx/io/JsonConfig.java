@@ -1,5 +1,7 @@
 package dev.mdx.io;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -43,6 +45,21 @@ public final class JsonConfig {
         } catch (IOException e) {
             throw new ModelFormatException(source + ": not valid JSON (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Pretty-printed JSON text of a tree or bean held in memory, where serialising cannot fail. */
+    public static String pretty(Object value) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    /** {@code "key": [values...]} in {@code o}. */
+    public static void putInts(ObjectNode o, String key, List<Integer> values) {
+        ArrayNode a = o.putArray(key);
+        values.forEach(a::add);
     }
 
     public JsonNode root() {

@@ -1,6 +1,5 @@
 package dev.mdx.unet;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -402,15 +401,15 @@ public record UNetConfig(
         o.putNull("addition_embed_type");
         o.put("addition_embed_type_num_heads", 64);
         o.putNull("addition_time_embed_dim");
-        putInts(o, "attention_head_dim", attentionHeadDim);
+        JsonConfig.putInts(o, "attention_head_dim", attentionHeadDim);
         o.put("attention_type", "default");
-        putInts(o, "block_out_channels", blockOutChannels);
+        JsonConfig.putInts(o, "block_out_channels", blockOutChannels);
         o.put("center_input_sample", centerInputSample);
         o.putNull("class_embed_type");
         o.put("class_embeddings_concat", false);
         o.put("conv_in_kernel", convInKernel);
         o.put("conv_out_kernel", convOutKernel);
-        putInts(o, "cross_attention_dim", crossAttentionDim);
+        JsonConfig.putInts(o, "cross_attention_dim", crossAttentionDim);
         o.putNull("cross_attention_norm");
         ArrayNode downs = o.putArray("down_block_types");
         downBlockTypes.forEach(t -> downs.add(t.diffusersName()));
@@ -422,7 +421,7 @@ public record UNetConfig(
         o.put("flip_sin_to_cos", flipSinToCos);
         o.put("freq_shift", freqShift);
         o.put("in_channels", inChannels);
-        putInts(o, "layers_per_block", layersPerBlock);
+        JsonConfig.putInts(o, "layers_per_block", layersPerBlock);
         o.putNull("mid_block_only_cross_attention");
         o.put("mid_block_scale_factor", midBlockScaleFactor);
         o.put("mid_block_type", midBlockType.diffusersName());
@@ -431,7 +430,7 @@ public record UNetConfig(
         if (numAttentionHeads == null) {
             o.putNull("num_attention_heads");
         } else {
-            putInts(o, "num_attention_heads", numAttentionHeads);
+            JsonConfig.putInts(o, "num_attention_heads", numAttentionHeads);
         }
         o.putNull("num_class_embeds");
         ArrayNode only = o.putArray("only_cross_attention");
@@ -456,7 +455,7 @@ public record UNetConfig(
         }
         o.put("time_embedding_type", "positional");
         o.putNull("timestep_post_act");
-        putInts(o, "transformer_layers_per_block", transformerLayersPerBlock);
+        JsonConfig.putInts(o, "transformer_layers_per_block", transformerLayersPerBlock);
         ArrayNode ups = o.putArray("up_block_types");
         upBlockTypes.forEach(t -> ups.add(t.diffusersName()));
         o.put("upcast_attention", upcastAttention);
@@ -499,15 +498,6 @@ public record UNetConfig(
 
     /** The config as pretty-printed JSON text. */
     public String toJson() {
-        try {
-            return JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJsonNode());
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void putInts(ObjectNode o, String key, List<Integer> values) {
-        ArrayNode a = o.putArray(key);
-        values.forEach(a::add);
+        return JsonConfig.pretty(toJsonNode());
     }
 }

@@ -1,6 +1,5 @@
 package dev.mdx.vae;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
@@ -177,7 +176,7 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
         ObjectNode o = JsonConfig.MAPPER.createObjectNode();
         o.put("_class_name", "AutoencoderKL");
         o.put("act_fn", "silu");
-        putInts(o, "block_out_channels", blockOutChannels);
+        JsonConfig.putInts(o, "block_out_channels", blockOutChannels);
         ArrayNode downs = o.putArray("down_block_types");
         ArrayNode ups = o.putArray("up_block_types");
         for (int i = 0; i < blockOutChannels.size(); i++) {
@@ -199,7 +198,7 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
         o.put("use_post_quant_conv", usePostQuantConv);
         VaeDecoderConfig derived = derivedDecoder();
         if (!decoder.blockOutChannels().equals(derived.blockOutChannels())) {
-            putInts(o, DECODER_BLOCK_OUT_CHANNELS, decoder.blockOutChannels());
+            JsonConfig.putInts(o, DECODER_BLOCK_OUT_CHANNELS, decoder.blockOutChannels());
         }
         if (decoder.layersPerBlock() != derived.layersPerBlock()) {
             o.put(DECODER_LAYERS_PER_BLOCK, decoder.layersPerBlock());
@@ -215,16 +214,7 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
 
     /** The config as pretty-printed JSON text. */
     public String toJson() {
-        try {
-            return JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJsonNode());
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void putInts(ObjectNode o, String key, List<Integer> values) {
-        ArrayNode a = o.putArray(key);
-        values.forEach(a::add);
+        return JsonConfig.pretty(toJsonNode());
     }
 
     /** The same VAE with another decoder shape (for example the light decoder); key names are unchanged. */

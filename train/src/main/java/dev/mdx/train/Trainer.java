@@ -454,8 +454,8 @@ public final class Trainer<B> implements AutoCloseable {
     private void writeConfigCopy() {
         try {
             Files.createDirectories(outDir);
-            String json = JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(config.document());
-            AtomicFiles.writeBytes(outDir.resolve(CONFIG_FILE), (json + "\n").getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.writeBytes(outDir.resolve(CONFIG_FILE),
+                    (JsonConfig.pretty(config.document()) + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + outDir.resolve(CONFIG_FILE) + ": " + e.getMessage(), e);
         }

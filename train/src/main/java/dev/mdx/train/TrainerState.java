@@ -28,12 +28,7 @@ public record TrainerState(long step, DataPosition position, long rngState, doub
     }
 
     public void write(Path file) {
-        try {
-            String json = JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJson());
-            AtomicFiles.writeBytes(file, (json + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise trainer state", e);
-        }
+        AtomicFiles.writeBytes(file, (JsonConfig.pretty(toJson()) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     public static TrainerState read(Path file) {

@@ -1,5 +1,6 @@
 package dev.mdx.train.classifier;
 
+import java.nio.charset.StandardCharsets;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.AtomicFiles;
@@ -15,7 +16,6 @@ import dev.mdx.train.data.DatasetItem;
 import dev.mdx.train.data.ImageDataset;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -190,11 +190,7 @@ public final class ClassifierTraining {
         for (int c = 0; c < perClass.length; c++) {
             classes.put(model.config().classNames().get(c), perClass[c]);
         }
-        try {
-            AtomicFiles.writeBytes(file, JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.writeBytes(file, JsonConfig.pretty(o).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The training wall time of the whole run (all resumes), from the last row of the trainer's CSV. */

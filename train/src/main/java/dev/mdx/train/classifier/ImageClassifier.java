@@ -1,17 +1,17 @@
 package dev.mdx.train.classifier;
 
+import java.nio.charset.StandardCharsets;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.mdx.io.AtomicFiles;
+import dev.mdx.io.JsonConfig;
 import dev.mdx.io.SafeTensorsWriter;
 import dev.mdx.io.StateDicts;
 import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.Linear;
 import dev.mdx.nn.Module;
 import dev.mdx.tensor.Ops;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,12 +59,8 @@ public final class ImageClassifier extends Module {
 
     /** Writes {@code config.json} and {@code model.safetensors} (weights as float16 or float32). */
     public void save(Path dir, boolean float16) {
-        try {
-            AtomicFiles.writeBytes(dir.resolve(ClassifierConfig.FILE),
-                    dev.mdx.io.JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(config.toJson()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(ClassifierConfig.FILE), e);
-        }
+        AtomicFiles.writeBytes(dir.resolve(ClassifierConfig.FILE),
+                JsonConfig.pretty(config.toJson()).getBytes(StandardCharsets.UTF_8));
         try (NDManager scope = NDManager.newBaseManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             namedParameters().forEach((k, p) -> {

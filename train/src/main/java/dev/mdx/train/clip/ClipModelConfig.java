@@ -1,6 +1,5 @@
 package dev.mdx.train.clip;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
@@ -74,10 +73,6 @@ public record ClipModelConfig(ClipTextConfig text, ClipVisionConfig vision, int 
     }
 
     public String toJson() {
-        try {
-            return JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJsonNode());
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return JsonConfig.pretty(toJsonNode());
     }
 }

@@ -98,11 +98,6 @@ public final class ClipTokenizerFiles {
     }
 
     private static byte[] pretty(ObjectNode node) {
-        try {
-            return (JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n")
-                    .getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return (JsonConfig.pretty(node) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 }

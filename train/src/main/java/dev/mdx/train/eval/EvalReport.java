@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.train.clip.Retrieval;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -119,12 +117,7 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
     }
 
     public void write(Path dir) {
-        try {
-            AtomicFiles.writeBytes(dir.resolve(JSON),
-                    JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(toJson()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + dir.resolve(JSON) + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.writeBytes(dir.resolve(JSON), JsonConfig.pretty(toJson()).getBytes(StandardCharsets.UTF_8));
         AtomicFiles.writeBytes(dir.resolve(MARKDOWN), toMarkdown().getBytes(StandardCharsets.UTF_8));
     }
 

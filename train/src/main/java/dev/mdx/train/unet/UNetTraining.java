@@ -1,5 +1,6 @@
 package dev.mdx.train.unet;
 
+import java.nio.charset.StandardCharsets;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -197,11 +198,7 @@ public final class UNetTraining {
     }
 
     private static void writeJson(Path file, JsonNode json) {
-        try {
-            AtomicFiles.writeBytes(file, JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        AtomicFiles.writeBytes(file, JsonConfig.pretty(json).getBytes(StandardCharsets.UTF_8));
     }
 
     private static void copyTree(Path from, Path to) {

@@ -324,11 +324,6 @@ public final class VaeTraining {
     }
 
     private static void writeReport(Path file, Report report) {
-        try {
-            String json = JsonConfig.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report.toJson());
-            AtomicFiles.writeBytes(file, (json + "\n").getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.writeBytes(file, (JsonConfig.pretty(report.toJson()) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 }
