@@ -166,6 +166,21 @@ public final class ImageDataset {
         return out;
     }
 
+    /** One image as (H, W, 3) RGB bytes; a gray image is repeated into R, G and B. */
+    public byte[] rgb(int index) {
+        byte[] px = pixels(index);
+        if (channels() == 3) {
+            return px;
+        }
+        byte[] out = new byte[px.length * 3];
+        for (int p = 0; p < px.length; p++) {
+            out[3 * p] = px[p];
+            out[3 * p + 1] = px[p];
+            out[3 * p + 2] = px[p];
+        }
+        return out;
+    }
+
     /** One image, (C, H, W), values in [-1, 1]. */
     public float[] image(int index) {
         float[] out = new float[info.imageBytes()];

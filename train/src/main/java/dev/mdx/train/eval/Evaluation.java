@@ -294,27 +294,12 @@ public final class Evaluation {
         return scope.create(flat, new Shape(to - from, data.channels(), data.height(), data.width()));
     }
 
-    /** A data set image as RGB bytes (a gray image repeated into R, G and B). */
-    static byte[] rgb(ImageDataset data, int index) {
-        byte[] px = data.pixels(index);
-        if (data.channels() == 3) {
-            return px;
-        }
-        byte[] out = new byte[px.length * 3];
-        for (int p = 0; p < px.length; p++) {
-            out[3 * p] = px[p];
-            out[3 * p + 1] = px[p];
-            out[3 * p + 2] = px[p];
-        }
-        return out;
-    }
-
     private static List<EvalGrid.Band> bands(List<Group> groups, ImageDataset data) {
         List<EvalGrid.Band> bands = new ArrayList<>();
         for (Group g : groups) {
             List<EvalGrid.Cell> cells = new ArrayList<>();
             for (int i = 0; i < Math.min(GRID_COLUMNS, g.items().length); i++) {
-                cells.add(new EvalGrid.Cell(g.rgb().get(i), rgb(data, g.items()[i]), data.caption(g.items()[i])));
+                cells.add(new EvalGrid.Cell(g.rgb().get(i), data.rgb(g.items()[i]), data.caption(g.items()[i])));
             }
             bands.add(new EvalGrid.Band(g.name() + " (" + g.split() + " split): generated above, real below", cells));
         }

@@ -43,7 +43,7 @@ public final class RetrievalGridMain {
                 }
                 double[] row = scores[i];
                 Arrays.sort(order, (a, b) -> Double.compare(row[b], row[a]));
-                byte[] rgb = rgb(data, items[i]);
+                byte[] rgb = data.rgb(items[i]);
                 int rank = Arrays.asList(order).indexOf(labels.indexOf(data.label(items[i])));
                 cells.add(new EvalGrid.Cell(rgb, rgb, "CLIP: " + labels.get(order[0]) + " (true label ranks "
                         + (rank + 1) + ")"));
@@ -52,21 +52,5 @@ public final class RetrievalGridMain {
                     + "CLIP's top label of " + labels.size() + " and the true label's rank", cells)),
                     data.width(), data.height(), 8);
         }
-    }
-
-    /** The data set's H x W x C bytes as H x W x 3 RGB. */
-    private static byte[] rgb(ImageDataset data, int index) {
-        byte[] px = data.pixels(index);
-        int c = data.channels();
-        if (c == 3) {
-            return px;
-        }
-        byte[] out = new byte[px.length * 3];
-        for (int p = 0; p < px.length; p++) {
-            out[3 * p] = px[p];
-            out[3 * p + 1] = px[p];
-            out[3 * p + 2] = px[p];
-        }
-        return out;
     }
 }

@@ -66,6 +66,21 @@ class ImageDatasetTest {
     }
 
     @Test
+    void rgbRepeatsGrayAndKeepsColour() {
+        byte[][] gray = writeRandom(tmp.resolve("gray"), 2, 2, 3, 1);
+        ImageDataset g = ImageDataset.open(tmp.resolve("gray"));
+        byte[] rgb = g.rgb(1);
+        assertEquals(2 * 3 * 3, rgb.length);
+        for (int p = 0; p < 6; p++) {
+            for (int k = 0; k < 3; k++) {
+                assertEquals(gray[1][p], rgb[3 * p + k]);
+            }
+        }
+        byte[][] colour = writeRandom(tmp.resolve("colour"), 2, 2, 3, 3);
+        assertArrayEquals(colour[0], ImageDataset.open(tmp.resolve("colour")).rgb(0));
+    }
+
+    @Test
     void refusesIncompleteOrDamagedSets() throws IOException {
         writeRandom(tmp, 3, 2, 2, 1);
         Files.write(tmp.resolve(DatasetInfo.IMAGES_FILE), new byte[5]);
