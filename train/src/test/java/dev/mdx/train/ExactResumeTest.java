@@ -66,16 +66,9 @@ class ExactResumeTest {
         // writes a checkpoint at K, which is not a multiple of checkpointing_steps (25).
         try (NDManager weights = NDManager.newBaseManager()) {
             TinyProblem.Mlp model = TinyProblem.model(weights, 11);
-            LossFunction<TinyProblem.Batch> inner = TinyProblem.loss(model);
-            Trainer<TinyProblem.Batch>[] self = new Trainer[1];
-            LossFunction<TinyProblem.Batch> stopping = (batch, ctx) -> {
-                if (ctx.step() == K - 1) {
-                    self[0].requestStop();
-                }
-                return inner.loss(batch, ctx);
-            };
+            StopDuringStep<TinyProblem.Batch> stopping = new StopDuringStep<>(TinyProblem.loss(model), K - 1);
             try (Trainer<TinyProblem.Batch> t = trainer(model, stopping, resumed)) {
-                self[0] = t;
+                stopping.attach(t);
                 Trainer.Result r = t.run(false);
                 assertTrue(r.stopped());
                 assertEquals(K, r.step());

@@ -104,16 +104,9 @@ class PhasedTrainerTest {
         }
         try (NDManager weights = NDManager.newBaseManager()) {
             TinyProblem.Mlp model = TinyProblem.model(weights, 11);
-            LossFunction<TinyProblem.Batch> inner = TinyProblem.loss(model);
-            Trainer<TinyProblem.Batch>[] self = new Trainer[1];
-            LossFunction<TinyProblem.Batch> stopping = (batch, ctx) -> {
-                if (ctx.step() == K - 1) {
-                    self[0].requestStop();
-                }
-                return inner.loss(batch, ctx);
-            };
+            StopDuringStep<TinyProblem.Batch> stopping = new StopDuringStep<>(TinyProblem.loss(model), K - 1);
             try (Trainer<TinyProblem.Batch> t = trainer(model, stopping, tmp.resolve("b"))) {
-                self[0] = t;
+                stopping.attach(t);
                 assertTrue(t.run(false).stopped());
             }
         }

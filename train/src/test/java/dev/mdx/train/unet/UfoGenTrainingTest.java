@@ -14,6 +14,7 @@ import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.train.AdamW;
 import dev.mdx.train.LossFunction;
 import dev.mdx.train.Rng;
+import dev.mdx.train.StopDuringStep;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.unet.UNet2DConditionModel;
@@ -156,15 +157,9 @@ class UfoGenTrainingTest {
         }
         try (NDManager m = NDManager.newBaseManager()) {
             Setup s = setup(m);
-            Trainer<LatentBatch>[] self = new Trainer[1];
-            LossFunction<LatentBatch> stopping = (batch, ctx) -> {
-                if (ctx.step() == 6) {
-                    self[0].requestStop();
-                }
-                return s.loss().loss(batch, ctx);
-            };
+            StopDuringStep<LatentBatch> stopping = new StopDuringStep<>(s.loss(), 6);
             try (Trainer<LatentBatch> t = trainer(s, stopping, 12, dir.resolve("c"), "dgg")) {
-                self[0] = t;
+                stopping.attach(t);
                 assertEquals(7, t.run(false).step());
             }
         }
