@@ -38,8 +38,7 @@ import picocli.CommandLine.Spec;
             "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png"})
 public final class GenerateCommand implements Runnable {
     /** UNet calls cheaper than this run on one engine thread unless -t says otherwise. */
-    static final double SINGLE_THREAD_GFLOP = 10;
-    private static final String SINGLE_THREAD_GFLOP_TEXT = "10";
+    static final int SINGLE_THREAD_GFLOP = 10;
 
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.of(
@@ -105,7 +104,7 @@ public final class GenerateCommand implements Runnable {
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
             description = "Threads per operation (default: one per core; one for models under "
-                    + SINGLE_THREAD_GFLOP_TEXT + " GFLOP per UNet call, such as the bundled ones).")
+                    + SINGLE_THREAD_GFLOP + " GFLOP per UNet call, such as the bundled ones).")
     Integer threads;
 
     @Option(names = "--eta", paramLabel = "ETA",
