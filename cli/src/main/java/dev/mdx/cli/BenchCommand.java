@@ -96,6 +96,11 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
+    @Option(names = "--profile", paramLabel = "DIR",
+            description = "Also run each operation once under the engine's profiler: print the ops with the most "
+                    + "self time and write each Chrome trace to DIR.")
+    Path profileDir;
+
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Engine threads (default: all cores).")
     Integer threads;
 
@@ -222,8 +227,20 @@ public final class BenchCommand implements Runnable {
     /** Each component's weights live only while it is timed. */
     private void withWeights(double peak, WeightsWork work) {
         try (NDManager weights = NDManager.newBaseManager()) {
-            work.run(weights, new ComponentBench(weights, peak, warmup, repeats));
+            work.run(weights, bench(weights, peak));
         }
+    }
+
+    private ComponentBench bench(NDManager weights, double peak) {
+        ComponentBench bench = new ComponentBench(weights, peak, warmup, repeats);
+        if (profileDir != null) {
+            PrintWriter out = spec.commandLine().getOut();
+            bench.profiling(profileDir, line -> {
+                out.println(line);
+                out.flush();
+            });
+        }
+        return bench;
     }
 
     private record PresetResult(List<BenchRow> rows, long peakRssBytes) {}
@@ -247,6 +264,9 @@ public final class BenchCommand implements Runnable {
         }
         if (threads != null) {
             cmd.addAll(List.of("--threads", threads.toString()));
+        }
+        if (profileDir != null) {
+            cmd.addAll(List.of("--profile", profileDir.toAbsolutePath().toString()));
         }
         out.printf("%s (fresh JVM):%n", preset);
         out.flush();
@@ -307,7 +327,7 @@ public final class BenchCommand implements Runnable {
         List<BenchRow> rows = new ArrayList<>();
         String name = dir.getFileName().toString();
         try (NDManager weights = NDManager.newBaseManager()) {
-            ComponentBench bench = new ComponentBench(weights, peak, warmup, repeats);
+            ComponentBench bench = bench(weights, peak);
             UNet2DConditionModel[] unet = new UNet2DConditionModel[1];
             double ms = Stopwatch.onceMs(() -> unet[0] = UNet2DConditionModel.load(dir.resolve("unet"), weights));
             rows.add(report(out, BenchRow.of(name, "unet load", ms, 0, peak)));

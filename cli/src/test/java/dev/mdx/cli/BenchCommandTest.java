@@ -72,6 +72,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void profileWritesATracePerOperationAndPrintsTheTopOps() throws Exception {
+        Path traces = dir.resolve("prof");
+        StringWriter out = new StringWriter();
+        int code = Main.run(args("--in-process", "--preset", "mobilediffusion-tiny-fashion", "--components", "unet",
+                "--batch", "1", "--profile", traces.toString()), new PrintWriter(out), new PrintWriter(new StringWriter()));
+        assertEquals(ExitCodes.OK, code, out.toString());
+        Path trace = traces.resolve("mobilediffusion-tiny-fashion-unet_b1_4x4.json");
+        assertTrue(Files.isRegularFile(trace), out.toString());
+        assertTrue(out.toString().contains("ms of op self time by op"), out.toString());
+        assertTrue(out.toString().contains("aten::mkldnn_convolution") || out.toString().contains("aten::convolution")
+                || out.toString().contains("aten::_slow_conv2d_forward"), "a UNet's top ops include its convolutions: "
+                + out);
+    }
+
+    @Test
     void unknownPresetOrComponentIsAUsageError() {
         for (String[] bad : new String[][] {{"--preset", "nope"}, {"--components", "gpu"}}) {
             StringWriter err = new StringWriter();

@@ -10,20 +10,39 @@ import dev.mdx.tensor.FlopCounter;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.vae.AutoencoderKL;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /** Times one forward pass of each model component on random inputs, counting its matrix work. */
 public final class ComponentBench {
+    private static final int PROFILE_LINES = 12;
     private final NDManager manager;
     private final double peakGflops;
     private final int warmup;
     private final int repeats;
+    private Path profileDir;
+    private Consumer<String> profileOut;
 
     public ComponentBench(NDManager manager, double peakGflops, int warmup, int repeats) {
         this.manager = manager;
         this.peakGflops = peakGflops;
         this.warmup = warmup;
         this.repeats = repeats;
+    }
+
+    /**
+     * After timing, runs each operation once more under the engine's profiler: the trace goes to {@code dir}
+     * (MODEL-OPERATION.json) and the ops with the most self time to {@code out}, one line each.
+     */
+    public ComponentBench profiling(Path dir, Consumer<String> out) {
+        this.profileDir = dir;
+        this.profileOut = out;
+        return this;
     }
 
     /** UNet forward at a latent of (batch, in_channels, h, w) with a 77-token context. */
@@ -91,6 +110,26 @@ public final class ComponentBench {
                 forward.apply(scope).toFloatArray();
             }
         }, Math.max(0, warmup - 1), repeats);
+        if (profileDir != null) {
+            profile(model, operation, forward);
+        }
         return BenchRow.of(model, operation, timing, flops, peakGflops);
+    }
+
+    private void profile(String model, String operation, Function<NDManager, NDArray> forward) {
+        Path trace = profileDir.resolve((model + "-" + operation).replaceAll("[^A-Za-z0-9.()-]+", "_") + ".json");
+        try {
+            Files.createDirectories(profileDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + profileDir + ": " + e.getMessage(), e);
+        }
+        OpProfile p = OpProfile.record(trace, () -> {
+            try (NDManager scope = manager.newSubManager()) {
+                forward.apply(scope).toFloatArray();
+            }
+        });
+        profileOut.accept(String.format(Locale.ROOT, "  %s %s: %.0f ms of op self time by op (trace: %s)", model,
+                operation, p.totalSelfMs(), trace));
+        p.top(PROFILE_LINES).forEach(line -> profileOut.accept("    " + line));
     }
 }
