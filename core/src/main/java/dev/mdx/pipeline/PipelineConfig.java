@@ -36,6 +36,8 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
     public static final SamplerKind FALLBACK_SAMPLER = SamplerKind.DDIM;
     /** model_index.json key: the default step count of a distilled model. */
     public static final String DISTILLED_STEPS_KEY = "_mdx_student_steps";
+    /** model_index.json key: [min, max], the CFG scales a w-conditioned student was distilled for. */
+    public static final String GUIDANCE_RANGE_KEY = "_mdx_guidance_range";
 
     public PipelineConfig {
         Objects.requireNonNull(modelName, "modelName");
@@ -60,8 +62,8 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
                     + sampler.cliName() + " by default (choose another with the sampler setting)");
         }
         if (unet.hasTimeCondProj()) {
-            notes.add("the model takes the guidance scale as an input: one UNet pass per step at any CFG scale, and"
-                    + " no negative prompt");
+            notes.add("the model takes the guidance scale as an input" + guidanceRange(folder) + ": one UNet pass per"
+                    + " step at any CFG scale, and no negative prompt");
         }
         int factor = vae.downsampleFactor();
         // diffusers: unet.config.sample_size * vae_scale_factor; the VAE's own sample size when the UNet has none
@@ -158,6 +160,20 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         }
         JsonNode steps = JsonConfig.read(folder.modelIndex()).root().get(DISTILLED_STEPS_KEY);
         return steps != null && steps.canConvertToInt() && steps.asInt() > 0 ? steps.asInt() : 0;
+    }
+
+    /** " (distilled for CFG scales A to B)" from {@value #GUIDANCE_RANGE_KEY}, or "" without a valid range. */
+    private static String guidanceRange(ModelFolder folder) {
+        if (!Files.isRegularFile(folder.modelIndex())) {
+            return "";
+        }
+        JsonNode range = JsonConfig.read(folder.modelIndex()).root().get(GUIDANCE_RANGE_KEY);
+        if (range == null || !range.isArray() || range.size() != 2 || !range.get(0).isNumber()
+                || !range.get(1).isNumber()) {
+            return "";
+        }
+        return " (distilled for CFG scales " + GenerationParameters.number(range.get(0).asDouble()) + " to "
+                + GenerationParameters.number(range.get(1).asDouble()) + ")";
     }
 
     private static String schedulerClass(ModelFolder folder, JsonConfig schedulerJson) {

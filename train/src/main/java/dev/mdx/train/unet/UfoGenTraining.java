@@ -91,7 +91,7 @@ public final class UfoGenTraining {
                 result = t.run(resume);
                 if (!result.stopped()) {
                     Path dir = outDir.resolve("pipeline");
-                    p.export(dir, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
+                    p.export(dir, p.unetConfig, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
                             ufoGenScheduler(p.schedulerJson, settings.stepGap()), "trained by mdx train ufogen",
                             index -> {
                                 index.put(DistillTraining.STEPS_KEY, 1);
