@@ -283,6 +283,20 @@ class WConditionedDistillationTest {
     }
 
     @Test
+    void theExampleConfigIsValid() {
+        Path file = Path.of("..", "configs", "distill-fashion-8-wcond.json").toAbsolutePath().normalize();
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            file = Path.of("configs", "distill-fashion-8-wcond.json").toAbsolutePath();
+        }
+        JsonConfig doc = JsonConfig.read(file);
+        DistillationLoss.Settings s = DistillTraining.settings(new JsonConfig(file + " (distill)",
+                doc.root().get("distill")), PredictionType.EPSILON, DiffusionTrainingTest.tinyUnet());
+        assertTrue(s.wConditioned());
+        assertEquals(256, s.guidanceEmbeddingDim());
+        dev.mdx.train.TrainingConfig.fromDocument(doc);
+    }
+
+    @Test
     void settingsKeysAndNonsensicalCombinations() {
         UNetConfig plain = DiffusionTrainingTest.tinyUnet();
         UNetConfig wTeacher = plain.withTimeCondProjDim(32);
