@@ -122,6 +122,16 @@ class GuidanceInputPipelineTest {
     }
 
     @Test
+    void theGuidanceEmbeddingIsFreedWithTheCall() {
+        pipeline.generate(request().cfgScale(3).build());
+        int before = pipeline.managedArrayCount();
+        for (int i = 0; i < 5; i++) {
+            pipeline.generate(request().cfgScale(2 + i).seed(i).build());
+        }
+        assertEquals(before, pipeline.managedArrayCount());
+    }
+
+    @Test
     void theScaleChangesTheImageAndTheNegativePromptDoesNot() {
         byte[] seven = pipeline.generate(request().cfgScale(7.5).build()).images().get(0).rgb();
         byte[] withNegative = pipeline.generate(request().cfgScale(7.5).negativePrompt("blurry").build()).images()
