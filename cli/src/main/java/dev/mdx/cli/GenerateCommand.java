@@ -182,9 +182,8 @@ public final class GenerateCommand implements Runnable {
      */
     private static void defaultThreads(PipelineConfig config, GenerationRequest request) {
         int factor = config.vae().downsampleFactor();
-        int batch = request.cfgScale() > 1 ? 2 : 1;
-        long flops = UNetCost.of(config.unet(), batch, request.height() / factor, request.width() / factor,
-                config.textEncoder().maxPositionEmbeddings()).flops();
+        long flops = UNetCost.of(config.unet(), config.unetBatch(request), request.height() / factor,
+                request.width() / factor, config.textEncoder().maxPositionEmbeddings()).flops();
         if (flops < SINGLE_THREAD_GFLOP * 1e9) {
             EngineThreads.set(1);
         }

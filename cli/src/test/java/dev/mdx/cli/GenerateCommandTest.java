@@ -165,6 +165,17 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aModelTakingGuidanceAsAnInputSaysSoInOneLine() {
+        Path model = TestModels.microGuidanceInputPipeline(tmp.resolve("w-conditioned"));
+        CliRun r = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "2", "--cfg-scale", "4", "-o",
+                tmp.resolve("w.png").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.contains("takes the guidance scale as an input")).count(),
+                r.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("w.png")));
+    }
+
+    @Test
     void aSmallModelRunsOnOneThreadUnlessTSaysOtherwise() {
         try {
             EngineThreads.set(2);

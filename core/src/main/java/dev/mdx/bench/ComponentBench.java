@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import dev.mdx.tensor.FlopCounter;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
+import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,7 +52,13 @@ public final class ComponentBench {
         return time(model, "unet b" + batch + " " + h + "x" + w, scope -> unet.forward(
                 scope.randomNormal(new Shape(batch, c.inChannels(), h, w)),
                 scope.full(new Shape(batch), 500f),
-                scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0)))));
+                scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0))),
+                guidanceInput(scope, c, batch)));
+    }
+
+    /** A random guidance embedding for a UNet with time_cond_proj_dim (it costs the same as a real one), else null. */
+    private static NDArray guidanceInput(NDManager scope, UNetConfig c, int batch) {
+        return c.hasTimeCondProj() ? scope.randomNormal(new Shape(batch, c.timeCondProjDim())) : null;
     }
 
     /** VAE decode of a latent of (1, latent_channels, h, w). */
@@ -80,7 +87,8 @@ public final class ComponentBench {
                 NDArray x = scope.randomNormal(new Shape(batch, c.inChannels(), h, w));
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     NDArray out = unet.forward(x, scope.full(new Shape(batch), 500f),
-                            scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0))));
+                            scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0))),
+                            guidanceInput(scope, c, batch));
                     collector.backward(out.sub(x).square().mean());
                 }
                 return params.iterator().next().get().getGradient();

@@ -56,6 +56,10 @@ public final class UNetCost {
         List<Integer> channels = c.blockOutChannels();
         int first = channels.get(0);
         sheet.linear(TIME_EMBEDDING, first, c.timeEmbedDim(), true, batch);
+        if (c.hasTimeCondProj()) {
+            // cond_proj: the guidance embedding projected onto the time projection's width, no bias
+            sheet.linear(TIME_EMBEDDING, c.timeCondProjDim(), first, false, batch);
+        }
         sheet.linear(TIME_EMBEDDING, c.timeEmbedDim(), c.timeEmbedDim(), true, batch);
         sheet.conv(CONV_IN, c.inChannels(), first, c.convInKernel(), 1, true, batch, height, width);
 

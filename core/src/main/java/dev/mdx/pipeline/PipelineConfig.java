@@ -25,7 +25,8 @@ import java.util.Objects;
  * @param modelName the folder's name
  * @param schedulerClass the diffusers scheduler class the folder names
  * @param defaults what requests use for unset values
- * @param notes remarks for the user about the folder (a scheduler class we replace with another sampler)
+ * @param notes remarks for the user about the folder (a scheduler class we replace with another sampler, a UNet
+ *     that takes the guidance scale as an input)
  */
 public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, ClipTextConfig textEncoder,
         ScheduleConfig schedule, SamplerOptions samplerOptions, String schedulerClass, GenerationDefaults defaults,
@@ -35,6 +36,8 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
     public static final SamplerKind FALLBACK_SAMPLER = SamplerKind.DDIM;
     /** model_index.json key: the default step count of a distilled model. */
     public static final String DISTILLED_STEPS_KEY = "_mdx_student_steps";
+    /** model_index.json key: [min, max], the CFG scales a w-conditioned student was distilled for. */
+    public static final String GUIDANCE_RANGE_KEY = "_mdx_guidance_range";
 
     public PipelineConfig {
         Objects.requireNonNull(modelName, "modelName");
@@ -58,6 +61,10 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
             notes.add("the model's scheduler " + schedulerClass + " is not implemented; sampling with "
                     + sampler.cliName() + " by default (choose another with the sampler setting)");
         }
+        if (unet.hasTimeCondProj()) {
+            notes.add("the model takes the guidance scale as an input" + guidanceRange(folder) + ": one UNet pass per"
+                    + " step at any CFG scale, and no negative prompt");
+        }
         int factor = vae.downsampleFactor();
         // diffusers: unet.config.sample_size * vae_scale_factor; the VAE's own sample size when the UNet has none
         int size = unet.sampleSize() != null ? unet.sampleSize() * factor : vae.sampleSize();
@@ -78,6 +85,24 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
     /** Channels of the latents the UNet denoises. */
     public int latentChannels() {
         return unet.inChannels();
+    }
+
+    /**
+     * Whether the UNet takes the guidance scale as an input ({@code time_cond_proj_dim}: a w-conditioned student of
+     * {@code mdx train distill}, or an LCM UNet): one UNet pass per step at any scale, and no negative prompt.
+     */
+    public boolean guidanceInput() {
+        return unet.hasTimeCondProj();
+    }
+
+    /** Whether a request runs classifier-free guidance: a scale above 1 on a UNet without a guidance input. */
+    public boolean classifierFree(GenerationRequest request) {
+        return request.guided() && !guidanceInput();
+    }
+
+    /** The UNet batch of one step: 2 with classifier-free guidance ([negative, prompt]), else 1. */
+    public int unetBatch(GenerationRequest request) {
+        return classifierFree(request) ? 2 : 1;
     }
 
     /** A request builder holding this model's defaults. */
@@ -135,6 +160,20 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         }
         JsonNode steps = JsonConfig.read(folder.modelIndex()).root().get(DISTILLED_STEPS_KEY);
         return steps != null && steps.canConvertToInt() && steps.asInt() > 0 ? steps.asInt() : 0;
+    }
+
+    /** " (distilled for CFG scales A to B)" from {@value #GUIDANCE_RANGE_KEY}, or "" without a valid range. */
+    private static String guidanceRange(ModelFolder folder) {
+        if (!Files.isRegularFile(folder.modelIndex())) {
+            return "";
+        }
+        JsonNode range = JsonConfig.read(folder.modelIndex()).root().get(GUIDANCE_RANGE_KEY);
+        if (range == null || !range.isArray() || range.size() != 2 || !range.get(0).isNumber()
+                || !range.get(1).isNumber()) {
+            return "";
+        }
+        return " (distilled for CFG scales " + GenerationParameters.number(range.get(0).asDouble()) + " to "
+                + GenerationParameters.number(range.get(1).asDouble()) + ")";
     }
 
     private static String schedulerClass(ModelFolder folder, JsonConfig schedulerJson) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.StateDicts;
+import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplerKind;
 import dev.mdx.sampling.SamplerState;
@@ -30,7 +31,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * Text to image with a diffusers-layout Stable-Diffusion-family pipeline folder, as diffusers'
  * StableDiffusionPipeline computes it: tokenize, encode [negative, prompt], start from seeded noise times the
  * sampler's initial sigma, denoise with classifier-free guidance (uncond and cond in one UNet batch of 2), decode
- * latents / scaling_factor (+ shift_factor) with the VAE, convert to 8-bit RGB.
+ * latents / scaling_factor (+ shift_factor) with the VAE, convert to 8-bit RGB. A UNet that takes the guidance scale
+ * as an input ({@link PipelineConfig#guidanceInput()}) runs once per step at batch 1 on the prompt, with the
+ * embedding of (scale - 1) as its timestep condition, as diffusers' LatentConsistencyModelPipeline.
  *
  * <p>Load once, generate many times. {@code generate} is thread-safe: the models are read-only, samplers are
  * stateless, and every call has its own memory scope, sampler state and noise. Images of a batch are generated
@@ -175,15 +178,18 @@ public final class TextToImagePipeline implements AutoCloseable {
         return run(request, ids[0], ids[1], initialNoise, callback, trace, warnings);
     }
 
-    /** Tokenizes prompt and (when guided) negative prompt, adding their warnings: {prompt, negative or null}. */
+    /** Tokenizes prompt and (with CFG) negative prompt, adding their warnings: {prompt, negative or null}. */
     private TokenizedPrompt[] textWarnings(GenerationRequest request, List<String> warnings) {
         TokenizedPrompt prompt = tokenize(request.prompt(), "prompt", warnings);
         TokenizedPrompt negative = null;
-        if (request.guided()) {
+        if (config.classifierFree(request)) {
             negative = tokenize(request.negativePrompt(), "negative prompt", warnings);
         } else if (!request.negativePrompt().isEmpty()) {
-            warnings.add("the negative prompt is ignored: a CFG scale of " + GenerationParameters.number(
-                    request.cfgScale()) + " (1 or less) turns classifier-free guidance off");
+            warnings.add(config.guidanceInput()
+                    ? "the negative prompt is ignored: this model takes the guidance scale as an input (one UNet"
+                            + " pass per step on the prompt alone)"
+                    : "the negative prompt is ignored: a CFG scale of " + GenerationParameters.number(
+                            request.cfgScale()) + " (1 or less) turns classifier-free guidance off");
         }
         return new TokenizedPrompt[] {prompt, negative};
     }
@@ -198,8 +204,8 @@ public final class TextToImagePipeline implements AutoCloseable {
      * The pipeline below the tokenizer: prompts given as token ids, and optionally the initial noise.
      *
      * @param prompt ids of the prompt, {@link #textLength()} long
-     * @param negativePrompt ids of the negative prompt, used when the request is guided (cfgScale > 1); may be null
-     *     otherwise
+     * @param negativePrompt ids of the negative prompt, used when the request runs classifier-free guidance
+     *     ({@link PipelineConfig#classifierFree}); may be null otherwise
      * @param initialNoise standard-normal starting latents for all images, (batchCount, C, H/f, W/f) in C order, which
      *     the sampler scales by its initial sigma (diffusers' {@code latents=}); null draws them from the seeds
      */
@@ -211,7 +217,7 @@ public final class TextToImagePipeline implements AutoCloseable {
     GenerationResult generate(GenerationRequest request, TokenizedPrompt prompt, TokenizedPrompt negativePrompt,
             float[] initialNoise, StepCallback callback, PipelineTrace trace) {
         List<String> warnings = new ArrayList<>();
-        for (TokenizedPrompt p : Arrays.asList(prompt, request.guided() ? negativePrompt : null)) {
+        for (TokenizedPrompt p : Arrays.asList(prompt, config.classifierFree(request) ? negativePrompt : null)) {
             if (p != null && p.truncated()) {
                 warnings.add("a prompt of " + p.untruncatedLength() + " tokens was cut to " + textLength);
             }
@@ -237,7 +243,8 @@ public final class TextToImagePipeline implements AutoCloseable {
         long start = System.nanoTime();
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(callback, "callback");
-        if (request.guided()) {
+        boolean classifierFree = config.classifierFree(request);
+        if (classifierFree) {
             Objects.requireNonNull(negative, "a guided request needs negative prompt ids");
         }
         config.validate(request);
@@ -259,10 +266,12 @@ public final class TextToImagePipeline implements AutoCloseable {
         lifecycle.readLock().lock();
         try (NDManager scope = newScope()) {
             long textStart = System.nanoTime();
-            NDArray context = encodeText(scope, prompt, request.guided() ? negative : null);
+            NDArray context = encodeText(scope, prompt, classifierFree ? negative : null);
             trace.promptEmbeds(context);
             double textMs = millisSince(textStart);
-            Run run = new Run(request, used, sampler, plan, context, latentShape, callback, trace);
+            NDArray guidance = config.guidanceInput() ? new GuidanceEmbedding(config.unet().timeCondProjDim())
+                    .ofScales(new double[] {request.cfgScale()}, scope) : null;
+            Run run = new Run(request, used, sampler, plan, context, guidance, latentShape, callback, trace);
             List<RgbImage> images = new ArrayList<>();
             for (int k = 0; k < request.batchCount(); k++) {
                 float[] noise = initialNoise == null ? null : Arrays.copyOfRange(initialNoise,
@@ -313,6 +322,8 @@ public final class TextToImagePipeline implements AutoCloseable {
         final Sampler sampler;
         final SamplingPlan plan;
         final NDArray context;
+        /** (1, time_cond_proj_dim): the embedding of (cfg scale - 1) for a UNet with a guidance input, else null. */
+        final NDArray guidance;
         final Shape latentShape;
         final StepCallback callback;
         final PipelineTrace trace;
@@ -320,12 +331,13 @@ public final class TextToImagePipeline implements AutoCloseable {
         double decodeMs;
 
         Run(GenerationRequest request, GenerationParameters used, Sampler sampler, SamplingPlan plan, NDArray context,
-                Shape latentShape, StepCallback callback, PipelineTrace trace) {
+                NDArray guidance, Shape latentShape, StepCallback callback, PipelineTrace trace) {
             this.request = request;
             this.used = used;
             this.sampler = sampler;
             this.plan = plan;
             this.context = context;
+            this.guidance = guidance;
             this.latentShape = latentShape;
             this.callback = callback;
             this.trace = trace;
@@ -367,17 +379,20 @@ public final class TextToImagePipeline implements AutoCloseable {
             }
         }
 
-        /** One UNet evaluation with classifier-free guidance and one sampler step; results in the step scope. */
+        /**
+         * One UNet evaluation (with classifier-free guidance, or with the guidance embedding as an input) and one
+         * sampler step; results in the step scope.
+         */
         private StepResult step(int k, int i, NDArray latents, NoiseSource noise, SamplerState state) {
             NDManager stepScope = latents.getManager();
             NDArray scaled = plan.scaleModelInput(i, latents);
-            boolean guided = request.guided();
+            boolean guided = config.classifierFree(request);
             // (B, C, h, w) -> (2B, C, h, w): [uncond, cond] share one UNet batch
             NDArray input = guided ? NDArrays.concat(new NDList(scaled, scaled), 0) : scaled;
             trace.unetInput(k, i, input);
             NDArray t = stepScope.create(new float[] {plan.timestep(i)});
             long unetStart = System.nanoTime();
-            NDArray out = unet.forward(input, t, context);
+            NDArray out = unet.forward(input, t, context, guidance);
             unetMs.add(millisSince(unetStart));
             NDArray noisePred;
             if (guided) {

@@ -43,7 +43,8 @@ public final class UNet2DConditionModel extends Module {
         List<Integer> channels = c.blockOutChannels();
         int first = channels.get(0);
         this.timeProj = new Timesteps(first, c.flipSinToCos(), c.freqShift());
-        this.timeEmbedding = child("time_embedding", new TimestepEmbedding(first, c.timeEmbedDim()));
+        this.timeEmbedding = child("time_embedding", new TimestepEmbedding(first, c.timeEmbedDim(),
+                c.hasTimeCondProj() ? c.timeCondProjDim() : 0));
         this.convIn = child("conv_in", new Conv2d(c.inChannels(), first, c.convInKernel(), 1, c.convInKernel() / 2));
         this.downBlocks = child("down_blocks", new ModuleList<>());
         int in = first;
@@ -86,13 +87,25 @@ public final class UNet2DConditionModel extends Module {
     }
 
     /**
+     * One evaluation of a UNet without {@code time_cond_proj_dim}.
+     *
      * @param sample (B, in_channels, H, W)
      * @param timesteps (B,) or a single value for the whole batch; fractional values are allowed
      * @param encoderHiddenStates (B, N, cross_attention_dim)
      * @return (B, out_channels, H, W)
      */
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates) {
-        return forward(sample, timesteps, encoderHiddenStates, Probe.off());
+        return forward(sample, timesteps, encoderHiddenStates, null, Probe.off());
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, NDArray)}, with diffusers' {@code timestep_cond}.
+     *
+     * @param timestepCond (B, time_cond_proj_dim) or (1, time_cond_proj_dim) for the whole batch (LCM's guidance
+     *     embedding); required when the config has {@code time_cond_proj_dim}, must be null otherwise
+     */
+    public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond) {
+        return forward(sample, timesteps, encoderHiddenStates, timestepCond, Probe.off());
     }
 
     /**
@@ -103,11 +116,16 @@ public final class UNet2DConditionModel extends Module {
      */
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates,
             Map<String, NDArray> debug) {
-        return forward(sample, timesteps, encoderHiddenStates, Probe.into(debug));
+        return forward(sample, timesteps, encoderHiddenStates, null, Probe.into(debug));
     }
 
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, Probe probe) {
-        Encoded e = encode(sample, timesteps, encoderHiddenStates, probe);
+        return forward(sample, timesteps, encoderHiddenStates, null, probe);
+    }
+
+    public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond,
+            Probe probe) {
+        Encoded e = encode(sample, timesteps, encoderHiddenStates, timestepCond, probe);
         NDArray h = e.features();
         for (int j = 0; j < upBlocks.size(); j++) {
             Probe p = probe.child("up_blocks", j);
@@ -123,13 +141,19 @@ public final class UNet2DConditionModel extends Module {
      * {@code down_blocks} and {@code mid_block} weights are read (a UFOGen discriminator is built on this).
      */
     public NDArray encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates) {
-        return encode(sample, timesteps, encoderHiddenStates, Probe.off()).features();
+        return encode(sample, timesteps, encoderHiddenStates, null);
+    }
+
+    /** As {@link #encode(NDArray, NDArray, NDArray)} with {@code timestepCond} as in {@link #forward}. */
+    public NDArray encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond) {
+        return encode(sample, timesteps, encoderHiddenStates, timestepCond, Probe.off()).features();
     }
 
     /** The encoder's output and what the decoder needs besides it. */
     private record Encoded(NDArray features, NDArray tembAct, NDArray context, List<NDArray> skips) {}
 
-    private Encoded encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, Probe probe) {
+    private Encoded encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond,
+            Probe probe) {
         Shape shape = sample.getShape();
         if (shape.dimension() != 4 || shape.get(1) != config.inChannels()) {
             throw new IllegalArgumentException("sample must be (B, " + config.inChannels() + ", H, W), got " + shape);
@@ -140,7 +164,8 @@ public final class UNet2DConditionModel extends Module {
         NDArray context = Ops.weightView(encoderHiddenStates, sample, encoderHiddenStates.getShape().getShape());
         NDArray t = broadcastTimesteps(Ops.weightView(timesteps, sample, timesteps.getShape().getShape()), batch);
         NDArray tProj = probe.record("time_proj", timeProj.forward(t, sample.getDataType()));
-        NDArray temb = probe.record("time_embedding", timeEmbedding.forward(tProj));
+        NDArray cond = condition(timestepCond, sample, batch);
+        NDArray temb = probe.record("time_embedding", timeEmbedding.forward(tProj, cond));
         // every resnet applies SiLU to the same embedding, so do it once
         NDArray tembAct = Ops.silu(temb);
 
@@ -154,6 +179,33 @@ public final class UNet2DConditionModel extends Module {
         }
         h = probe.record("mid_block", midBlock.forward(h, tembAct, context, probe.child("mid_block")));
         return new Encoded(h, tembAct, context, skips);
+    }
+
+    /**
+     * (B, D) or (1, D) -> (B, D) in the sample's type, as a view in the sample's manager (like the context, the
+     * condition usually outlives one call); null stays null. A condition must be given exactly when the config has
+     * {@code time_cond_proj_dim}.
+     */
+    private NDArray condition(NDArray timestepCond, NDArray sample, long batch) {
+        if (!config.hasTimeCondProj()) {
+            if (timestepCond != null) {
+                throw new IllegalArgumentException("this UNet has no time_cond_proj_dim, so it takes no timestep"
+                        + " condition (guidance embedding)");
+            }
+            return null;
+        }
+        int dim = config.timeCondProjDim();
+        if (timestepCond == null) {
+            throw new IllegalArgumentException("this UNet has time_cond_proj_dim " + dim + ": it needs a timestep"
+                    + " condition of shape (B, " + dim + "), the guidance embedding");
+        }
+        Shape s = timestepCond.getShape();
+        if (s.dimension() != 2 || s.get(1) != dim || (s.get(0) != batch && s.get(0) != 1)) {
+            throw new IllegalArgumentException("the timestep condition must be (" + batch + ", " + dim + ") or (1, "
+                    + dim + ") (time_cond_proj_dim " + dim + "), got " + s);
+        }
+        NDArray view = Ops.weightView(timestepCond, sample, s.getShape()).toType(sample.getDataType(), false);
+        return s.get(0) == batch ? view : view.broadcast(new Shape(batch, dim));
     }
 
     /** (), (1) or (B,) -> (B,). */

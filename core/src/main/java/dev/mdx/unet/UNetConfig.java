@@ -23,6 +23,8 @@ import java.util.Locale;
  *     unless {@code numAttentionHeads} is set
  * @param numAttentionHeads per-block number of heads overriding {@code attentionHeadDim}, or null
  * @param timeEmbeddingDim width of the time embedding, or null for 4 * block_out_channels[0]
+ * @param timeCondProjDim width of the condition that {@code time_embedding.cond_proj} adds to the time projection
+ *     (diffusers' LCM guidance embedding), or null for no {@code cond_proj}
  * @param attentionKind softmax or ReLU attention weights (MobileDiffusion T5)
  * @param sharedKvProjection one {@code to_kv} projection for keys and values (MobileDiffusion T3)
  * @param ffActivation the feed-forward activation (GEGLU in SD, SwiGLU in MobileDiffusion T4)
@@ -63,6 +65,7 @@ public record UNetConfig(
         boolean upcastAttention,
         double resnetOutScaleFactor,
         Integer timeEmbeddingDim,
+        Integer timeCondProjDim,
         int convInKernel,
         int convOutKernel,
         Ops.AttentionKind attentionKind,
@@ -137,6 +140,9 @@ public record UNetConfig(
         requireOddKernel("conv_out_kernel", convOutKernel);
         if (timeEmbeddingDim != null) {
             requirePositive("time_embedding_dim", timeEmbeddingDim);
+        }
+        if (timeCondProjDim != null) {
+            requirePositive("time_cond_proj_dim", timeCondProjDim);
         }
         if (blockOutChannels.get(0) / 2 - freqShift == 0) {
             throw invalid("freq_shift", "must differ from block_out_channels[0] / 2");
@@ -259,6 +265,7 @@ public record UNetConfig(
                     c.getBool("upcast_attention", false),
                     c.getDouble("resnet_out_scale_factor", 1.0),
                     c.has("time_embedding_dim") ? c.getInt("time_embedding_dim", 0) : null,
+                    c.has("time_cond_proj_dim") ? c.getInt("time_cond_proj_dim", 0) : null,
                     c.getInt("conv_in_kernel", 3),
                     c.getInt("conv_out_kernel", 3),
                     kind,
@@ -286,7 +293,7 @@ public record UNetConfig(
     private static void rejectUnsupported(JsonConfig c) {
         for (String key : List.of("class_embed_type", "num_class_embeds", "addition_embed_type",
                 "addition_time_embed_dim", "encoder_hid_dim", "encoder_hid_dim_type",
-                "projection_class_embeddings_input_dim", "time_cond_proj_dim", "time_embedding_act_fn",
+                "projection_class_embeddings_input_dim", "time_embedding_act_fn",
                 "timestep_post_act", "reverse_transformer_layers_per_block", "cross_attention_norm")) {
             if (c.has(key)) {
                 throw c.error(key, "is not supported (must be null), got " + c.root().get(key));
@@ -381,6 +388,22 @@ public record UNetConfig(
         return timeEmbeddingDim != null ? timeEmbeddingDim : 4 * blockOutChannels.get(0);
     }
 
+    /** Whether the UNet takes a condition vector (a guidance embedding) beside the timestep. */
+    public boolean hasTimeCondProj() {
+        return timeCondProjDim != null;
+    }
+
+    /** This config with {@code time_embedding.cond_proj} of the given input width, or without it for null. */
+    public UNetConfig withTimeCondProjDim(Integer dim) {
+        return new UNetConfig(sampleSize, inChannels, outChannels, centerInputSample, flipSinToCos, freqShift,
+                downBlockTypes, midBlockType, upBlockTypes, onlyCrossAttention, blockOutChannels, layersPerBlock,
+                downsamplePadding, midBlockScaleFactor, dropout, actFn, normNumGroups, normEps, crossAttentionDim,
+                transformerLayersPerBlock, attentionHeadDim, numAttentionHeads, useLinearProjection, upcastAttention,
+                resnetOutScaleFactor, timeEmbeddingDim, dim, convInKernel, convOutKernel, attentionKind,
+                sharedKvProjection, ffActivation, ffMult, separableConvLevels, selfAttentionLevels,
+                midBlockSelfAttention, midBlockTransformerLayers, midBlockResnets);
+    }
+
     /** The level served by up block j. */
     public int levelOfUpBlock(int j) {
         return levels() - 1 - j;
@@ -446,7 +469,11 @@ public record UNetConfig(
         } else {
             o.put("sample_size", sampleSize);
         }
-        o.putNull("time_cond_proj_dim");
+        if (timeCondProjDim == null) {
+            o.putNull("time_cond_proj_dim");
+        } else {
+            o.put("time_cond_proj_dim", timeCondProjDim);
+        }
         o.putNull("time_embedding_act_fn");
         if (timeEmbeddingDim == null) {
             o.putNull("time_embedding_dim");

@@ -66,6 +66,7 @@ class AnalyticCostTest {
         OPTIONS.put("only cross attention", "{\"only_cross_attention\": [true, false, false]}");
         OPTIONS.put("padding 0, time dim, kernels", "{\"downsample_padding\": 0, \"time_embedding_dim\": 40, "
                 + "\"conv_in_kernel\": 1, \"conv_out_kernel\": 5}");
+        OPTIONS.put("guidance input (cond_proj)", "{\"time_cond_proj_dim\": 12}");
     }
 
     @Test
@@ -107,7 +108,8 @@ class AnalyticCostTest {
         long counted = countedFlops(unet, scope -> unet.forward(
                 scope.randomNormal(new Shape(batch, config.inChannels(), h, w)),
                 scope.full(new Shape(batch), 321f),
-                scope.randomNormal(new Shape(batch, contextLength, config.crossAttentionDim().get(0)))));
+                scope.randomNormal(new Shape(batch, contextLength, config.crossAttentionDim().get(0))),
+                config.hasTimeCondProj() ? scope.randomNormal(new Shape(batch, config.timeCondProjDim())) : null));
         assertFlops(what, counted, cost.flops());
     }
 

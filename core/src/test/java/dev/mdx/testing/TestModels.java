@@ -120,14 +120,30 @@ public final class TestModels {
      * VAE (factor 2), a one-layer CLIP text encoder of length 16, the tiny tokenizer and the golden scheduler.
      */
     public static Path microPipeline(Path dir) {
+        return microPipeline(dir, MICRO_UNET);
+    }
+
+    /** The guidance width of {@link #microGuidanceInputPipeline}. */
+    public static final int MICRO_TIME_COND_PROJ_DIM = 8;
+
+    /**
+     * The micro pipeline with a UNet that takes the guidance scale as an input ({@code time_cond_proj_dim}
+     * {@value #MICRO_TIME_COND_PROJ_DIM}, a random {@code cond_proj}), as a w-conditioned distilled student.
+     */
+    public static Path microGuidanceInputPipeline(Path dir) {
+        return microPipeline(dir, MICRO_UNET.replace("\"sample_size\"", "\"time_cond_proj_dim\": "
+                + MICRO_TIME_COND_PROJ_DIM + ", \"sample_size\""));
+    }
+
+    private static Path microPipeline(Path dir, String unetConfig) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Files.createDirectories(dir);
             Path golden = Golden.root().toAbsolutePath();
             Files.copy(golden.resolve("model_index.json"), dir.resolve("model_index.json"));
             Files.createDirectories(dir.resolve("scheduler"));
             Files.copy(golden.resolve("scheduler/scheduler_config.json"), dir.resolve("scheduler/scheduler_config.json"));
-            save(dir.resolve("unet"), "config.json", MICRO_UNET, "diffusion_pytorch_model.safetensors",
-                    UNet2DConditionModel.fromConfig(UNetConfig.parse("micro unet", MICRO_UNET)), manager, 11);
+            save(dir.resolve("unet"), "config.json", unetConfig, "diffusion_pytorch_model.safetensors",
+                    UNet2DConditionModel.fromConfig(UNetConfig.parse("micro unet", unetConfig)), manager, 11);
             save(dir.resolve("vae"), "config.json", MICRO_VAE, "diffusion_pytorch_model.safetensors",
                     new AutoencoderKL(VaeConfig.from(JsonConfig.parse("micro vae", MICRO_VAE))), manager, 12);
             save(dir.resolve("text_encoder"), "config.json", MICRO_TEXT, "model.safetensors",

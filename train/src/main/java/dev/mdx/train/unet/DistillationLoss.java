@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
 import dev.mdx.schedule.ScheduleConfig;
@@ -14,8 +15,10 @@ import dev.mdx.tensor.Ops;
 import dev.mdx.train.LossFunction;
 import dev.mdx.train.StepContext;
 import dev.mdx.unet.UNet2DConditionModel;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * SnapFusion's CFG-aware step distillation (paper-notes 6.2, 6.4): the student learns in one DDIM step what the
@@ -37,15 +40,27 @@ import java.util.List;
  * Every conversion goes through x-space, so an epsilon teacher can teach a v student. For the first
  * {@code vFinetuneSteps} steps the loss is only the student's denoising loss at uniform t (fine-tuning to the
  * student's prediction type before distilling, as SnapFusion fine-tunes its teacher to v first).
+ *
+ * <p>{@code wConditioned} is Meng et al.'s guidance distillation (paper-notes 6.3) in LCM's form: the student has
+ * {@code time_cond_proj_dim} and reads the embedding of (w - 1) ({@link GuidanceEmbedding}); every example draws its
+ * own w from [w_min, w_max] (p and the fixed w do not apply), the teacher's target is guided at that w as above, and
+ * the student makes ONE pass at w instead of a CFG pair. L_ori reads the student at w = 1 (the embedding of 0, the
+ * conditional model), in the same UNet batch. A teacher that itself takes guidance as an input (a w-conditioned
+ * student distilled again, Meng's stage 2) runs one pass per step at w instead of CFG.
  */
 public final class DistillationLoss implements LossFunction<LatentBatch> {
     /**
      * @param studentSteps S: the student's DDIM step count; the teacher takes 2S half-size steps
      * @param fixedGuidance w when the step does not draw one (1 = plain distillation, as SnapFusion)
+     * @param wConditioned the student takes w as an input (one pass per step) instead of being guided by CFG
+     * @param guidanceEmbeddingDim width of the w embedding (the student's time_cond_proj_dim) when w-conditioned
      */
     public record Settings(int studentSteps, PredictionType teacherPrediction, PredictionType studentPrediction,
             double cfgProbability, double guidanceMin, double guidanceMax, double fixedGuidance, double oriWeight,
-            boolean dynamicOriWeight, int vFinetuneSteps) {
+            boolean dynamicOriWeight, int vFinetuneSteps, boolean wConditioned, int guidanceEmbeddingDim) {
+        /** The default width of the w embedding (diffusers' LCM UNets: 256). */
+        public static final int DEFAULT_GUIDANCE_EMBEDDING_DIM = 256;
+
         public Settings {
             if (studentPrediction == PredictionType.SAMPLE || teacherPrediction == PredictionType.SAMPLE) {
                 throw new IllegalArgumentException("distillation supports epsilon and v_prediction, not sample");
@@ -57,10 +72,29 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
                 throw new IllegalArgumentException("guidance scales must be >= 1 with min <= max, got range ["
                         + guidanceMin + ", " + guidanceMax + "] and fixed " + fixedGuidance);
             }
+            if (wConditioned && guidanceEmbeddingDim < GuidanceEmbedding.MIN_DIM) {
+                throw new IllegalArgumentException("the guidance embedding dim must be at least "
+                        + GuidanceEmbedding.MIN_DIM + ", got " + guidanceEmbeddingDim);
+            }
+        }
+
+        /** CFG-aware distillation (SnapFusion) without a w input. */
+        public Settings(int studentSteps, PredictionType teacherPrediction, PredictionType studentPrediction,
+                double cfgProbability, double guidanceMin, double guidanceMax, double fixedGuidance, double oriWeight,
+                boolean dynamicOriWeight, int vFinetuneSteps) {
+            this(studentSteps, teacherPrediction, studentPrediction, cfgProbability, guidanceMin, guidanceMax,
+                    fixedGuidance, oriWeight, dynamicOriWeight, vFinetuneSteps, false, 0);
         }
     }
 
-    /** The terms of the last step, for logs and tests. */
+    /**
+     * The terms of the last step, for logs and tests.
+     *
+     * @param distillation L_dstl, NaN in v fine-tuning steps
+     * @param original L_ori (the fine-tuning loss in v fine-tuning steps), NaN when not computed (a w-conditioned
+     *     student with ori_loss_weight 0)
+     * @param cfg whether the step drew w per example (always for a w-conditioned student)
+     */
     public record Terms(double distillation, double original, boolean cfg) {}
 
     private final UNet2DConditionModel student;
@@ -72,6 +106,8 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
     private final int ratio;
     private final float finalAlphaCumprod;
     private final DiffusionLoss finetune;
+    /** The w embedding of a w-conditioned student (or teacher), else null. */
+    private final GuidanceEmbedding embedding;
     private Terms lastTerms;
 
     public DistillationLoss(UNet2DConditionModel student, UNet2DConditionModel teacher, TextConditioning text,
@@ -91,6 +127,27 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         this.finalAlphaCumprod = scheduleConfig.setAlphaToOne().orElse(true) ? 1f : schedule.alphaCumprod(0);
         this.finetune = new DiffusionLoss(student, text.textEncoder(), text.tokenizer(), schedule,
                 settings.studentPrediction());
+        this.embedding = settings.wConditioned() ? new GuidanceEmbedding(settings.guidanceEmbeddingDim()) : null;
+        checkGuidanceInputs(student, teacher, settings);
+    }
+
+    /** A w-conditioned student must read a w embedding of the configured width; a teacher may only if it does too. */
+    private static void checkGuidanceInputs(UNet2DConditionModel student, UNet2DConditionModel teacher,
+            Settings settings) {
+        Integer studentDim = student.config().timeCondProjDim();
+        Integer teacherDim = teacher.config().timeCondProjDim();
+        Integer wanted = settings.wConditioned() ? settings.guidanceEmbeddingDim() : null;
+        if (!Objects.equals(studentDim, wanted)) {
+            throw new IllegalArgumentException(settings.wConditioned()
+                    ? "a w-conditioned student needs time_cond_proj_dim " + wanted + ", got " + studentDim
+                    : "the student takes the guidance scale as an input (time_cond_proj_dim " + studentDim
+                            + "), so it must be distilled w-conditioned");
+        }
+        if (teacherDim != null && !teacherDim.equals(wanted)) {
+            throw new IllegalArgumentException("the teacher takes the guidance scale as an input (time_cond_proj_dim "
+                    + teacherDim + "): its student must be w-conditioned with the same width, got "
+                    + (wanted == null ? "a CFG student" : "width " + wanted));
+        }
     }
 
     /** The timesteps DdimSampler plans for {@code steps} steps on this schedule (descending). */
@@ -122,7 +179,8 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
             tNext[i] = t[i] - ratio; // negative: past the chain's end, the final alpha (as DdimSampler)
         }
         NDArray eps = ctx.rng().randn(scope, x0.getShape());
-        boolean cfg = ctx.rng().nextDouble() < settings.cfgProbability();
+        // a w-conditioned student learns every w of the range, so every example draws one (no p draw)
+        boolean cfg = settings.wConditioned() || ctx.rng().nextDouble() < settings.cfgProbability();
         float[] w = new float[b];
         for (int i = 0; i < b; i++) {
             w[i] = (float) (cfg ? settings.guidanceMin() + ctx.rng().nextDouble()
@@ -134,13 +192,19 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         NoiseLevels next = NoiseLevels.of(schedule, tNext, finalAlphaCumprod, scope);
         NDArray zt = at.noise(x0, eps);
         NDArray cond = text.encode(batch.captions(), scope);
-        NDArray uncond = guided ? text.encode(Collections.nCopies(b, ""), scope) : null;
+        boolean teacherInput = teacher.config().hasTimeCondProj();
+        boolean needsUncond = guided && !(teacherInput && settings.wConditioned());
+        NDArray uncond = needsUncond ? text.encode(Collections.nCopies(b, ""), scope) : null;
         NDArray scale = scope.create(w, new Shape(b, 1, 1, 1));
+        // (B, D): the embedding of each example's w - 1 (w is float, as the scale above)
+        NDArray wEmbedding = embedding == null ? null : embedding.ofScales(toDoubles(w), scope);
 
         // teacher: two DDIM steps t -> t' -> t'' (no gradient: its weights never require one)
-        Guided t1 = guided(teacher, settings.teacherPrediction(), zt, at, cond, uncond, scale);
+        Guided t1 = teacherInput ? embedded(teacher, settings.teacherPrediction(), zt, at, cond, wEmbedding, null)
+                : guided(teacher, settings.teacherPrediction(), zt, at, cond, uncond, scale);
         NDArray zMid = mid.noise(t1.x0(), t1.eps());
-        Guided t2 = guided(teacher, settings.teacherPrediction(), zMid, mid, cond, uncond, scale);
+        Guided t2 = teacherInput ? embedded(teacher, settings.teacherPrediction(), zMid, mid, cond, wEmbedding, null)
+                : guided(teacher, settings.teacherPrediction(), zMid, mid, cond, uncond, scale);
         NDArray zNext = next.noise(t2.x0(), t2.eps());
         NDArray target = oneStepTarget(zt, zNext, at, next).stopGradient();
         float[] snrWeight = new float[b];
@@ -150,11 +214,21 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         }
         Shape perExample = new Shape(b, 1, 1, 1);
 
-        // student: one step from t, guided the same way
-        Guided s = guided(student, settings.studentPrediction(), zt, at, cond, uncond, scale);
+        // student: one step from t, guided the same way (CFG), or one pass reading w (and w = 1 for L_ori)
+        Guided s;
+        if (settings.wConditioned()) {
+            NDArray unguided = settings.oriWeight() > 0 ? embedding.ofScales(ones(b), scope) : null;
+            s = embedded(student, settings.studentPrediction(), zt, at, cond, wEmbedding, unguided);
+        } else {
+            s = guided(student, settings.studentPrediction(), zt, at, cond, uncond, scale);
+        }
         NDArray distill = s.x0().sub(target).square().mul(scope.create(snrWeight, perExample)).mean();
-        NDArray original = s.conditional().sub(at.target(settings.studentPrediction(), x0, eps)).square().mean();
         double dValue = distill.toFloatArray()[0];
+        if (s.conditional() == null) {
+            lastTerms = new Terms(dValue, Double.NaN, cfg);
+            return distill;
+        }
+        NDArray original = s.conditional().sub(at.target(settings.studentPrediction(), x0, eps)).square().mean();
         double oValue = original.toFloatArray()[0];
         double gamma = settings.dynamicOriWeight()
                 ? (oValue > 0 ? settings.oriWeight() * dValue / oValue : 0) : settings.oriWeight();
@@ -183,7 +257,10 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         return zNext.sub(zt.mul(scope.create(ratioSigma, perExample))).div(scope.create(denominator, perExample));
     }
 
-    /** A guided prediction as (x0, eps) and the raw conditional model output. */
+    /**
+     * A guided prediction as (x0, eps) and the raw output at scale 1 (the conditional half of a CFG pair), or null
+     * where that is not computed.
+     */
     record Guided(NDArray x0, NDArray eps, NDArray conditional) {}
 
     /**
@@ -210,7 +287,46 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         return new Guided(levels.x0(type, out, z), levels.eps(type, out, z), conditional);
     }
 
+    /**
+     * One pass of a network that takes the guidance scale as an input: z at each example's w embedding
+     * ({@code guidance}, (B, D)), and when {@code unguided} (the embedding of scale 1) is given, z again at scale 1 in
+     * the same UNet batch of 2B, returned as the conditional output (what the conditional half of a CFG pair is).
+     */
+    static Guided embedded(UNet2DConditionModel net, PredictionType type, NDArray z, NoiseLevels levels,
+            NDArray cond, NDArray guidance, NDArray unguided) {
+        NDManager scope = z.getManager();
+        NDArray timesteps = levels.timesteps(scope);
+        NDArray out;
+        NDArray atOne = null;
+        if (unguided == null) {
+            out = net.forward(z, timesteps, cond, guidance);
+        } else {
+            // [z at w, z at 1]: (2B, C, H, W) with (2B, D) embeddings
+            NDArray both = net.forward(NDArrays.concat(new NDList(z, z), 0),
+                    NDArrays.concat(new NDList(timesteps, timesteps), 0), NDArrays.concat(new NDList(cond, cond), 0),
+                    NDArrays.concat(new NDList(guidance, unguided), 0));
+            NDList halves = both.split(2, 0);
+            out = halves.get(0);
+            atOne = halves.get(1);
+        }
+        return new Guided(levels.x0(type, out, z), levels.eps(type, out, z), atOne);
+    }
+
+    private static double[] toDoubles(float[] w) {
+        double[] d = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            d[i] = w[i];
+        }
+        return d;
+    }
+
+    private static double[] ones(int b) {
+        double[] d = new double[b];
+        Arrays.fill(d, 1.0);
+        return d;
+    }
+
     List<Integer> grid() {
-        return java.util.Arrays.stream(grid).boxed().toList();
+        return Arrays.stream(grid).boxed().toList();
     }
 }

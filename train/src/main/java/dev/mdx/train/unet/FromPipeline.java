@@ -85,10 +85,10 @@ final class FromPipeline {
         return UNet2DConditionModel.load(folder.unetDir(), weights);
     }
 
-    /** A pipeline folder holding {@code weights} as its UNet and this folder's frozen parts. */
-    void export(Path dir, Map<String, NDArray> weights, ObjectNode scheduler, String note,
+    /** A pipeline folder holding {@code weights} (of a UNet of {@code unet}) and this folder's frozen parts. */
+    void export(Path dir, UNetConfig unet, Map<String, NDArray> weights, ObjectNode scheduler, String note,
             Consumer<ObjectNode> index) {
-        UNetTraining.exportPipeline(dir, weights, unetConfig, folder.textEncoderDir(), folder.tokenizerDir(),
+        UNetTraining.exportPipeline(dir, weights, unet, folder.textEncoderDir(), folder.tokenizerDir(),
                 folder.vaeDir(), scheduler, note, index);
     }
 }

@@ -176,9 +176,15 @@ public final class UNetTraining {
         if (node == null) {
             throw doc.error("unet", "is missing (a UNet config.json path or an inline object)");
         }
-        return node.isTextual()
+        UNetConfig config = node.isTextual()
                 ? UNetConfig.read(base.resolve(node.asText()))
                 : UNetConfig.fromJson(new JsonConfig(doc.source() + " (unet)", node));
+        if (config.hasTimeCondProj()) {
+            // the denoising loss has no guidance scale to embed; distill's w_conditioned adds the input
+            throw doc.error("unet", "has time_cond_proj_dim (a guidance input), which stage unet cannot train; leave"
+                    + " it unset and add it with mdx train distill (distill.w_conditioned)");
+        }
+        return config;
     }
 
     static JsonConfig section(JsonConfig doc, String key) {

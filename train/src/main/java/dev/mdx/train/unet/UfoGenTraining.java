@@ -39,6 +39,10 @@ public final class UfoGenTraining {
 
     public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
         FromPipeline p = FromPipeline.read(configFile, "base");
+        if (p.unetConfig.hasTimeCondProj()) {
+            throw new ModelFormatException(p.doc.source() + ": the base " + p.folder.root() + " takes the guidance"
+                    + " scale as an input (time_cond_proj_dim); UFOGen fine-tunes only UNets without one");
+        }
         JsonConfig u = p.section("ufogen");
         FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
                 "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
@@ -87,7 +91,7 @@ public final class UfoGenTraining {
                 result = t.run(resume);
                 if (!result.stopped()) {
                     Path dir = outDir.resolve("pipeline");
-                    p.export(dir, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
+                    p.export(dir, p.unetConfig, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
                             ufoGenScheduler(p.schedulerJson, settings.stepGap()), "trained by mdx train ufogen",
                             index -> {
                                 index.put(DistillTraining.STEPS_KEY, 1);

@@ -23,6 +23,7 @@ import dev.mdx.train.Rng;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.unet.UNet2DConditionModel;
+import dev.mdx.unet.UNetConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -47,19 +48,19 @@ class DistillationTest {
                     + "\"timestep_spacing\": \"trailing\"}"));
     static final List<String> PROMPTS = List.of("a", "b", "c", "d");
 
-    private static TrainingConfig config(int steps, double lr, boolean ema) {
+    static TrainingConfig config(int steps, double lr, boolean ema) {
         return TrainingConfig.parse("t", "{\"trainer\": {\"max_train_steps\": " + steps + ", \"train_batch_size\": 8,"
                 + "\"learning_rate\": " + lr + ", \"lr_warmup_steps\": 5, \"checkpointing_steps\": 1000,"
                 + "\"use_ema\": " + ema + ", \"ema_decay\": 0.9, \"log_every\": 1000, \"seed\": 4}}");
     }
 
-    private static <B> Trainer<B> trainer(UNet2DConditionModel unet, LossFunction<B> loss,
+    static <B> Trainer<B> trainer(UNet2DConditionModel unet, LossFunction<B> loss,
             dev.mdx.train.BatchSource<B> data, TrainingConfig cfg, Path out) {
         return Trainer.builder(unet, loss, data, cfg, out).shutdownHook(false)
                 .progress(new PrintStream(new ByteArrayOutputStream()), false).build();
     }
 
-    private static UNet2DConditionModel copy(UNet2DConditionModel from, NDManager m) {
+    static UNet2DConditionModel copy(UNet2DConditionModel from, NDManager m) {
         UNet2DConditionModel to = UNet2DConditionModel.fromConfig(from.config());
         to.namedParameters().forEach((k, p) -> {
             NDArray v = from.namedParameters().get(k).get().duplicate();
@@ -104,18 +105,33 @@ class DistillationTest {
                 DistillationLoss.studentTimesteps(SCHEDULE, 8));
     }
 
+    /** The tiny v-prediction teacher: 120 steps of the denoising loss from random weights (seed 1). */
+    static UNet2DConditionModel trainedTeacher(TextConditioning text, NDManager m, Path out) {
+        return trainedTeacher(DiffusionTrainingTest.tinyUnet(), text, m, out);
+    }
+
+    static UNet2DConditionModel trainedTeacher(UNetConfig config, TextConditioning text, NDManager m, Path out) {
+        UNet2DConditionModel teacher = UNet2DConditionModel.fromConfig(config);
+        StateDicts.initRandom(teacher, m, 1);
+        DiffusionLoss base = new DiffusionLoss(teacher, text.textEncoder(), text.tokenizer(),
+                NoiseSchedule.of(SCHEDULE), PredictionType.V_PREDICTION);
+        try (Trainer<LatentBatch> t = trainer(teacher, base, UfoGenTrainingTest.tinyData(8, 0.2),
+                config(120, 3e-3, false), out)) {
+            t.run(false);
+        }
+        return teacher;
+    }
+
+    /** The mean of a window of logged values. */
+    static double mean(List<Double> values, int from, int to) {
+        return values.subList(from, to).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    }
+
     @Test
     void distillationLossFallsAndTheStudentTracksTheTeacher() {
         try (NDManager m = NDManager.newBaseManager()) {
             TextConditioning text = UfoGenTrainingTest.tinyText(m);
-            UNet2DConditionModel teacher = UNet2DConditionModel.fromConfig(DiffusionTrainingTest.tinyUnet());
-            StateDicts.initRandom(teacher, m, 1);
-            DiffusionLoss base = new DiffusionLoss(teacher, text.textEncoder(), text.tokenizer(),
-                    NoiseSchedule.of(SCHEDULE), PredictionType.V_PREDICTION);
-            try (Trainer<LatentBatch> t = trainer(teacher, base, UfoGenTrainingTest.tinyData(8, 0.2),
-                    config(120, 3e-3, false), dir.resolve("teacher"))) {
-                t.run(false);
-            }
+            UNet2DConditionModel teacher = trainedTeacher(text, m, dir.resolve("teacher"));
             UNet2DConditionModel student = copy(teacher, m);
             float[] teacher16 = sample(teacher, text, 16, 1, m);
             float[] teacher16g = sample(teacher, text, 16, 2, m);
@@ -135,9 +151,8 @@ class DistillationTest {
                     config(150, 3e-4, false), dir.resolve("student"))) {
                 t.run(false);
             }
-            double first = distill.subList(0, 25).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-            double last = distill.subList(distill.size() - 25, distill.size()).stream().mapToDouble(Double::doubleValue)
-                    .average().orElseThrow();
+            double first = mean(distill, 0, 25);
+            double last = mean(distill, distill.size() - 25, distill.size());
             double after = mse(sample(student, text, 8, 1, m), teacher16);
             double afterGuided = mse(sample(student, text, 8, 2, m), teacher16g);
             System.out.printf("distillation loss: first 25 steps %.5f, last 25 %.5f%n", first, last);
@@ -172,6 +187,7 @@ class DistillationTest {
                     1e-3f);
         }
         assertEquals(PredictionType.V_PREDICTION, DistillTraining.settings(new JsonConfig("d",
-                JsonConfig.MAPPER.createObjectNode()), PredictionType.EPSILON).studentPrediction());
+                JsonConfig.MAPPER.createObjectNode()), PredictionType.EPSILON, DiffusionTrainingTest.tinyUnet())
+                .studentPrediction());
     }
 }
