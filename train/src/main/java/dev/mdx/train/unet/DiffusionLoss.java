@@ -2,6 +2,7 @@ package dev.mdx.train.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
 import dev.mdx.text.ClipTextModel;
@@ -21,9 +22,17 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
     private final TextConditioning text;
     private final NoiseSchedule schedule;
     private final PredictionType prediction;
+    /** For a UNet that takes the guidance scale as an input (time_cond_proj_dim): it is trained unguided, scale 1. */
+    private final GuidanceEmbedding guidanceInput;
 
     public DiffusionLoss(UNet2DConditionModel unet, ClipTextModel textEncoder, ClipTokenizer tokenizer,
             NoiseSchedule schedule, PredictionType prediction) {
+        this(unet, textEncoder, tokenizer, schedule, prediction, null);
+    }
+
+    /** @param guidanceInput the UNet's guidance embedding if it has one (then it is fed scale 1), else null */
+    public DiffusionLoss(UNet2DConditionModel unet, ClipTextModel textEncoder, ClipTokenizer tokenizer,
+            NoiseSchedule schedule, PredictionType prediction, GuidanceEmbedding guidanceInput) {
         if (prediction == PredictionType.SAMPLE) {
             throw new IllegalArgumentException("training supports epsilon and v_prediction, not sample");
         }
@@ -31,6 +40,7 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         this.text = new TextConditioning(textEncoder, tokenizer);
         this.schedule = schedule;
         this.prediction = prediction;
+        this.guidanceInput = guidanceInput;
     }
 
     @Override
@@ -55,7 +65,13 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         NoiseLevels levels = NoiseLevels.of(schedule, t, 1f, scope);
         NDArray noisy = levels.noise(x0, eps);
         NDArray context = text.encode(batch.captions(), scope);
-        NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context);
+        NDArray unguided = null;
+        if (guidanceInput != null) {
+            double[] ones = new double[b];
+            java.util.Arrays.fill(ones, 1.0);
+            unguided = guidanceInput.ofScales(ones, scope);
+        }
+        NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided);
         NDArray target = levels.target(prediction, x0, eps);
         return new Denoised(noisy, levels, context, predicted, predicted.sub(target).square().mean());
     }

@@ -125,9 +125,10 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         this.grid = studentTimesteps(scheduleConfig, settings.studentSteps());
         this.ratio = n / settings.studentSteps();
         this.finalAlphaCumprod = scheduleConfig.setAlphaToOne().orElse(true) ? 1f : schedule.alphaCumprod(0);
-        this.finetune = new DiffusionLoss(student, text.textEncoder(), text.tokenizer(), schedule,
-                settings.studentPrediction());
         this.embedding = settings.wConditioned() ? new GuidanceEmbedding(settings.guidanceEmbeddingDim()) : null;
+        // v fine-tuning of a w-conditioned student trains its unguided output (w embedding of scale 1)
+        this.finetune = new DiffusionLoss(student, text.textEncoder(), text.tokenizer(), schedule,
+                settings.studentPrediction(), embedding);
         checkGuidanceInputs(student, teacher, settings);
     }
 

@@ -252,6 +252,32 @@ class WConditionedDistillationTest {
     }
 
     @Test
+    void vFineTuneStepsTrainTheUnguidedOutputOfAWConditionedStudent() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            TextConditioning text = UfoGenTrainingTest.tinyText(m);
+            UNet2DConditionModel teacher = UNet2DConditionModel.fromConfig(DiffusionTrainingTest.tinyUnet());
+            StateDicts.initRandom(teacher, m, 1);
+            UNet2DConditionModel student = WConditionedStudent.fromTeacher(teacher, DIM, m);
+            // 2 v fine-tune steps (the student's own denoising loss, fed the embedding of scale 1), then distillation
+            DistillationLoss loss = new DistillationLoss(student, teacher, text, DistillationTest.SCHEDULE,
+                    new DistillationLoss.Settings(4, PredictionType.EPSILON, PredictionType.V_PREDICTION, 0.1, 2, 6, 1,
+                            0.2, true, 2, true, DIM));
+            List<Double> original = new ArrayList<>();
+            LossFunction<LatentBatch> recording = (batch, ctx) -> {
+                NDArray l = loss.loss(batch, ctx);
+                original.add(loss.lastTerms().original());
+                return l;
+            };
+            try (Trainer<LatentBatch> t = DistillationTest.trainer(student, recording,
+                    UfoGenTrainingTest.tinyData(4, 0.1), DistillationTest.config(3, 1e-4, false), dir.resolve("v"))) {
+                t.run(false);
+            }
+            assertEquals(3, original.size());
+            assertTrue(Double.isFinite(original.get(0)) && Double.isFinite(original.get(1)), original.toString());
+        }
+    }
+
+    @Test
     void theLossRefusesAStudentWithoutTheInputAndAPlainSettingWithOne() {
         try (NDManager m = NDManager.newBaseManager()) {
             TextConditioning text = UfoGenTrainingTest.tinyText(m);
