@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's first command on a fresh clone: the bundled emoji model (no -m) draws its prompt. Judged by the small
- * CLIP shipped beside the model, among every emoji label it was trained on.
+ * The README's first command on a fresh clone: the bundled emoji model (no -m) draws its prompt, and so do its
+ * shipped students when --steps asks for 8 or 1. Judged by the small CLIP shipped beside the model, among every emoji
+ * label it was trained on: the label must rank in the top 5% (chance puts it near the middle). Measured ranks for
+ * seed 1: base 15, 8-step student 0, one-step UFOGen student 98 of 3,944.
  */
 class DefaultModelTest {
     private static final String PROMPT = "a red apple";
@@ -31,10 +33,37 @@ class DefaultModelTest {
 
     @Test
     void theDefaultModelDrawsItsPromptsLabelWellAboveChance() throws Exception {
+        Generated g = generate();
+        // chance would put the label at rank ~ labels / 2
+        assertTrue(g.rank() < g.labels() / 20, "'" + LABEL + "' ranks " + g.rank() + " of " + g.labels());
+    }
+
+    @Test
+    void oneStepUsesTheShippedUfoGenStudentAndStillDrawsThePrompt() throws Exception {
+        Generated g = generate("--steps", "1");
+        assertTrue(g.err().contains("using the one-step UFOGen student (students/ufogen)"), g.err());
+        assertTrue(g.rank() < g.labels() / 20, "'" + LABEL + "' ranks " + g.rank() + " of "
+                + g.labels());
+    }
+
+    @Test
+    void eightStepsUseTheShippedDistilledStudent() throws Exception {
+        Generated g = generate("--steps", "8");
+        assertTrue(g.err().contains("using the 8-step distilled student (students/distill-8)"), g.err());
+        assertTrue(g.rank() < g.labels() / 20, "'" + LABEL + "' ranks " + g.rank() + " of " + g.labels());
+    }
+
+    private record Generated(String err, int rank, int labels) {}
+
+    /** The README's prompt with seed 1 and the given flags; the rank of its label among all by the bundled CLIP. */
+    private Generated generate(String... flags) throws Exception {
         Path png = tmp.resolve("apple.png");
         StringWriter err = new StringWriter();
-        int code = Main.run(new String[] {"generate", PROMPT, "-s", "1", "-t", "1", "-o", png.toString()},
-                new PrintWriter(new StringWriter()), new PrintWriter(err, true));
+        List<String> args = new java.util.ArrayList<>(List.of("generate", PROMPT, "-s", "1", "-t", "1", "-o",
+                png.toString()));
+        args.addAll(List.of(flags));
+        int code = Main.run(args.toArray(String[]::new), new PrintWriter(new StringWriter()),
+                new PrintWriter(err, true));
         assertEquals(0, code, err.toString());
 
         BufferedImage image = ImageIO.read(png.toFile());
@@ -72,10 +101,9 @@ class DefaultModelTest {
             for (double s : scores) {
                 rank += s > scores[truth] ? 1 : 0;
             }
-            System.out.printf("default model: '%s' ranks %d of %d labels for '%s', seed 1%n", LABEL, rank,
-                    labels.size(), PROMPT);
-            // chance would put the label at rank ~ labels / 2
-            assertTrue(rank < labels.size() / 20, "'" + LABEL + "' ranks " + rank + " of " + labels.size());
+            System.out.printf("default model %s: '%s' ranks %d of %d labels for '%s', seed 1%n", List.of(flags),
+                    LABEL, rank, labels.size(), PROMPT);
+            return new Generated(err.toString(), rank, labels.size());
         }
     }
 }
