@@ -11,7 +11,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.TestModels;
 import dev.mdx.unet.UNet2DConditionModel;
 import java.nio.file.Files;
@@ -28,27 +27,20 @@ import org.junit.jupiter.api.Test;
  * with the embedding of (CFG scale - 1) as its timestep condition; the negative prompt is ignored.
  */
 class GuidanceInputPipelineTest {
-    private static Path dir;
+    private static MicroPipelineFixture fixture;
     private static Path model;
     private static TextToImagePipeline pipeline;
-    private static int savedThreads;
 
     @BeforeAll
     static void load() throws Exception {
-        savedThreads = EngineThreads.current();
-        EngineThreads.set(1);
-        dir = Files.createTempDirectory("mdx-guidance-input");
-        model = TestModels.microGuidanceInputPipeline(dir.resolve("micro"));
-        pipeline = TextToImagePipeline.load(model);
+        fixture = new MicroPipelineFixture("mdx-guidance-input", TestModels::microGuidanceInputPipeline);
+        model = fixture.model;
+        pipeline = fixture.pipeline;
     }
 
     @AfterAll
     static void close() throws Exception {
-        EngineThreads.set(savedThreads);
-        pipeline.close();
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        fixture.close();
     }
 
     private static GenerationRequest.Builder request() {

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import dev.mdx.bench.ResidentMemory;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,26 +28,20 @@ import org.junit.jupiter.api.Test;
  * generations. Numerical parity with diffusers is {@link TextToImagePipelineGoldenTest}'s job.
  */
 class TextToImagePipelineTest {
+    private static MicroPipelineFixture fixture;
     private static Path dir;
     private static TextToImagePipeline pipeline;
-    private static int savedThreads;
 
     @BeforeAll
     static void load() throws Exception {
-        // tiny tensors gain nothing from intra-op threads, and on a busy 2-core machine their spinning costs 50x
-        savedThreads = EngineThreads.current();
-        EngineThreads.set(1);
-        dir = Files.createTempDirectory("mdx-micro");
-        pipeline = TextToImagePipeline.load(TestModels.microPipeline(dir.resolve("micro")));
+        fixture = new MicroPipelineFixture("mdx-micro", TestModels::microPipeline);
+        dir = fixture.dir;
+        pipeline = fixture.pipeline;
     }
 
     @AfterAll
     static void close() throws Exception {
-        EngineThreads.set(savedThreads);
-        pipeline.close();
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        fixture.close();
     }
 
     private static GenerationRequest.Builder request() {
