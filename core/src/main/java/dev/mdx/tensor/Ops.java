@@ -21,7 +21,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * {@code add(Number)} / {@code sub(Number)} are safe: their backward does not read the scalar.
  */
 public final class Ops {
-    /** Output channels are padded to a multiple of this while autograd records (see conv2dPaddedOut). */
+    /** Conv channel counts that oneDNN handles correctly: see conv2dPaddedOut and padChannels. */
     private static final int CONV_SAFE_OUT_CHANNELS = 16;
 
     private Ops() {}
@@ -51,20 +51,44 @@ public final class Ops {
     /** 2-D convolution, NCHW, weight (out, in/groups, kh, kw); bias may be null. */
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
         long out = weight.getShape().get(0);
-        if (groups == 1 && out % CONV_SAFE_OUT_CHANNELS != 0 && weight.getShape().get(2) > 1
-                && JniUtils.isGradMode()) {
-            return conv2dPaddedOut(x, weight, bias, stride, padding);
+        long in = weight.getShape().get(1);
+        boolean spatial = weight.getShape().get(2) > 1;
+        if (groups == 1 && spatial && x.getShape().get(0) > 1 && in > CONV_SAFE_OUT_CHANNELS
+                && in % CONV_SAFE_OUT_CHANNELS != 0) {
+            weight = padChannels(weight, x);
+            x = padChannels(x, x);
         }
-        return convolution(x, weight, bias, stride, padding, groups);
+        if (groups == 1 && out % CONV_SAFE_OUT_CHANNELS != 0 && spatial && JniUtils.isGradMode()) {
+            return conv2dPaddedOut(x, weight, bias, stride, padding, in);
+        }
+        return convolution(x, weight, bias, stride, padding, groups, in);
     }
 
-    private static NDArray convolution(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
+    /**
+     * libtorch 2.7.1's oneDNN float32 forward k x k conv (k > 1) gives wrong results (off by 10-20 on unit-normal
+     * inputs, or NaN, from memory it does not initialise) at batch 2 or more when the input has more than 16
+     * channels and not a multiple of 16 (e.g. 24 = 16 + 8 in a small UNet's up block); batch 1 and multiples of 16
+     * are right. Zero input channels (and zero weight columns) up to that multiple give the exact result.
+     * (B, C, H, W) or (O, C, k, k) -> (., C', ., .), C' the next multiple of 16, in {@code activation}'s manager.
+     */
+    private static NDArray padChannels(NDArray t, NDArray activation) {
+        Shape s = t.getShape();
+        long extra = CONV_SAFE_OUT_CHANNELS - s.get(1) % CONV_SAFE_OUT_CHANNELS;
+        NDArray zeros = activation.getManager().zeros(new Shape(s.get(0), extra, s.get(2), s.get(3)), t.getDataType());
+        NDArray padded = NDArrays.concat(new NDList(t, zeros), 1);
+        padded.attach(activation.getManager());
+        return padded;
+    }
+
+    /** @param countedIn input channels per group to count FLOPs for (the real ones when zeros were padded in) */
+    private static NDArray convolution(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups,
+            long countedIn) {
         NDList out = x.getNDArrayInternal().convolution(x, weight, bias,
                 new Shape(stride, stride), new Shape(padding, padding), new Shape(1, 1), groups);
         NDArray y = out.singletonOrThrow();
         if (FlopCounter.active()) {
             Shape w = weight.getShape();
-            FlopCounter.add(2 * y.getShape().size() * w.get(1) * w.get(2) * w.get(3));
+            FlopCounter.add(2 * y.getShape().size() * countedIn * w.get(2) * w.get(3));
         }
         return y;
     }
@@ -76,7 +100,8 @@ public final class Ops {
      * again, which gives the exact result and a correct backward pass. Only taken while autograd records (inside a
      * GradientCollector), since inference is unaffected.
      */
-    private static NDArray conv2dPaddedOut(NDArray x, NDArray weight, NDArray bias, int stride, int padding) {
+    private static NDArray conv2dPaddedOut(NDArray x, NDArray weight, NDArray bias, int stride, int padding,
+            long countedIn) {
         Shape ws = weight.getShape();
         long out = ws.get(0);
         long extra = CONV_SAFE_OUT_CHANNELS - out % CONV_SAFE_OUT_CHANNELS;
@@ -89,7 +114,7 @@ public final class Ops {
             paddedB = NDArrays.concat(new NDList(bias, x.getManager().zeros(new Shape(extra), bias.getDataType())), 0);
             paddedB.attach(x.getManager());
         }
-        NDArray y = convolution(x, paddedW, paddedB, stride, padding, 1);
+        NDArray y = convolution(x, paddedW, paddedB, stride, padding, 1, countedIn);
         return y.get(new NDIndex(":, :{}", out));
     }
 
