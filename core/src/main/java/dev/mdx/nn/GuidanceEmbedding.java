@@ -53,4 +53,9 @@ public final class GuidanceEmbedding {
         }
         return of(w, manager);
     }
+
+    /** (batch, dim): the embedding of scale 1 (w = 0, no guidance) for every example, what unguided training feeds. */
+    public NDArray unguided(int batch, NDManager manager) {
+        return of(new float[batch], manager);
+    }
 }

@@ -69,6 +69,9 @@ class GuidanceEmbeddingTest {
             // guidance scale s embeds w = s - 1, as diffusers' LCM pipeline
             assertArrayEquals(new GuidanceEmbedding(dim).of(new float[] {6.5f, 0f}, m).toFloatArray(),
                     new GuidanceEmbedding(dim).ofScales(new double[] {7.5, 1.0}, m).toFloatArray(), 0f);
+            // unguided = scale 1 for every example of a batch
+            assertArrayEquals(new GuidanceEmbedding(dim).ofScales(new double[] {1.0, 1.0, 1.0}, m).toFloatArray(),
+                    new GuidanceEmbedding(dim).unguided(3, m).toFloatArray(), 0f);
         }
     }
 

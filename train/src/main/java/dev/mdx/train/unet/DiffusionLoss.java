@@ -65,12 +65,7 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         NoiseLevels levels = NoiseLevels.of(schedule, t, 1f, scope);
         NDArray noisy = levels.noise(x0, eps);
         NDArray context = text.encode(batch.captions(), scope);
-        NDArray unguided = null;
-        if (guidanceInput != null) {
-            double[] ones = new double[b];
-            java.util.Arrays.fill(ones, 1.0);
-            unguided = guidanceInput.ofScales(ones, scope);
-        }
+        NDArray unguided = guidanceInput == null ? null : guidanceInput.unguided(b, scope);
         NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided);
         NDArray target = levels.target(prediction, x0, eps);
         return new Denoised(noisy, levels, context, predicted, predicted.sub(target).square().mean());

@@ -218,7 +218,7 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         // student: one step from t, guided the same way (CFG), or one pass reading w (and w = 1 for L_ori)
         Guided s;
         if (settings.wConditioned()) {
-            NDArray unguided = settings.oriWeight() > 0 ? embedding.ofScales(ones(b), scope) : null;
+            NDArray unguided = settings.oriWeight() > 0 ? embedding.unguided(b, scope) : null;
             s = embedded(student, settings.studentPrediction(), zt, at, cond, wEmbedding, unguided);
         } else {
             s = guided(student, settings.studentPrediction(), zt, at, cond, uncond, scale);
@@ -318,12 +318,6 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         for (int i = 0; i < w.length; i++) {
             d[i] = w[i];
         }
-        return d;
-    }
-
-    private static double[] ones(int b) {
-        double[] d = new double[b];
-        Arrays.fill(d, 1.0);
         return d;
     }
 
