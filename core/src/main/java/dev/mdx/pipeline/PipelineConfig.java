@@ -1,6 +1,7 @@
 package dev.mdx.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelFormatException;
@@ -53,7 +54,10 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         JsonConfig schedulerJson = ScheduleConfig.readJson(folder.schedulerConfig());
         ScheduleConfig schedule = ScheduleConfig.parse(schedulerJson);
         SamplerOptions options = SamplerOptions.parse(schedulerJson);
-        String schedulerClass = schedulerClass(folder, schedulerJson);
+        // model_index.json, read once for the scheduler class and mdx's keys; a missing node when there is none
+        JsonNode index = Files.isRegularFile(folder.modelIndex())
+                ? JsonConfig.read(folder.modelIndex()).root() : MissingNode.getInstance();
+        String schedulerClass = schedulerClass(index, schedulerJson);
         List<String> notes = new ArrayList<>();
         SamplerKind sampler = SamplerKind.fromDiffusersClass(schedulerClass).orElse(null);
         if (sampler == null) {
@@ -62,14 +66,14 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
                     + sampler.cliName() + " by default (choose another with the sampler setting)");
         }
         if (unet.hasTimeCondProj()) {
-            notes.add("the model takes the guidance scale as an input" + guidanceRange(folder) + ": one UNet pass per"
+            notes.add("the model takes the guidance scale as an input" + guidanceRange(index) + ": one UNet pass per"
                     + " step at any CFG scale, and no negative prompt");
         }
         int factor = vae.downsampleFactor();
         // diffusers: unet.config.sample_size * vae_scale_factor; the VAE's own sample size when the UNet has none
         int size = unet.sampleSize() != null ? unet.sampleSize() * factor : vae.sampleSize();
         GenerationDefaults defaults = GenerationDefaults.forSampler(size, size, sampler);
-        int distilledSteps = distilledSteps(folder);
+        int distilledSteps = distilledSteps(index);
         if (distilledSteps > 0) {
             defaults = new GenerationDefaults(size, size, distilledSteps, defaults.cfgScale(), sampler);
         }
@@ -154,20 +158,14 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
      * The step count a distilled model was made for ({@value #DISTILLED_STEPS_KEY} in model_index.json, written by
      * {@code mdx train distill} and {@code mdx train ufogen}), or 0.
      */
-    private static int distilledSteps(ModelFolder folder) {
-        if (!Files.isRegularFile(folder.modelIndex())) {
-            return 0;
-        }
-        JsonNode steps = JsonConfig.read(folder.modelIndex()).root().get(DISTILLED_STEPS_KEY);
+    private static int distilledSteps(JsonNode index) {
+        JsonNode steps = index.get(DISTILLED_STEPS_KEY);
         return steps != null && steps.canConvertToInt() && steps.asInt() > 0 ? steps.asInt() : 0;
     }
 
     /** " (distilled for CFG scales A to B)" from {@value #GUIDANCE_RANGE_KEY}, or "" without a valid range. */
-    private static String guidanceRange(ModelFolder folder) {
-        if (!Files.isRegularFile(folder.modelIndex())) {
-            return "";
-        }
-        JsonNode range = JsonConfig.read(folder.modelIndex()).root().get(GUIDANCE_RANGE_KEY);
+    private static String guidanceRange(JsonNode index) {
+        JsonNode range = index.get(GUIDANCE_RANGE_KEY);
         if (range == null || !range.isArray() || range.size() != 2 || !range.get(0).isNumber()
                 || !range.get(1).isNumber()) {
             return "";
@@ -176,12 +174,10 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
                 + GenerationParameters.number(range.get(1).asDouble()) + ")";
     }
 
-    private static String schedulerClass(ModelFolder folder, JsonConfig schedulerJson) {
-        if (Files.isRegularFile(folder.modelIndex())) {
-            JsonNode entry = JsonConfig.read(folder.modelIndex()).root().get(ModelFolder.SCHEDULER);
-            if (entry != null && entry.isArray() && entry.size() == 2 && entry.get(1).isTextual()) {
-                return entry.get(1).asText();
-            }
+    private static String schedulerClass(JsonNode index, JsonConfig schedulerJson) {
+        JsonNode entry = index.get(ModelFolder.SCHEDULER);
+        if (entry != null && entry.isArray() && entry.size() == 2 && entry.get(1).isTextual()) {
+            return entry.get(1).asText();
         }
         String cls = schedulerJson.getString("_class_name", null);
         if (cls == null) {

@@ -167,39 +167,9 @@ class TimeCondProjTest {
             }
             condProj.get().setRequiresGradient(false);
 
-            Random rng = new Random(11);
-            double[] direction = new double[grad.length];
-            double backprop = 0;
-            double scale = 0;
-            for (int i = 0; i < grad.length; i++) {
-                direction[i] = rng.nextGaussian();
-                backprop += grad[i] * direction[i];
-                scale += Math.abs(grad[i] * direction[i]);
-            }
-            double step = 1e-5;
-            double numeric = (lossAt(unet, condProj, direction, step, sample, in.t(), context, cond, r)
-                    - lossAt(unet, condProj, direction, -step, sample, in.t(), context, cond, r)) / (2 * step);
-            System.out.printf("cond_proj at zero: sum|g*d| %.4g, backprop %.10g, finite difference %.10g%n", scale,
-                    backprop, numeric);
+            double scale = UNetGradientTest.checkParameter(KEY + " at zero", condProj, grad, unet, sample, in.t(),
+                    context, cond, r, new Random(11));
             assertTrue(scale > 1e-6, "the gradient of a zero cond_proj must not vanish");
-            assertTrue(Math.abs(numeric - backprop) <= 1e-8 + 1e-6 * scale, backprop + " vs " + numeric);
-        }
-    }
-
-    private static double lossAt(UNet2DConditionModel unet, Parameter p, double[] direction, double step,
-            NDArray sample, NDArray t, NDArray context, NDArray cond, NDArray r) {
-        NDArray original = p.get();
-        try (NDManager scope = sample.getManager().newSubManager()) {
-            double[] moved = new double[direction.length];
-            for (int i = 0; i < moved.length; i++) {
-                moved[i] = step * direction[i];
-            }
-            p.set(scope.create(moved, p.shape()));
-            NDArray x = sample.duplicate();
-            x.attach(scope);
-            return unet.forward(x, t, context, cond).mul(r).sum().getDouble();
-        } finally {
-            p.set(original);
         }
     }
 }

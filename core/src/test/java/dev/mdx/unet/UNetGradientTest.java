@@ -82,7 +82,7 @@ class UNetGradientTest {
 
             for (Map.Entry<String, Parameter> e : checked.entrySet()) {
                 checkParameter(e.getKey(), e.getValue(), analytic.get(e.getKey()), unet, sample, timestep, context,
-                        weightsR, rng);
+                        null, weightsR, rng);
             }
         }
     }
@@ -90,9 +90,12 @@ class UNetGradientTest {
     /**
      * Central difference of L along a random direction d over the whole tensor, against the backprop value
      * sum(grad * d): one check covers every element (as torch.autograd.gradcheck's fast mode) for two forwards.
+     * L = sum(unet(sample, timestep, context, cond) * weightsR); {@code cond} is the timestep condition or null.
+     *
+     * @return sum |grad * d|, the scale the error is judged against
      */
-    private static void checkParameter(String key, Parameter p, double[] grad, UNet2DConditionModel unet,
-            NDArray sample, NDArray timestep, NDArray context, NDArray weightsR, Random rng) {
+    static double checkParameter(String key, Parameter p, double[] grad, UNet2DConditionModel unet,
+            NDArray sample, NDArray timestep, NDArray context, NDArray cond, NDArray weightsR, Random rng) {
         assertFalse(allZero(grad), key + ": gradient is identically zero");
         NDArray original = p.get();
         double[] values = original.toDoubleArray();
@@ -104,8 +107,8 @@ class UNetGradientTest {
             backprop += grad[i] * direction[i];
             scale += Math.abs(grad[i] * direction[i]);
         }
-        double plus = lossAlong(p, values, direction, STEP, unet, sample, timestep, context, weightsR);
-        double minus = lossAlong(p, values, direction, -STEP, unet, sample, timestep, context, weightsR);
+        double plus = lossAlong(p, values, direction, STEP, unet, sample, timestep, context, cond, weightsR);
+        double minus = lossAlong(p, values, direction, -STEP, unet, sample, timestep, context, cond, weightsR);
         p.set(original);
         double numeric = (plus - minus) / (2 * STEP);
         double err = Math.abs(numeric - backprop);
@@ -113,10 +116,12 @@ class UNetGradientTest {
                 backprop, numeric, err, err / scale);
         assertTrue(err <= ATOL + RTOL * scale, String.format("%s: directional derivative by backprop %.10g vs finite"
                 + " difference %.10g", key, backprop, numeric));
+        return scale;
     }
 
     private static double lossAlong(Parameter p, double[] values, double[] direction, double step,
-            UNet2DConditionModel unet, NDArray sample, NDArray timestep, NDArray context, NDArray weightsR) {
+            UNet2DConditionModel unet, NDArray sample, NDArray timestep, NDArray context, NDArray cond,
+            NDArray weightsR) {
         try (NDManager scope = sample.getManager().newSubManager()) {
             double[] moved = new double[values.length];
             for (int i = 0; i < moved.length; i++) {
@@ -125,7 +130,7 @@ class UNetGradientTest {
             p.set(scope.create(moved, p.shape()));
             NDArray x = sample.duplicate();
             x.attach(scope);
-            return unet.forward(x, timestep, context).mul(weightsR).sum().getDouble();
+            return unet.forward(x, timestep, context, cond).mul(weightsR).sum().getDouble();
         }
     }
 
