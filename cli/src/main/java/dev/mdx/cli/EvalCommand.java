@@ -57,6 +57,10 @@ public final class EvalCommand implements Runnable {
             description = "Sampling steps (default: the model's: 50, a distilled student's own count, 1 for UFOGen).")
     Integer steps;
 
+    @Option(names = "--no-student", description = "Evaluate the base model even where --steps matches a few-step "
+            + "student the model ships (students/), as mdx generate --no-student.")
+    boolean noStudent;
+
     @Option(names = "--cfg-scale", paramLabel = "SCALE",
             description = "Classifier-free guidance scale (default: the model's: 7.5, or 1 (off) for UFOGen).")
     Double cfgScale;
@@ -120,12 +124,12 @@ public final class EvalCommand implements Runnable {
         }
         Path classifierDir = classifier != null ? classifier
                 : Files.isDirectory(modelDir.resolve("classifier")) ? modelDir.resolve("classifier") : null;
-        ThreadsFlag.apply(threads);
+        Integer engineThreads = threads == null ? null : ThreadsFlag.check(threads);
         PrintStream log = System.out;
         EvalReport report;
         try {
             report = Evaluation.run(new EvalSettings(modelDir, dataset, clipDir, classifierDir, kind, steps, cfgScale, seed,
-                    images, batch, text, out), log);
+                    images, batch, text, out, !noStudent, engineThreads), log);
         } catch (InvalidRequestException e) {
             throw new UsageException(e.getMessage());
         }

@@ -1,19 +1,16 @@
 package dev.mdx.cli;
 
-import dev.mdx.inspect.UNetCost;
+import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.BundledModels;
-import dev.mdx.io.ModelFolder;
+import dev.mdx.pipeline.GenerationParameters;
+import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GenerationResult;
 import dev.mdx.pipeline.InvalidRequestException;
-import dev.mdx.pipeline.PipelineConfig;
-import dev.mdx.pipeline.Students;
 import dev.mdx.pipeline.TextToImagePipeline;
+import dev.mdx.pipeline.ThreadPolicy;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.tensor.EngineThreads;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,9 +34,6 @@ import picocli.CommandLine.Spec;
             "  mdx generate -m fashion \"a photo of a sneaker\" -s 42 -b 4",
             "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png"})
 public final class GenerateCommand implements Runnable {
-    /** UNet calls cheaper than this run on one engine thread unless -t says otherwise. */
-    static final int SINGLE_THREAD_GFLOP = 10;
-
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.of(
             "prompt", "-p/--prompt", "negativePrompt", "-n/--negative-prompt", "steps", "--steps",
@@ -103,8 +97,8 @@ public final class GenerateCommand implements Runnable {
     String samplingMethod;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
-            description = "Threads per operation (default: one per core; one for models under "
-                    + SINGLE_THREAD_GFLOP + " GFLOP per UNet call, such as the bundled ones).")
+            description = "Threads per operation, at most one per core (default: one per core; one for models under "
+                    + ThreadPolicy.SINGLE_THREAD_GFLOP + " GFLOP per UNet call, such as the bundled ones).")
     Integer threads;
 
     @Option(names = "--eta", paramLabel = "ETA",
@@ -124,115 +118,88 @@ public final class GenerateCommand implements Runnable {
             throw new UsageException("no prompt given: pass -p/--prompt TEXT (or the prompt as the argument)");
         }
         SamplerKind sampler = samplingMethod == null ? null : parseSampler(samplingMethod);
-        ThreadsFlag.apply(threads);
-        if (Files.isDirectory(output)) {
-            throw new UncheckedIOException("cannot write " + output + ": it is a folder (give a file name such as "
-                    + output.resolve("output.png") + ")", new IOException("is a folder"));
-        }
-        List<Path> outputs = outputPaths(output, Math.max(batchCount, 1));
-
-        Path modelDir = studentOrBase(BundledModels.resolve(model), err);
-        ModelFolder folder = ModelFolder.open(modelDir);
-        PipelineConfig config = PipelineConfig.read(folder);
-        GenerationRequest request = request(config, sampler, text);
-        if (threads == null) {
-            defaultThreads(config, request);
-        }
+        GenerationRequest request = request(sampler, text);
+        List<Path> outputs = outputPaths(output, request.batchCount());
         for (Path file : outputs) {
-            checkWritable(file);
-        }
-        for (String note : config.notes()) {
-            err.println("note: " + note);
+            AtomicFiles.checkWritable(file);
         }
 
         long start = System.nanoTime();
-        err.println("loading " + folder.root() + " ...");
-        err.flush();
-        try (TextToImagePipeline pipeline = TextToImagePipeline.builder(modelDir).build()) {
-            double loadSeconds = secondsSince(start);
-            for (String warning : pipeline.check(request)) {
+        Path modelDir = BundledModels.resolve(model);
+        // configs only: the request is checked before any weights load
+        TextToImagePipeline.Builder builder = TextToImagePipeline.builder(modelDir).loadWeightsNow(false);
+        if (threads != null) {
+            builder.threads(ThreadsFlag.check(threads));
+        }
+        try (TextToImagePipeline pipeline = builder.build()) {
+            GenerationPlan plan = plan(pipeline, request);
+            for (String note : plan.notes()) {
+                err.println("note: " + note);
+            }
+            if (plan.student().isPresent()) {
+                err.println("note: --no-student runs the base model instead");
+            }
+            for (String warning : plan.warnings()) {
                 err.println("warning: " + warning);
             }
-            out.printf(Locale.ROOT, "seed %d, %dx%d, %d steps of %s, CFG scale %s%n", request.seed(),
-                    request.width(), request.height(), request.steps(), config.samplerDisplayName(request.sampler()),
-                    request.cfgScale());
+            err.println("loading " + plan.config().modelName() + " (" + modelDir + ") ...");
+            err.flush();
+            pipeline.loadWeights(plan);
+            double loadSeconds = secondsSince(start);
+            GenerationParameters p = plan.parameters();
+            out.printf(Locale.ROOT, "seed %d, %dx%d, %d steps of %s, CFG scale %s%n", p.seed(), p.width(),
+                    p.height(), p.steps(), p.samplerName(), p.cfgScale());
             out.flush();
             GenerationResult result;
-            try (StepProgress progress = StepProgress.create(err, request.batchCount() * request.steps())) {
-                result = pipeline.generate(request, progress);
+            try (StepProgress progress = StepProgress.create(err, plan.totalSteps())) {
+                result = pipeline.generate(plan, progress, (k, image, used) -> {
+                    Path file = outputs.get(k);
+                    image.writePng(file, Map.of("parameters", used.infotext(k)));
+                    out.printf(Locale.ROOT, "wrote %s (seed %d)%n", file, used.seedOf(k));
+                    out.flush();
+                });
             }
-            for (int k = 0; k < result.images().size(); k++) {
-                Path file = outputs.get(k);
-                result.images().get(k).writePng(file, Map.of("parameters", result.infotext(k)));
-                out.printf(Locale.ROOT, "wrote %s (seed %d)%n", file, result.parameters().seedOf(k));
-            }
-            double unetSeconds = result.timings().unetTotalMs() / 1000;
-            out.printf(Locale.ROOT, "done in %.1f s: load %.1f s, text %.2f s, %d UNet steps %.1f s (%.2f it/s),"
-                    + " decode %.2f s%n", secondsSince(start), loadSeconds, result.timings().textEncoderMs() / 1000,
-                    result.timings().unetStepMs().size(), unetSeconds,
-                    unetSeconds > 0 ? result.timings().unetStepMs().size() / unetSeconds : 0,
-                    result.timings().decodeMs() / 1000);
+            double seconds = result.timings().unetTotalMs() / 1000;
+            int unetSteps = result.timings().unetStepMs().size();
+            out.printf(Locale.ROOT, "done in %.1f s: load %.1f s, text %.2f s, %d UNet steps %.1f s"
+                    + " (%.2f it/s), decode %.2f s%n", secondsSince(start), loadSeconds,
+                    result.timings().textEncoderMs() / 1000,
+                    unetSteps, seconds, seconds > 0 ? unetSteps / seconds : 0, result.timings().decodeMs() / 1000);
         }
     }
 
-    /**
-     * Without -t: one engine thread for a UNet call under {@value #SINGLE_THREAD_GFLOP} GFLOP, where a second thread
-     * costs more in hand-offs than it gains (the bundled emoji model: 20 it/s on one thread, 12 on two,
-     * docs/BENCHMARKS.md), else the engine's default of one thread per core.
-     */
-    private static void defaultThreads(PipelineConfig config, GenerationRequest request) {
-        int factor = config.vae().downsampleFactor();
-        long flops = UNetCost.of(config.unet(), config.unetBatch(request), request.height() / factor,
-                request.width() / factor, config.textEncoder().maxPositionEmbeddings()).flops();
-        if (flops < SINGLE_THREAD_GFLOP * 1e9) {
-            EngineThreads.set(1);
-        }
-    }
-
-    /** With --steps N, the model's student made for N steps (students/NAME) if it ships one and --no-student is unset. */
-    private Path studentOrBase(Path modelDir, PrintWriter err) {
-        if (steps == null || noStudent) {
-            return modelDir;
-        }
-        return Students.forSteps(modelDir, steps).map(s -> {
-            err.println("note: --steps " + steps + ": using " + s.describe() + " (" + modelDir.relativize(s.dir())
-                    + "); --no-student for the base model");
-            return s.dir();
-        }).orElse(modelDir);
-    }
-
-    /** The request from the flags, unset ones from the model; field errors become flag errors. */
-    private GenerationRequest request(PipelineConfig config, SamplerKind sampler, String text) {
+    /** The plan of the request; request errors become flag errors. */
+    private static GenerationPlan plan(TextToImagePipeline pipeline, GenerationRequest request) {
         try {
-            GenerationRequest.Builder b = config.newRequest()
+            return pipeline.plan(request);
+        } catch (InvalidRequestException e) {
+            throw flagError(e);
+        }
+    }
+
+    /** The request from the flags; unset ones are left to the model that runs it. */
+    private GenerationRequest request(SamplerKind sampler, String text) {
+        try {
+            return GenerationRequest.builder()
                     .prompt(text)
                     .negativePrompt(negativePrompt)
                     .seed(seed >= 0 ? seed : GenerationRequest.randomSeed())
-                    .batchCount(batchCount);
-            if (steps != null) {
-                b.steps(steps);
-            }
-            if (cfgScale != null) {
-                b.cfgScale(cfgScale);
-            }
-            if (width != null) {
-                b.width(width);
-            }
-            if (height != null) {
-                b.height(height);
-            }
-            if (sampler != null) {
-                b.sampler(sampler);
-            }
-            if (eta != null) {
-                b.eta(eta);
-            }
-            GenerationRequest request = b.build();
-            config.validate(request);
-            return request;
+                    .batchCount(batchCount)
+                    .steps(steps)
+                    .cfgScale(cfgScale)
+                    .width(width)
+                    .height(height)
+                    .sampler(sampler)
+                    .eta(eta != null ? eta : 0)
+                    .useStudent(!noStudent)
+                    .build();
         } catch (InvalidRequestException e) {
-            throw new UsageException(FLAGS.getOrDefault(e.field(), e.field()) + " " + e.problem());
+            throw flagError(e);
         }
+    }
+
+    private static UsageException flagError(InvalidRequestException e) {
+        return new UsageException(FLAGS.getOrDefault(e.field(), e.field()) + " " + e.problem());
     }
 
     private static SamplerKind parseSampler(String name) {
@@ -245,6 +212,14 @@ public final class GenerateCommand implements Runnable {
 
     /** output.png, or output_1.png ... output_N.png for a batch; PNG is the only format written. */
     static List<Path> outputPaths(Path output, int count) {
+        if (Files.isDirectory(output)) {
+            throw new UsageException("-o/--output: " + output + " is a folder (give a file name such as "
+                    + output.resolve("output.png") + ")");
+        }
+        if (Files.exists(output) && !Files.isRegularFile(output)) {
+            throw new UsageException("-o/--output: " + output + " is a device or other special file; give the name"
+                    + " of a PNG file to write");
+        }
         String name = output.getFileName() == null ? "" : output.getFileName().toString();
         int dot = name.lastIndexOf('.');
         String stem = dot > 0 ? name.substring(0, dot) : name;
@@ -263,32 +238,6 @@ public final class GenerateCommand implements Runnable {
             paths.add(output.resolveSibling(file));
         }
         return paths;
-    }
-
-    /** Fails before the long run if a file cannot be written: its folder is a file, or not writable. */
-    static void checkWritable(Path file) {
-        Path abs = file.toAbsolutePath().normalize();
-        String problem = null;
-        if (Files.isDirectory(abs)) {
-            problem = "it is a folder";
-        } else {
-            Path existing = abs.getParent();
-            while (existing != null && !Files.exists(existing)) {
-                existing = existing.getParent();
-            }
-            if (existing == null) {
-                problem = "no part of its folder exists";
-            } else if (!Files.isDirectory(existing)) {
-                problem = existing + " is a file, not a folder";
-            } else if (!Files.isWritable(existing)) {
-                problem = "no permission to write in " + existing;
-            } else if (Files.exists(abs) && !Files.isWritable(abs)) {
-                problem = "the file exists and is read-only";
-            }
-        }
-        if (problem != null) {
-            throw new UncheckedIOException("cannot write " + file + ": " + problem, new IOException(problem));
-        }
     }
 
     private static double secondsSince(long nanoStart) {

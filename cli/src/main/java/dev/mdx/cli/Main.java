@@ -45,16 +45,16 @@ public final class Main {
             err.println("Try 'mdx " + cmd.getCommandName() + " --help' for the options.");
             return ExitCodes.USAGE;
         }
-        if (e instanceof MdxException || e instanceof UncheckedIOException
-                || e instanceof IllegalArgumentException) {
+        if (e instanceof MdxException || e instanceof UncheckedIOException) {
             err.println("mdx " + cmd.getCommandName() + ": error: " + e.getMessage());
             return ExitCodes.FAILURE;
         }
-        err.println("mdx " + cmd.getCommandName() + ": internal error: " + e);
+        // anything else is a bug in mdx, not the user's fault: say so, and how to get the details for a report
+        err.println("mdx " + cmd.getCommandName() + ": internal error (a bug in mdx): " + e);
         if (System.getenv("MDX_DEBUG") != null) {
             e.printStackTrace(err);
         } else {
-            err.println("(set MDX_DEBUG=1 for the stack trace)");
+            err.println("rerun with MDX_DEBUG=1 for the stack trace, and please report it");
         }
         return ExitCodes.INTERNAL;
     }

@@ -1,5 +1,6 @@
 package dev.mdx.cli;
 
+import dev.mdx.MdxException;
 import dev.mdx.tensor.EngineThreads;
 
 /** The -t/--threads flag shared by the commands that run models. */
@@ -8,12 +9,17 @@ final class ThreadsFlag {
 
     /** Validates and applies the flag; null leaves the engine's default (all cores). */
     static void apply(Integer threads) {
-        if (threads == null) {
-            return;
+        if (threads != null) {
+            EngineThreads.set(check(threads));
         }
-        if (threads < 1) {
-            throw new UsageException("-t/--threads must be at least 1, got " + threads);
+    }
+
+    /** The flag's value when it is between 1 and the machine's cores, else a usage error. */
+    static int check(int threads) {
+        try {
+            return EngineThreads.check(threads);
+        } catch (MdxException e) {
+            throw new UsageException("-t/--threads: " + e.getMessage());
         }
-        EngineThreads.set(threads);
     }
 }

@@ -1,29 +1,30 @@
 package dev.mdx.pipeline;
 
 import dev.mdx.sampling.SamplerKind;
-import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One text-to-image request. Fields are checked on construction, each failure an {@link InvalidRequestException}
- * naming the field; checks that need the model (sizes must be multiples of the VAE factor, the sampler must
- * support the step count) happen in {@link PipelineConfig#validate}. Build one with
- * {@link TextToImagePipeline#newRequest()} (the model's defaults) or {@link #builder(GenerationDefaults)}.
+ * What a caller asks for. Unset fields (null) take the defaults of the model that runs the request, which
+ * {@link TextToImagePipeline#plan} picks first: a request for 1 or 8 steps on a model that ships a few-step student
+ * runs that student with its own defaults (no guidance for the one-step UFOGen student) unless
+ * {@code useStudent} is false. Fields are checked on construction, each failure an {@link InvalidRequestException}
+ * naming the field; the checks that need the model happen when the request is planned.
  *
  * @param prompt what to draw; may be empty (unconditional)
- * @param negativePrompt what to steer away from; used only with guidance (cfgScale > 1)
- * @param steps model evaluations per image, >= 1
+ * @param negativePrompt what to steer away from; used only with classifier-free guidance
+ * @param steps model evaluations per image, >= 1; null for the model's default
  * @param cfgScale classifier-free guidance scale, >= 0; 1 or less runs the model once per step on the prompt alone
- *     (no guidance: the setting for distilled 1- to 8-step models)
+ *     (no guidance: the setting for distilled 1- to 8-step models); null for the model's default
  * @param seed seed of image 0 (image k uses seed + k); negative picks a random seed, reported in the result
- * @param width image width in pixels
- * @param height image height in pixels
+ * @param width image width in pixels; null for the model's
+ * @param height image height in pixels; null for the model's
  * @param batchCount images generated one after the other, each reproducible alone from its seed
- * @param sampler the sampling method
- * @param eta DDIM's eta (0 deterministic, 1 DDPM-like); other samplers ignore it
+ * @param sampler the sampling method; null for the model's scheduler
+ * @param eta DDIM's eta in [0, 1] (0 deterministic, 1 DDPM-like); other samplers ignore it
+ * @param useStudent whether a step count that matches a student the model ships runs that student
  */
-public record GenerationRequest(String prompt, String negativePrompt, int steps, double cfgScale, long seed, int width,
-        int height, int batchCount, SamplerKind sampler, double eta) {
+public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
+        Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent) {
 
     public GenerationRequest {
         if (prompt == null) {
@@ -32,26 +33,29 @@ public record GenerationRequest(String prompt, String negativePrompt, int steps,
         if (negativePrompt == null) {
             negativePrompt = "";
         }
-        if (steps < 1) {
+        if (steps != null && steps < 1) {
             throw new InvalidRequestException("steps", "must be at least 1, got " + steps);
         }
-        if (!(cfgScale >= 0) || Double.isInfinite(cfgScale)) {
+        if (cfgScale != null && (!(cfgScale >= 0) || Double.isInfinite(cfgScale))) {
             throw new InvalidRequestException("cfgScale", "must be a number >= 0, got " + cfgScale);
         }
-        if (width < 1) {
+        if (width != null && width < 1) {
             throw new InvalidRequestException("width", "must be positive, got " + width);
         }
-        if (height < 1) {
+        if (height != null && height < 1) {
             throw new InvalidRequestException("height", "must be positive, got " + height);
         }
         if (batchCount < 1) {
             throw new InvalidRequestException("batchCount", "must be at least 1, got " + batchCount);
         }
-        if (sampler == null) {
-            throw new InvalidRequestException("sampler", "is missing");
+        if (seed >= 0 && seed > Long.MAX_VALUE - (batchCount - 1)) {
+            throw new InvalidRequestException("seed", "must leave room for the batch's seeds (seed + " + (batchCount - 1)
+                    + " must not exceed " + Long.MAX_VALUE + "), got " + seed);
         }
-        if (!(eta >= 0) || Double.isInfinite(eta)) {
-            throw new InvalidRequestException("eta", "must be a number >= 0, got " + eta);
+        // DDIM's sigma_t = eta * sqrt((1 - a_prev) / (1 - a_t)) * sqrt(1 - a_t / a_prev): above 1 the direction term
+        // takes the square root of a negative number (NaN latents, a black image)
+        if (!(eta >= 0 && eta <= 1)) {
+            throw new InvalidRequestException("eta", "must be between 0 and 1, got " + eta);
         }
     }
 
@@ -60,41 +64,42 @@ public record GenerationRequest(String prompt, String negativePrompt, int steps,
         return ThreadLocalRandom.current().nextLong(1L << 32);
     }
 
-    /** Whether classifier-free guidance runs (diffusers: guidance_scale > 1). */
-    public boolean guided() {
-        return cfgScale > 1;
-    }
-
-    public static Builder builder(GenerationDefaults defaults) {
-        return new Builder(defaults);
+    /** A builder with nothing set: the prompt is empty, everything else comes from the model. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     public Builder toBuilder() {
-        Builder b = new Builder(new GenerationDefaults(width, height, steps, cfgScale, sampler));
-        return b.prompt(prompt).negativePrompt(negativePrompt).seed(seed).batchCount(batchCount).eta(eta);
+        Builder b = new Builder();
+        b.prompt = prompt;
+        b.negativePrompt = negativePrompt;
+        b.steps = steps;
+        b.cfgScale = cfgScale;
+        b.seed = seed;
+        b.width = width;
+        b.height = height;
+        b.batchCount = batchCount;
+        b.sampler = sampler;
+        b.eta = eta;
+        b.useStudent = useStudent;
+        return b;
     }
 
-    /** Starts from a model's defaults; only prompt is usually set. Not thread-safe; the built record is. */
+    /** Sets what the caller wants; unset values come from the model. Not thread-safe; the built record is. */
     public static final class Builder {
         private String prompt = "";
         private String negativePrompt = "";
-        private int steps;
-        private double cfgScale;
+        private Integer steps;
+        private Double cfgScale;
         private long seed = -1;
-        private int width;
-        private int height;
+        private Integer width;
+        private Integer height;
         private int batchCount = 1;
         private SamplerKind sampler;
         private double eta;
+        private boolean useStudent = true;
 
-        private Builder(GenerationDefaults defaults) {
-            Objects.requireNonNull(defaults, "defaults");
-            this.steps = defaults.steps();
-            this.cfgScale = defaults.cfgScale();
-            this.width = defaults.width();
-            this.height = defaults.height();
-            this.sampler = defaults.sampler();
-        }
+        private Builder() {}
 
         public Builder prompt(String value) {
             this.prompt = value;
@@ -106,14 +111,18 @@ public record GenerationRequest(String prompt, String negativePrompt, int steps,
             return this;
         }
 
-        public Builder steps(int value) {
+        public Builder steps(Integer value) {
             this.steps = value;
             return this;
         }
 
-        public Builder cfgScale(double value) {
+        public Builder cfgScale(Double value) {
             this.cfgScale = value;
             return this;
+        }
+
+        public Builder cfgScale(double value) {
+            return cfgScale(Double.valueOf(value));
         }
 
         /** A negative seed means random. */
@@ -122,12 +131,12 @@ public record GenerationRequest(String prompt, String negativePrompt, int steps,
             return this;
         }
 
-        public Builder width(int value) {
+        public Builder width(Integer value) {
             this.width = value;
             return this;
         }
 
-        public Builder height(int value) {
+        public Builder height(Integer value) {
             this.height = value;
             return this;
         }
@@ -151,9 +160,15 @@ public record GenerationRequest(String prompt, String negativePrompt, int steps,
             return this;
         }
 
+        /** False runs the base model at any step count, even where it ships a student for that count. */
+        public Builder useStudent(boolean value) {
+            this.useStudent = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta);
+                    sampler, eta, useStudent);
         }
     }
 }

@@ -1,7 +1,9 @@
 package dev.mdx.pipeline;
 
+import dev.mdx.MdxException;
+
 /** A generation request that cannot run as given; {@link #field()} names the request field at fault. */
-public final class InvalidRequestException extends IllegalArgumentException {
+public final class InvalidRequestException extends MdxException {
     private final String field;
     private final String problem;
 

@@ -1,18 +1,17 @@
 package dev.mdx.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
+import dev.mdx.io.ModelIndex;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplerKind;
 import dev.mdx.sampling.SamplerOptions;
+import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.text.ClipTextConfig;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.VaeConfig;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -35,10 +34,6 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
 
     /** Used when the folder's scheduler class is one we do not implement (SD 1.x ships PNDMScheduler). */
     public static final SamplerKind FALLBACK_SAMPLER = SamplerKind.DDIM;
-    /** model_index.json key: the default step count of a distilled model. */
-    public static final String DISTILLED_STEPS_KEY = "_mdx_student_steps";
-    /** model_index.json key: [min, max], the CFG scales a w-conditioned student was distilled for. */
-    public static final String GUIDANCE_RANGE_KEY = "_mdx_guidance_range";
 
     public PipelineConfig {
         Objects.requireNonNull(modelName, "modelName");
@@ -54,9 +49,7 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         JsonConfig schedulerJson = ScheduleConfig.readJson(folder.schedulerConfig());
         ScheduleConfig schedule = ScheduleConfig.parse(schedulerJson);
         SamplerOptions options = SamplerOptions.parse(schedulerJson);
-        // model_index.json, read once for the scheduler class and mdx's keys; a missing node when there is none
-        JsonNode index = Files.isRegularFile(folder.modelIndex())
-                ? JsonConfig.read(folder.modelIndex()).root() : MissingNode.getInstance();
+        ModelIndex index = folder.index();
         String schedulerClass = schedulerClass(index, schedulerJson);
         List<String> notes = new ArrayList<>();
         SamplerKind sampler = SamplerKind.fromDiffusersClass(schedulerClass).orElse(null);
@@ -73,9 +66,9 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         // diffusers: unet.config.sample_size * vae_scale_factor; the VAE's own sample size when the UNet has none
         int size = unet.sampleSize() != null ? unet.sampleSize() * factor : vae.sampleSize();
         GenerationDefaults defaults = GenerationDefaults.forSampler(size, size, sampler);
-        int distilledSteps = distilledSteps(index);
-        if (distilledSteps > 0) {
-            defaults = new GenerationDefaults(size, size, distilledSteps, defaults.cfgScale(), sampler);
+        if (index.studentSteps().isPresent()) {
+            defaults = new GenerationDefaults(size, size, index.studentSteps().getAsInt(), defaults.cfgScale(),
+                    sampler);
         }
         return new PipelineConfig(folder.name(), unet, vae, text, schedule, options, schedulerClass, defaults,
                 notes);
@@ -91,53 +84,37 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         return unet.inChannels();
     }
 
-    /**
-     * Whether the UNet takes the guidance scale as an input ({@code time_cond_proj_dim}: a w-conditioned student of
-     * {@code mdx train distill}, or an LCM UNet): one UNet pass per step at any scale, and no negative prompt.
-     */
-    public boolean guidanceInput() {
-        return unet.hasTimeCondProj();
-    }
-
-    /** Whether a request runs classifier-free guidance: a scale above 1 on a UNet without a guidance input. */
-    public boolean classifierFree(GenerationRequest request) {
-        return request.guided() && !guidanceInput();
-    }
-
-    /** The UNet batch of one step: 2 with classifier-free guidance ([negative, prompt]), else 1. */
-    public int unetBatch(GenerationRequest request) {
-        return classifierFree(request) ? 2 : 1;
-    }
-
-    /** A request builder holding this model's defaults. */
-    public GenerationRequest.Builder newRequest() {
-        return GenerationRequest.builder(defaults);
-    }
-
     /** A sampler of {@code kind} on this model's noise schedule and solver settings, with DDIM's eta. */
     public Sampler sampler(SamplerKind kind, double eta) {
         return kind.create(schedule, samplerOptions.withEta(eta));
     }
 
     /**
-     * The checks of a request that need the model: sizes must be multiples of the VAE factor, and the sampler must
-     * be able to plan the step count.
+     * Checks an image size against the model: each side a multiple of the VAE factor.
      *
      * @throws InvalidRequestException naming the field
      */
-    public void validate(GenerationRequest request) {
+    public void validateSize(int width, int height) {
         int factor = vaeScaleFactor();
-        if (request.width() % factor != 0) {
-            throw new InvalidRequestException("width", sizeProblem(request.width(), factor));
+        if (width % factor != 0) {
+            throw new InvalidRequestException("width", sizeProblem(width, factor));
         }
-        if (request.height() % factor != 0) {
-            throw new InvalidRequestException("height", sizeProblem(request.height(), factor));
+        if (height % factor != 0) {
+            throw new InvalidRequestException("height", sizeProblem(height, factor));
         }
+    }
+
+    /**
+     * The sampler's plan of {@code steps} steps on this model's schedule.
+     *
+     * @throws InvalidRequestException when the sampler cannot take that many steps
+     */
+    public SamplingPlan plan(Sampler sampler, int steps) {
         try {
-            sampler(request.sampler(), request.eta()).plan(request.steps());
+            return sampler.plan(steps);
         } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("steps", "cannot be " + request.steps() + " with " + request.sampler()
-                    .cliName() + ": " + e.getMessage());
+            throw new InvalidRequestException("steps", "cannot be " + steps + " with " + sampler.kind().cliName()
+                    + ": " + e.getMessage());
         }
     }
 
@@ -154,30 +131,15 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
                 + (below > 0 ? " (try " + below + " or " + (below + factor) + ")" : "");
     }
 
-    /**
-     * The step count a distilled model was made for ({@value #DISTILLED_STEPS_KEY} in model_index.json, written by
-     * {@code mdx train distill} and {@code mdx train ufogen}), or 0.
-     */
-    private static int distilledSteps(JsonNode index) {
-        JsonNode steps = index.get(DISTILLED_STEPS_KEY);
-        return steps != null && steps.canConvertToInt() && steps.asInt() > 0 ? steps.asInt() : 0;
+    /** " (distilled for CFG scales A to B)" when the index gives the range, else "". */
+    private static String guidanceRange(ModelIndex index) {
+        return index.guidanceRange().map(r -> " (distilled for CFG scales " + GenerationParameters.number(r.min())
+                + " to " + GenerationParameters.number(r.max()) + ")").orElse("");
     }
 
-    /** " (distilled for CFG scales A to B)" from {@value #GUIDANCE_RANGE_KEY}, or "" without a valid range. */
-    private static String guidanceRange(JsonNode index) {
-        JsonNode range = index.get(GUIDANCE_RANGE_KEY);
-        if (range == null || !range.isArray() || range.size() != 2 || !range.get(0).isNumber()
-                || !range.get(1).isNumber()) {
-            return "";
-        }
-        return " (distilled for CFG scales " + GenerationParameters.number(range.get(0).asDouble()) + " to "
-                + GenerationParameters.number(range.get(1).asDouble()) + ")";
-    }
-
-    private static String schedulerClass(JsonNode index, JsonConfig schedulerJson) {
-        JsonNode entry = index.get(ModelFolder.SCHEDULER);
-        if (entry != null && entry.isArray() && entry.size() == 2 && entry.get(1).isTextual()) {
-            return entry.get(1).asText();
+    private static String schedulerClass(ModelIndex index, JsonConfig schedulerJson) {
+        if (index.schedulerClass().isPresent()) {
+            return index.schedulerClass().get();
         }
         String cls = schedulerJson.getString("_class_name", null);
         if (cls == null) {

@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.unet.Guidance;
 import dev.mdx.testing.TestModels;
 import dev.mdx.unet.UNet2DConditionModel;
 import java.nio.file.Files;
@@ -78,9 +79,9 @@ class GuidanceInputPipelineTest {
     @Test
     void theConfigSaysSoAndAsksForOnePass() {
         PipelineConfig c = pipeline.config();
-        assertTrue(c.guidanceInput());
-        assertEquals(1, c.unetBatch(request().cfgScale(7.5).build()));
-        assertFalse(c.classifierFree(request().cfgScale(7.5).build()));
+        GenerationPlan plan = pipeline.plan(request().cfgScale(7.5).build());
+        assertEquals(Guidance.EMBEDDED, plan.guidance());
+        assertEquals(1, plan.guidance().batchPerImage());
         assertTrue(c.notes().stream().anyMatch(n -> n.contains("takes the guidance scale as an input")), c.notes()
                 .toString());
     }

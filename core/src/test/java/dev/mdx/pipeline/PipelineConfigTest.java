@@ -144,11 +144,10 @@ class PipelineConfigTest {
     void modelChecksNameTheField() throws IOException {
         folder();
         PipelineConfig c = read();
-        InvalidRequestException e = assertThrows(InvalidRequestException.class,
-                () -> c.validate(c.newRequest().width(33).build()));
+        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> c.validateSize(33, 2));
         assertEquals("width", e.field());
         assertEquals("width must be a multiple of 2 (the VAE's downsampling factor), got 33 (try 32 or 34)",
                 e.getMessage());
-        c.validate(c.newRequest().size(34, 2).build());
+        c.validateSize(34, 2);
     }
 }

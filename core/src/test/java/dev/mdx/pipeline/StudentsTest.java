@@ -3,6 +3,7 @@ package dev.mdx.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mdx.io.ModelIndex;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -22,14 +23,24 @@ class StudentsTest {
         student("distill-8", "{\"_mdx_student_steps\": 8}");
         student("ufogen", "{\"_mdx_student_steps\": 1, \"scheduler\": [\"diffusers\", \"UFOGenScheduler\"]}");
         student("notes", "{}");
-        assertEquals(2, Students.list(model).size(), "folders without a step count or UFOGen are not students");
-        assertEquals(model.resolve("students/distill-8"), Students.forSteps(model, 8).orElseThrow().dir());
+        ModelIndex index = ModelIndex.read(model);
+        assertEquals(2, Students.list(index).size(), "folders without a step count or UFOGen are not students");
+        assertEquals(model.resolve("students/distill-8"), Students.forSteps(index, 8).orElseThrow().dir());
         for (int steps : new int[] {1, 2, 4}) {
-            Students.Student s = Students.forSteps(model, steps).orElseThrow();
+            Students.Student s = Students.forSteps(index, steps).orElseThrow();
             assertTrue(s.ufogen(), "UFOGen for " + steps + " steps");
         }
-        assertTrue(Students.forSteps(model, 5).isEmpty());
-        assertTrue(Students.forSteps(model, 50).isEmpty());
-        assertTrue(Students.forSteps(model.resolve("elsewhere"), 1).isEmpty(), "no students folder: none");
+        assertTrue(Students.forSteps(index, 5).isEmpty());
+        assertTrue(Students.forSteps(index, 50).isEmpty());
+        assertTrue(Students.forSteps(ModelIndex.read(model.resolve("elsewhere")), 1).isEmpty(),
+                "no students folder: none");
+    }
+
+    @Test
+    void describesTheUfogenStudentByTheStepsItRuns() throws Exception {
+        student("ufogen", "{\"_mdx_student_steps\": 1, \"scheduler\": [\"diffusers\", \"UFOGenScheduler\"]}");
+        Students.Student s = Students.forSteps(ModelIndex.read(model), 2).orElseThrow();
+        assertEquals("the one-step UFOGen student", s.describe(1));
+        assertEquals("the UFOGen student (made for one step; 2 with its multi-step sampling)", s.describe(2));
     }
 }

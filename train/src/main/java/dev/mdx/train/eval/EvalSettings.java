@@ -18,9 +18,13 @@ import java.nio.file.Path;
  * @param batch images per CLIP or classifier forward pass
  * @param labelText how labels become CLIP text
  * @param out output folder (eval.json, eval.md, grid.png)
+ * @param useStudent whether a step count that matches a student the model ships evaluates that student (as
+ *     {@code mdx generate} does); false evaluates the base model at any step count
+ * @param threads engine threads per operation, or null for the pipeline's choice per model size
  */
 public record EvalSettings(Path model, Path dataset, Path clip, Path classifier, SamplerKind sampler, Integer steps,
-        Double cfgScale, long seed, int images, int batch, LabelSet.LabelText labelText, Path out) {
+        Double cfgScale, long seed, int images, int batch, LabelSet.LabelText labelText, Path out,
+        boolean useStudent, Integer threads) {
     public static final int DEFAULT_IMAGES = 100;
     public static final int DEFAULT_BATCH = 64;
 

@@ -3,6 +3,8 @@ package dev.mdx.train.eval;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.MdxException;
+import dev.mdx.pipeline.GenerationParameters;
+import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GenerationResult;
 import dev.mdx.pipeline.RgbImage;
@@ -76,10 +78,18 @@ public final class Evaluation {
             }
             List<Group> groups;
             GenerationRequest base;
-            try (TextToImagePipeline pipeline = TextToImagePipeline.load(settings.model())) {
-                base = baseRequest(pipeline, data);
-                log.printf(Locale.ROOT, "%s, %d steps, CFG scale %s, %dx%d; %d labels%n", base.sampler().cliName(), base.steps(),
-                        base.cfgScale(), base.width(), base.height(), labels.size());
+            GenerationParameters used;
+            TextToImagePipeline.Builder builder = TextToImagePipeline.builder(settings.model());
+            if (settings.threads() != null) {
+                builder.threads(settings.threads());
+            }
+            try (TextToImagePipeline pipeline = builder.build()) {
+                base = baseRequest(data);
+                GenerationPlan plan = pipeline.plan(base);
+                used = plan.parameters();
+                plan.notes().forEach(n -> log.println("note: " + n));
+                log.printf(Locale.ROOT, "%s, %d steps, CFG scale %s, %dx%d; %d labels%n", used.sampler().cliName(),
+                        used.steps(), used.cfgScale(), used.width(), used.height(), labels.size());
                 groups = new ArrayList<>();
                 for (String[] g : new String[][] {{HELD_IN, DatasetItem.TRAIN}, {HELD_OUT, DatasetItem.TEST}}) {
                     int[] items = DataOrder.sample(data.indices(g[1]), settings.images(), PROMPT_ORDER_SEED);
@@ -99,7 +109,7 @@ public final class Evaluation {
             for (Group g : groups) {
                 rows.addAll(score(g, data, labels, labelEmbeds, scorer, classifier, manager));
             }
-            EvalReport report = new EvalReport(settings, base.sampler().cliName(), base.steps(), base.cfgScale(),
+            EvalReport report = new EvalReport(settings, used.sampler().cliName(), used.steps(), used.cfgScale(),
                     data.width(), data.height(), labels.size(), rows,
                     (System.nanoTime() - start) / 1e9);
             report.write(settings.out());
@@ -109,21 +119,10 @@ public final class Evaluation {
         }
     }
 
-    private GenerationRequest baseRequest(TextToImagePipeline pipeline, ImageDataset data) {
-        GenerationRequest.Builder b = pipeline.newRequest().prompt("").seed(settings.seed())
-                .size(data.width(), data.height()).batchCount(1);
-        if (settings.steps() != null) {
-            b.steps(settings.steps());
-        }
-        if (settings.cfgScale() != null) {
-            b.cfgScale(settings.cfgScale());
-        }
-        if (settings.sampler() != null) {
-            b.sampler(settings.sampler());
-        }
-        GenerationRequest request = b.build();
-        pipeline.check(request);
-        return request;
+    private GenerationRequest baseRequest(ImageDataset data) {
+        return GenerationRequest.builder().prompt("").seed(settings.seed()).size(data.width(), data.height())
+                .batchCount(1).steps(settings.steps()).cfgScale(settings.cfgScale()).sampler(settings.sampler())
+                .useStudent(settings.useStudent()).build();
     }
 
     private Group generate(TextToImagePipeline pipeline, GenerationRequest base, ImageDataset data, String name,

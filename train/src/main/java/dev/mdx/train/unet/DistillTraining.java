@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.schedule.JsonNamed;
 import dev.mdx.io.ModelFormatException;
+import dev.mdx.io.ModelIndex;
 import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.pipeline.PipelineConfig;
 import dev.mdx.schedule.PredictionType;
@@ -18,13 +19,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 
 /**
  * {@code mdx train distill}: SnapFusion-style CFG-aware step distillation of a trained pipeline (the
  * {@code teacher} folder) into a student taking {@code student_steps} DDIM steps (see
  * {@link DistillationLoss}). The student starts from the teacher's UNet; the export is a pipeline folder with a DDIM
- * scheduler in the student's prediction type and model_index.json keys {@value #STEPS_KEY} (the step count it was
- * distilled for, which {@code mdx generate} uses as its default) and {@value #CFG_KEY} (true: sample it with
+ * scheduler in the student's prediction type and model_index.json keys {@value ModelIndex#STUDENT_STEPS_KEY} (the step count it was
+ * distilled for, which {@code mdx generate} uses as its default) and {@value ModelIndex#NEEDS_CFG_KEY} (true: sample it with
  * classifier-free guidance as usual; false for a w-conditioned student, which takes the scale as an input).
  *
  * <p>Config: {@code trainer} and {@code data} as stage unet, {@code teacher}, and an optional {@code distill}
@@ -36,10 +38,6 @@ import java.util.Locale;
  * guidance do not apply to it and are refused.
  */
 public final class DistillTraining {
-    public static final String STEPS_KEY = PipelineConfig.DISTILLED_STEPS_KEY;
-    public static final String CFG_KEY = "_mdx_needs_cfg";
-    /** model_index.json key of a w-conditioned student: [guidance_min, guidance_max], the scales it learned. */
-    public static final String GUIDANCE_RANGE_KEY = PipelineConfig.GUIDANCE_RANGE_KEY;
     /** Keys of the distill section that only the CFG-aware (not w-conditioned) student reads. */
     private static final List<String> CFG_ONLY = List.of("cfg_probability", "guidance");
 
@@ -146,13 +144,10 @@ public final class DistillTraining {
 
     /** The mdx keys of the student's model_index.json. */
     static void modelIndexKeys(ObjectNode index, DistillationLoss.Settings settings, FromPipeline p) {
-        index.put(STEPS_KEY, settings.studentSteps());
         // a w-conditioned student reads the scale through time_cond_proj_dim: one pass per step, no CFG pair
-        index.put(CFG_KEY, !settings.wConditioned());
-        if (settings.wConditioned()) {
-            index.putArray(GUIDANCE_RANGE_KEY).add(settings.guidanceMin()).add(settings.guidanceMax());
-        }
-        index.put("_mdx_teacher", p.folder.root().toAbsolutePath().toString());
+        ModelIndex.putStudentKeys(index, settings.studentSteps(), !settings.wConditioned(),
+                settings.wConditioned() ? new ModelIndex.GuidanceRange(settings.guidanceMin(), settings.guidanceMax())
+                        : null, p.folder.root());
     }
 
     /** The teacher's schedule under DDIMScheduler (the sampler the student was distilled for), student's type. */
@@ -163,17 +158,13 @@ public final class DistillTraining {
         return s;
     }
 
-    /** A distilled teacher (with {@value #STEPS_KEY} = T) cannot take steps finer than T: 2 * student_steps <= T. */
+    /** A distilled teacher (with {@value ModelIndex#STUDENT_STEPS_KEY} = T) cannot take steps finer than T: 2 * student_steps <= T. */
     private static void checkTeacherSteps(FromPipeline p, int studentSteps) {
-        Path index = p.folder.modelIndex();
-        if (!Files.isRegularFile(index)) {
-            return;
-        }
-        JsonNode steps = JsonConfig.read(index).root().get(STEPS_KEY);
-        if (steps != null && steps.canConvertToInt() && 2 * studentSteps > steps.asInt()) {
+        OptionalInt steps = p.folder.index().studentSteps();
+        if (steps.isPresent() && 2 * studentSteps > steps.getAsInt()) {
             throw new ModelFormatException(p.doc.source() + ": the teacher " + p.folder.root() + " was distilled for "
-                    + steps.asInt() + " steps, so it cannot teach " + 2 * studentSteps + " half steps (student_steps "
-                    + studentSteps + "); use student_steps <= " + steps.asInt() / 2);
+                    + steps.getAsInt() + " steps, so it cannot teach " + 2 * studentSteps + " half steps"
+                    + " (student_steps " + studentSteps + "); use student_steps <= " + steps.getAsInt() / 2);
         }
     }
 }

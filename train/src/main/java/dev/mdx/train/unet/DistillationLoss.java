@@ -1,8 +1,6 @@
 package dev.mdx.train.unet;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.nn.GuidanceEmbedding;
@@ -14,6 +12,8 @@ import dev.mdx.schedule.TimestepSpacing;
 import dev.mdx.tensor.Ops;
 import dev.mdx.train.LossFunction;
 import dev.mdx.train.StepContext;
+import dev.mdx.unet.Guidance;
+import dev.mdx.unet.GuidedDenoiser;
 import dev.mdx.unet.UNet2DConditionModel;
 import java.util.Arrays;
 import java.util.Collections;
@@ -97,8 +97,8 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
      */
     public record Terms(double distillation, double original, boolean cfg) {}
 
-    private final UNet2DConditionModel student;
-    private final UNet2DConditionModel teacher;
+    private final GuidedDenoiser student;
+    private final GuidedDenoiser teacher;
     private final TextConditioning text;
     private final NoiseSchedule schedule;
     private final Settings settings;
@@ -106,14 +106,12 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
     private final int ratio;
     private final float finalAlphaCumprod;
     private final DiffusionLoss finetune;
-    /** The w embedding of a w-conditioned student (or teacher), else null. */
-    private final GuidanceEmbedding embedding;
     private Terms lastTerms;
 
     public DistillationLoss(UNet2DConditionModel student, UNet2DConditionModel teacher, TextConditioning text,
             ScheduleConfig scheduleConfig, Settings settings) {
-        this.student = student;
-        this.teacher = teacher;
+        this.student = new GuidedDenoiser(student);
+        this.teacher = new GuidedDenoiser(teacher);
         this.text = text;
         this.schedule = NoiseSchedule.of(scheduleConfig);
         this.settings = settings;
@@ -125,7 +123,8 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         this.grid = studentTimesteps(scheduleConfig, settings.studentSteps());
         this.ratio = n / settings.studentSteps();
         this.finalAlphaCumprod = scheduleConfig.setAlphaToOne().orElse(true) ? 1f : schedule.alphaCumprod(0);
-        this.embedding = settings.wConditioned() ? new GuidanceEmbedding(settings.guidanceEmbeddingDim()) : null;
+        GuidanceEmbedding embedding = settings.wConditioned()
+                ? new GuidanceEmbedding(settings.guidanceEmbeddingDim()) : null;
         // v fine-tuning of a w-conditioned student trains its unguided output (w embedding of scale 1)
         this.finetune = new DiffusionLoss(student, text.textEncoder(), text.tokenizer(), schedule,
                 settings.studentPrediction(), embedding);
@@ -182,30 +181,30 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         NDArray eps = ctx.rng().randn(scope, x0.getShape());
         // a w-conditioned student learns every w of the range, so every example draws one (no p draw)
         boolean cfg = settings.wConditioned() || ctx.rng().nextDouble() < settings.cfgProbability();
-        float[] w = new float[b];
+        double[] w = new double[b];
         for (int i = 0; i < b; i++) {
+            // float32, as the scale tensor the models read
             w[i] = (float) (cfg ? settings.guidanceMin() + ctx.rng().nextDouble()
                     * (settings.guidanceMax() - settings.guidanceMin()) : settings.fixedGuidance());
         }
         boolean guided = cfg || settings.fixedGuidance() != 1;
+        Guidance teacherGuidance = teacher.unet().config().hasTimeCondProj() ? Guidance.EMBEDDED
+                : guided ? Guidance.CLASSIFIER_FREE : Guidance.NONE;
+        Guidance studentGuidance = settings.wConditioned() ? Guidance.EMBEDDED
+                : guided ? Guidance.CLASSIFIER_FREE : Guidance.NONE;
         NoiseLevels at = NoiseLevels.of(schedule, t, finalAlphaCumprod, scope);
         NoiseLevels mid = NoiseLevels.of(schedule, tMid, finalAlphaCumprod, scope);
         NoiseLevels next = NoiseLevels.of(schedule, tNext, finalAlphaCumprod, scope);
         NDArray zt = at.noise(x0, eps);
         NDArray cond = text.encode(batch.captions(), scope);
-        boolean teacherInput = teacher.config().hasTimeCondProj();
-        boolean needsUncond = guided && !(teacherInput && settings.wConditioned());
+        boolean needsUncond = teacherGuidance.needsUnconditional() || studentGuidance.needsUnconditional();
         NDArray uncond = needsUncond ? text.encode(Collections.nCopies(b, ""), scope) : null;
-        NDArray scale = scope.create(w, new Shape(b, 1, 1, 1));
-        // (B, D): the embedding of each example's w - 1 (w is float, as the scale above)
-        NDArray wEmbedding = embedding == null ? null : embedding.ofScales(toDoubles(w), scope);
 
         // teacher: two DDIM steps t -> t' -> t'' (no gradient: its weights never require one)
-        Guided t1 = teacherInput ? embedded(teacher, settings.teacherPrediction(), zt, at, cond, wEmbedding, null)
-                : guided(teacher, settings.teacherPrediction(), zt, at, cond, uncond, scale);
+        Guided t1 = predict(teacher, teacherGuidance, settings.teacherPrediction(), zt, at, cond, uncond, w, false);
         NDArray zMid = mid.noise(t1.x0(), t1.eps());
-        Guided t2 = teacherInput ? embedded(teacher, settings.teacherPrediction(), zMid, mid, cond, wEmbedding, null)
-                : guided(teacher, settings.teacherPrediction(), zMid, mid, cond, uncond, scale);
+        Guided t2 = predict(teacher, teacherGuidance, settings.teacherPrediction(), zMid, mid, cond, uncond, w,
+                false);
         NDArray zNext = next.noise(t2.x0(), t2.eps());
         NDArray target = oneStepTarget(zt, zNext, at, next).stopGradient();
         float[] snrWeight = new float[b];
@@ -216,13 +215,8 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         Shape perExample = new Shape(b, 1, 1, 1);
 
         // student: one step from t, guided the same way (CFG), or one pass reading w (and w = 1 for L_ori)
-        Guided s;
-        if (settings.wConditioned()) {
-            NDArray unguided = settings.oriWeight() > 0 ? embedding.unguided(b, scope) : null;
-            s = embedded(student, settings.studentPrediction(), zt, at, cond, wEmbedding, unguided);
-        } else {
-            s = guided(student, settings.studentPrediction(), zt, at, cond, uncond, scale);
-        }
+        Guided s = predict(student, studentGuidance, settings.studentPrediction(), zt, at, cond, uncond, w,
+                settings.oriWeight() > 0);
         NDArray distill = s.x0().sub(target).square().mul(scope.create(snrWeight, perExample)).mean();
         double dValue = distill.toFloatArray()[0];
         if (s.conditional() == null) {
@@ -264,61 +258,12 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
      */
     record Guided(NDArray x0, NDArray eps, NDArray conditional) {}
 
-    /**
-     * out = out(uncond) + w (out(c) - out(uncond)) in the model's output space (linear, so the same as guiding eps,
-     * v or x0), both halves in one UNet batch; without {@code uncond} the conditional output alone.
-     */
-    static Guided guided(UNet2DConditionModel net, PredictionType type, NDArray z, NoiseLevels levels, NDArray cond,
-            NDArray uncond, NDArray scale) {
-        NDManager scope = z.getManager();
-        NDArray timesteps = levels.timesteps(scope);
-        NDArray out;
-        NDArray conditional;
-        if (uncond == null) {
-            out = net.forward(z, timesteps, cond);
-            conditional = out;
-        } else {
-            NDArray both = net.forward(NDArrays.concat(new NDList(z, z), 0),
-                    NDArrays.concat(new NDList(timesteps, timesteps), 0), NDArrays.concat(new NDList(uncond, cond), 0));
-            NDList halves = both.split(2, 0);
-            NDArray u = halves.get(0);
-            conditional = halves.get(1);
-            out = u.add(conditional.sub(u).mul(scale));
-        }
-        return new Guided(levels.x0(type, out, z), levels.eps(type, out, z), conditional);
-    }
-
-    /**
-     * One pass of a network that takes the guidance scale as an input: z at each example's w embedding
-     * ({@code guidance}, (B, D)), and when {@code unguided} (the embedding of scale 1) is given, z again at scale 1 in
-     * the same UNet batch of 2B, returned as the conditional output (what the conditional half of a CFG pair is).
-     */
-    static Guided embedded(UNet2DConditionModel net, PredictionType type, NDArray z, NoiseLevels levels,
-            NDArray cond, NDArray guidance, NDArray unguided) {
-        NDManager scope = z.getManager();
-        NDArray timesteps = levels.timesteps(scope);
-        NDArray out;
-        NDArray atOne = null;
-        if (unguided == null) {
-            out = net.forward(z, timesteps, cond, guidance);
-        } else {
-            // [z at w, z at 1]: (2B, C, H, W) with (2B, D) embeddings
-            NDArray both = net.forward(NDArrays.concat(new NDList(z, z), 0),
-                    NDArrays.concat(new NDList(timesteps, timesteps), 0), NDArrays.concat(new NDList(cond, cond), 0),
-                    NDArrays.concat(new NDList(guidance, unguided), 0));
-            NDList halves = both.split(2, 0);
-            out = halves.get(0);
-            atOne = halves.get(1);
-        }
-        return new Guided(levels.x0(type, out, z), levels.eps(type, out, z), atOne);
-    }
-
-    private static double[] toDoubles(float[] w) {
-        double[] d = new double[w.length];
-        for (int i = 0; i < w.length; i++) {
-            d[i] = w[i];
-        }
-        return d;
+    /** The guided prediction of {@code net} at z on {@code levels}, as (x0, eps) in the net's prediction type. */
+    private static Guided predict(GuidedDenoiser net, Guidance guidance, PredictionType type, NDArray z,
+            NoiseLevels levels, NDArray cond, NDArray uncond, double[] w, boolean withConditional) {
+        GuidedDenoiser.Prediction p = net.predict(guidance, z, levels.timesteps(z.getManager()), cond, uncond, w,
+                withConditional);
+        return new Guided(levels.x0(type, p.guided(), z), levels.eps(type, p.guided(), z), p.conditional());
     }
 
     List<Integer> grid() {

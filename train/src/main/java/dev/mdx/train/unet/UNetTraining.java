@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelIndex;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.SafeTensorsWriter;
 import dev.mdx.io.StateDicts;
@@ -159,16 +160,9 @@ public final class UNetTraining {
         copyTree(tokenizerDir, dir.resolve("tokenizer"));
         copyTree(vaeDir, dir.resolve("vae"));
         writeJson(dir.resolve("scheduler").resolve("scheduler_config.json"), scheduler);
-        ObjectNode modelIndex = JsonConfig.MAPPER.createObjectNode();
-        modelIndex.put("_class_name", "StableDiffusionPipeline");
-        modelIndex.put("_mdx", note);
-        modelIndex.putArray("scheduler").add("diffusers").add(scheduler.path("_class_name").asText("DDIMScheduler"));
-        modelIndex.putArray("text_encoder").add("transformers").add("CLIPTextModel");
-        modelIndex.putArray("tokenizer").add("transformers").add("CLIPTokenizer");
-        modelIndex.putArray("unet").add("diffusers").add("UNet2DConditionModel");
-        modelIndex.putArray("vae").add("diffusers").add("AutoencoderKL");
+        ObjectNode modelIndex = ModelIndex.newJson(note, scheduler.path("_class_name").asText("DDIMScheduler"));
         index.accept(modelIndex);
-        writeJson(dir.resolve("model_index.json"), modelIndex);
+        writeJson(dir.resolve(ModelIndex.FILE), modelIndex);
     }
 
     private static UNetConfig unetConfig(JsonConfig doc, Path base) {

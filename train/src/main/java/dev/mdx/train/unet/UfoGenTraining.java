@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
+import dev.mdx.io.ModelIndex;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
 import dev.mdx.train.AdamW;
@@ -93,10 +94,7 @@ public final class UfoGenTraining {
                     Path dir = outDir.resolve("pipeline");
                     p.export(dir, p.unetConfig, UNetTraining.emaWeights(t, generator, UfoGenModels.GENERATOR),
                             ufoGenScheduler(p.schedulerJson, settings.stepGap()), "trained by mdx train ufogen",
-                            index -> {
-                                index.put(DistillTraining.STEPS_KEY, 1);
-                                index.put(DistillTraining.CFG_KEY, false);
-                            });
+                            index -> ModelIndex.putStudentKeys(index, 1, false, null, null));
                     out.println("exported " + dir + " (sample with: mdx generate -m " + dir + ", 1 step, ufogen)");
                 }
             }

@@ -100,7 +100,7 @@ class EvaluationTest {
         Path model = Files.isDirectory(tmp.resolve("micro")) ? tmp.resolve("micro")
                 : EvalFixtures.pipeline(tmp.resolve("micro"));
         return new EvalSettings(model, data, clip, classifier, SamplerKind.DDIM, 2, 7.5, 3, images, 4, text,
-                tmp.resolve("out"));
+                tmp.resolve("out"), true, null);
     }
 
     @Test

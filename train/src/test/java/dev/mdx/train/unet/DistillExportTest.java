@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelIndex;
 import dev.mdx.pipeline.GenerationResult;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.tensor.EngineThreads;
@@ -54,10 +55,10 @@ class DistillExportTest {
 
             Path pipelineDir = out.resolve("pipeline");
             JsonNode index = JsonConfig.read(pipelineDir.resolve("model_index.json")).root();
-            assertFalse(index.get(DistillTraining.CFG_KEY).asBoolean(), "no CFG pair: " + index);
-            assertEquals(2, index.get(DistillTraining.STEPS_KEY).asInt());
-            assertEquals(2.0, index.get(DistillTraining.GUIDANCE_RANGE_KEY).get(0).asDouble());
-            assertEquals(6.0, index.get(DistillTraining.GUIDANCE_RANGE_KEY).get(1).asDouble());
+            assertFalse(index.get(ModelIndex.NEEDS_CFG_KEY).asBoolean(), "no CFG pair: " + index);
+            assertEquals(2, index.get(ModelIndex.STUDENT_STEPS_KEY).asInt());
+            assertEquals(2.0, index.get(ModelIndex.GUIDANCE_RANGE_KEY).get(0).asDouble());
+            assertEquals(6.0, index.get(ModelIndex.GUIDANCE_RANGE_KEY).get(1).asDouble());
             assertEquals(16, UNetConfig.read(pipelineDir.resolve("unet/config.json")).timeCondProjDim());
 
             try (TextToImagePipeline pipeline = TextToImagePipeline.load(pipelineDir)) {

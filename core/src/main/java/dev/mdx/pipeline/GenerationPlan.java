@@ -1,0 +1,108 @@
+package dev.mdx.pipeline;
+
+import dev.mdx.sampling.Sampler;
+import dev.mdx.sampling.SamplingPlan;
+import dev.mdx.text.TokenizedPrompt;
+import dev.mdx.unet.Guidance;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A request checked against the model and resolved once, ready to run: which UNet (the base or a student), every
+ * value the request left unset, the seed, the sampler's timesteps, the guidance, the engine threads, the
+ * tokenized prompts and what to tell the user. Made by {@link TextToImagePipeline#plan}; run it with
+ * {@link TextToImagePipeline#generate(GenerationPlan, StepCallback, ImageCallback)} on the pipeline that made it.
+ */
+public final class GenerationPlan {
+    private final TextToImagePipeline owner;
+    private final ModelVariant variant;
+    private final GenerationParameters parameters;
+    private final Sampler sampler;
+    private final SamplingPlan samplingPlan;
+    private final Guidance guidance;
+    private final int threads;
+    private final TokenizedPrompt prompt;
+    private final TokenizedPrompt negativePrompt;
+    private final List<String> notes;
+    private final List<String> warnings;
+
+    GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
+            SamplingPlan samplingPlan, Guidance guidance, int threads, TokenizedPrompt prompt,
+            TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings) {
+        this.owner = owner;
+        this.variant = variant;
+        this.parameters = parameters;
+        this.sampler = sampler;
+        this.samplingPlan = samplingPlan;
+        this.guidance = guidance;
+        this.threads = threads;
+        this.prompt = prompt;
+        this.negativePrompt = negativePrompt;
+        this.notes = List.copyOf(notes);
+        this.warnings = List.copyOf(warnings);
+    }
+
+    /** Every value the run uses, the random seed resolved: what the images' PNG text records. */
+    public GenerationParameters parameters() {
+        return parameters;
+    }
+
+    /** The student that runs the request, or empty for the base model. */
+    public Optional<Students.Student> student() {
+        return Optional.ofNullable(variant.student());
+    }
+
+    /** The configuration of the model that runs the request (the student's where one runs). */
+    public PipelineConfig config() {
+        return variant.config();
+    }
+
+    public SamplingPlan samplingPlan() {
+        return samplingPlan;
+    }
+
+    public Guidance guidance() {
+        return guidance;
+    }
+
+    /** Engine threads per operation. */
+    public int threads() {
+        return threads;
+    }
+
+    /** UNet evaluations of the whole batch (what a progress bar counts). */
+    public int totalSteps() {
+        return parameters.batchCount() * samplingPlan.size();
+    }
+
+    /** Facts for the user about the model that runs (a student chosen, a scheduler replaced). */
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** Things the request asked for that will not happen as asked (a prompt cut, an ignored negative prompt). */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    TextToImagePipeline owner() {
+        return owner;
+    }
+
+    ModelVariant variant() {
+        return variant;
+    }
+
+    Sampler sampler() {
+        return sampler;
+    }
+
+    TokenizedPrompt prompt() {
+        return prompt;
+    }
+
+    /** The negative prompt's ids with classifier-free guidance, else null. */
+    TokenizedPrompt negativePrompt() {
+        return negativePrompt;
+    }
+}
