@@ -8,12 +8,12 @@ import dev.mdx.MdxException;
 import dev.mdx.bench.BenchRow;
 import dev.mdx.bench.ComponentBench;
 import dev.mdx.bench.GemmPeak;
-import dev.mdx.bench.Presets;
 import dev.mdx.bench.ResidentMemory;
 import dev.mdx.bench.Stopwatch;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.StateDicts;
+import dev.mdx.models.ArchitecturePresets;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.vae.AutoencoderKL;
@@ -119,11 +119,11 @@ public final class BenchCommand implements Runnable {
                 throw new UsageException("unknown component '" + c + "' (text, unet, vae, train)");
             }
         }
-        List<String> names = presets != null ? presets : Presets.NAMES;
+        List<String> names = presets != null ? presets : ArchitecturePresets.NAMES;
         for (String name : names) {
-            if (!Presets.NAMES.contains(name)) {
-                throw new UsageException("unknown preset '" + name + "' (presets: " + String.join(", ", Presets.NAMES)
-                        + ")");
+            if (!ArchitecturePresets.NAMES.contains(name)) {
+                throw new UsageException("unknown preset '" + name + "' (presets: "
+                        + String.join(", ", ArchitecturePresets.NAMES) + ")");
             }
         }
         ThreadsFlag.apply(threads);
@@ -176,25 +176,26 @@ public final class BenchCommand implements Runnable {
         for (String component : components) {
             switch (component) {
                 case "text" -> withWeights(peak, (weights, bench) -> {
-                    ClipTextModel text = new ClipTextModel(Presets.textEncoder(preset));
+                    ClipTextModel text = new ClipTextModel(ArchitecturePresets.textEncoder(preset));
                     rows.add(initAndLoad(preset, "text encoder", text, weights, peak, out));
                     rows.add(report(out, bench.textEncoder(preset, text, 1)));
                 });
                 case "unet" -> withWeights(peak, (weights, bench) -> {
-                    UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(Presets.unet(preset));
+                    UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(preset));
                     rows.add(initAndLoad(preset, "unet", unet, weights, peak, out));
                     for (int b : batches) {
                         rows.add(report(out, bench.unet(preset, unet, b, latent, latent)));
                     }
                 });
                 case "vae" -> {
-                    benchDecoder(preset, "vae decode", Presets.vae(preset), peak, out, rows);
-                    if (Presets.has(preset, Presets.VAE_LIGHT)) {
-                        benchDecoder(preset, "vae decode (light)", Presets.vaeLight(preset), peak, out, rows);
+                    benchDecoder(preset, "vae decode", ArchitecturePresets.vae(preset), peak, out, rows);
+                    if (ArchitecturePresets.has(preset, ArchitecturePresets.VAE_LIGHT)) {
+                        benchDecoder(preset, "vae decode (light)", ArchitecturePresets.vaeLight(preset), peak, out,
+                                rows);
                     }
                 }
                 case "train" -> withWeights(peak, (weights, bench) -> {
-                    UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(Presets.unet(preset));
+                    UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(preset));
                     StateDicts.initRandom(unet, weights, 1234);
                     Integer size = unet.config().sampleSize();
                     int s = size != null ? size : latent;
