@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** mdx bench on the tiny presets at tiny sizes: rows, FLOPs, rates and the per-preset peak RSS in the JSON. */
+/** mdx bench on the tiny presets at tiny sizes: the flags reach the bench package, the report reaches the JSON. */
 class BenchCommandTest {
     @TempDir
     Path dir;
@@ -41,22 +41,19 @@ class BenchCommandTest {
     }
 
     @Test
-    void inProcessTimesEveryComponentAgainstThePeak() throws Exception {
+    void inProcessFlagsReachTheRunAndTheReport() throws Exception {
+        Path traces = dir.resolve("prof");
         JsonNode doc = runOk(dir.resolve("b.json"), "--in-process", "--preset", "mobilediffusion-tiny-fashion",
-                "--components", "text,unet,vae,train", "--batch", "1,2", "--train-batch", "1");
+                "--components", "vae,unet", "--batch", "1,2", "--profile", traces.toString());
         assertEquals(100.0, doc.get("gemm_peak_gflops").asDouble());
+        assertEquals(4, doc.get("latent").asInt());
+        assertEquals(16, doc.get("image_size").asInt());
+        assertEquals("default", doc.get("engine_threads").asText());
         List<String> operations = new ArrayList<>();
-        for (JsonNode row : doc.get("rows")) {
-            operations.add(row.get("operation").asText());
-            if (row.get("flops").asLong() > 0) {
-                double rate = row.get("flops").asLong() / (row.get("ms").asDouble() / 1000) / 1e9;
-                assertEquals(rate, row.get("gflops").asDouble(), 1e-9 * rate);
-                assertEquals(rate, row.get("percentOfPeak").asDouble(), 1e-9 * rate, "percent of a 100 GFLOP/s peak");
-            }
-        }
-        assertEquals(List.of("text encoder random init", "text encoder b1", "unet random init", "unet b1 4x4",
-                "unet b2 4x4", "vae decode 16x16", "unet train step b1 8x8"), operations);
+        doc.get("rows").forEach(row -> operations.add(row.get("operation").asText()));
+        assertEquals(List.of("vae decode 16x16", "unet random init", "unet b1 4x4", "unet b2 4x4"), operations);
         assertTrue(doc.get("peak_rss_bytes").get("mobilediffusion-tiny-fashion").asLong() > 0);
+        assertTrue(Files.isRegularFile(traces.resolve("mobilediffusion-tiny-fashion-unet_b1_4x4.json")));
     }
 
     @Test
@@ -72,26 +69,14 @@ class BenchCommandTest {
     }
 
     @Test
-    void profileWritesATracePerOperationAndPrintsTheTopOps() throws Exception {
-        Path traces = dir.resolve("prof");
-        StringWriter out = new StringWriter();
-        int code = Main.run(args("--in-process", "--preset", "mobilediffusion-tiny-fashion", "--components", "unet",
-                "--batch", "1", "--profile", traces.toString()), new PrintWriter(out), new PrintWriter(new StringWriter()));
-        assertEquals(ExitCodes.OK, code, out.toString());
-        Path trace = traces.resolve("mobilediffusion-tiny-fashion-unet_b1_4x4.json");
-        assertTrue(Files.isRegularFile(trace), out.toString());
-        assertTrue(out.toString().contains("ms of op self time by op"), out.toString());
-        assertTrue(out.toString().contains("aten::mkldnn_convolution") || out.toString().contains("aten::convolution")
-                || out.toString().contains("aten::_slow_conv2d_forward"), "a UNet's top ops include its convolutions: "
-                + out);
-    }
-
-    @Test
-    void unknownPresetOrComponentIsAUsageError() {
-        for (String[] bad : new String[][] {{"--preset", "nope"}, {"--components", "gpu"}}) {
+    void settingsThatCannotRunAreUsageErrorsBeforeAnythingRuns() {
+        for (String[] bad : new String[][] {{"--preset", "nope"}, {"--components", "gpu"}, {"--repeats", "0"},
+            {"--preset", "mobilediffusion-tiny", "--components", "text,vae", "--image-size", "13"}}) {
+            StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
-            int code = Main.run(args(bad), new PrintWriter(new StringWriter()), new PrintWriter(err));
+            int code = Main.run(args(bad), new PrintWriter(out), new PrintWriter(err));
             assertEquals(ExitCodes.USAGE, code, err.toString());
+            assertEquals("", out.toString(), "nothing was timed");
         }
     }
 }

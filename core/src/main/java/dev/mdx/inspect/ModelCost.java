@@ -3,6 +3,7 @@ package dev.mdx.inspect;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.models.ModelConfigs;
 import java.util.List;
 
 /**

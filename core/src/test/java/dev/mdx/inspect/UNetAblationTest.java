@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mdx.bench.Presets;
+import dev.mdx.models.ArchitecturePresets;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import java.util.List;
@@ -19,7 +19,7 @@ class UNetAblationTest {
 
     @Test
     void allChangesTogetherAreTheMobileDiffusionPreset() {
-        UNetConfig preset = Presets.unet("mobilediffusion");
+        UNetConfig preset = ArchitecturePresets.unet("mobilediffusion");
         ComponentCost all = ROWS.get("all").cost();
         assertEquals(UNet2DConditionModel.fromConfig(preset).parameterCount(), all.params());
         assertEquals(UNetCost.of(preset, 1, 64, 64, 77).flops(), all.flops());

@@ -1,4 +1,4 @@
-package dev.mdx.bench;
+package dev.mdx.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,21 +16,21 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Every shipped preset parses, builds, and has the parameter count its design calls for. */
-class PresetsTest {
+class ArchitecturePresetsTest {
     private static long unetParams(String preset) {
-        return UNet2DConditionModel.fromConfig(Presets.unet(preset)).parameterCount();
+        return UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(preset)).parameterCount();
     }
 
     @Test
     void everyPresetBuildsAllItsComponents() {
-        for (String name : Presets.NAMES) {
+        for (String name : ArchitecturePresets.NAMES) {
             assertTrue(unetParams(name) > 0, name);
-            assertTrue(new ClipTextModel(Presets.textEncoder(name)).parameterCount() > 0, name);
-            AutoencoderKL vae = new AutoencoderKL(Presets.vae(name));
-            assertEquals(Presets.unet(name).inChannels(), vae.config().latentChannels(),
+            assertTrue(new ClipTextModel(ArchitecturePresets.textEncoder(name)).parameterCount() > 0, name);
+            AutoencoderKL vae = new AutoencoderKL(ArchitecturePresets.vae(name));
+            assertEquals(ArchitecturePresets.unet(name).inChannels(), vae.config().latentChannels(),
                     name + ": the UNet reads the VAE's latents");
-            assertEquals(Presets.unet(name).crossAttentionDim().get(0), Presets.textEncoder(name).hiddenSize(),
-                    name + ": cross-attention reads the text encoder's hidden states");
+            assertEquals(ArchitecturePresets.unet(name).crossAttentionDim().get(0),
+                    ArchitecturePresets.textEncoder(name).hiddenSize(), name + ": cross-attention reads the text encoder's hidden states");
         }
     }
 
@@ -47,7 +47,7 @@ class PresetsTest {
         assertEquals(391_177_800L, params);
         assertEquals(12, resnetBlocks("mobilediffusion"));
         assertEquals(22, resnetBlocks("sd15"), "SD-1.5's count as the paper gives it");
-        UNetConfig c = Presets.unet("mobilediffusion");
+        UNetConfig c = ArchitecturePresets.unet("mobilediffusion");
         assertEquals(List.of(320, 640, 1024), c.blockOutChannels());
         assertEquals(8, c.inChannels());
         assertEquals(768, c.crossAttentionDim().get(0));
@@ -64,10 +64,10 @@ class PresetsTest {
     @Test
     void textEncodersAndVaesOfThePaperSizedPresets() {
         for (String name : List.of("mobilediffusion", "mobilediffusion-lite", "sd15")) {
-            assertEquals(123_060_480L, new ClipTextModel(Presets.textEncoder(name)).parameterCount(),
+            assertEquals(123_060_480L, new ClipTextModel(ArchitecturePresets.textEncoder(name)).parameterCount(),
                     name + ": CLIP ViT-L/14 text encoder");
-            AutoencoderKL full = new AutoencoderKL(Presets.vae(name));
-            AutoencoderKL light = new AutoencoderKL(Presets.vaeLight(name));
+            AutoencoderKL full = new AutoencoderKL(ArchitecturePresets.vae(name));
+            AutoencoderKL light = new AutoencoderKL(ArchitecturePresets.vaeLight(name));
             assertEquals(name.equals("sd15") ? 4 : 8, full.config().latentChannels(), name);
             assertEquals(full.config().latentChannels(), light.config().latentChannels(), name);
             assertEquals(encoderParams(full), encoderParams(light), name + ": the light VAE keeps the encoder");
@@ -76,12 +76,12 @@ class PresetsTest {
             assertEquals(name.equals("sd15") ? 49_490_199L : 49_508_683L, decoderParams(full), name);
         }
         for (String name : List.of("mobilediffusion-tiny", "mobilediffusion-tiny-fashion")) {
-            assertFalse(Presets.has(name, Presets.VAE_LIGHT), name);
+            assertFalse(ArchitecturePresets.has(name, ArchitecturePresets.VAE_LIGHT), name);
         }
     }
 
     private static long resnetBlocks(String preset) {
-        return UNet2DConditionModel.fromConfig(Presets.unet(preset)).namedParameters().keySet().stream()
+        return UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(preset)).namedParameters().keySet().stream()
                 .filter(k -> k.contains(".resnets."))
                 .map(k -> k.substring(0, k.indexOf(".resnets.") + ".resnets.".length() + 2))
                 .distinct().count();
@@ -100,7 +100,7 @@ class PresetsTest {
     @Test
     void tinyPresetsFollowTheMobileDiffusionDesign() {
         for (String name : List.of("mobilediffusion-tiny", "mobilediffusion-tiny-fashion")) {
-            UNetConfig c = Presets.unet(name);
+            UNetConfig c = ArchitecturePresets.unet(name);
             assertEquals(3, c.levels(), name);
             assertEquals(DownBlockType.DOWN_BLOCK_2D, c.downBlockTypes().get(0), name + ": no transformer at 1x");
             assertFalse(c.upBlockTypes().get(2).hasAttention(), name + ": no transformer at 1x");
@@ -115,10 +115,10 @@ class PresetsTest {
             assertEquals(3.0, c.ffMult(), name);
             assertEquals(List.of(256, 256, 256), c.crossAttentionDim(), name);
         }
-        assertEquals(8, Presets.unet("mobilediffusion-tiny").inChannels());
-        assertEquals(16, Presets.unet("mobilediffusion-tiny").sampleSize());
-        assertEquals(4, Presets.unet("mobilediffusion-tiny-fashion").inChannels());
-        assertEquals(8, Presets.unet("mobilediffusion-tiny-fashion").sampleSize());
+        assertEquals(8, ArchitecturePresets.unet("mobilediffusion-tiny").inChannels());
+        assertEquals(16, ArchitecturePresets.unet("mobilediffusion-tiny").sampleSize());
+        assertEquals(4, ArchitecturePresets.unet("mobilediffusion-tiny-fashion").inChannels());
+        assertEquals(8, ArchitecturePresets.unet("mobilediffusion-tiny-fashion").sampleSize());
         // sized to train on a 2-core CPU
         assertEquals(14_111_304L, unetParams("mobilediffusion-tiny"));
         assertEquals(8_415_940L, unetParams("mobilediffusion-tiny-fashion"));
@@ -126,7 +126,7 @@ class PresetsTest {
 
     @Test
     void unknownPresetIsAClearError() {
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Presets.unet("nope"));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ArchitecturePresets.unet("nope"));
         assertTrue(e.getMessage().contains("unknown preset 'nope'"), e.getMessage());
         assertTrue(e.getMessage().contains("sd15"), e.getMessage());
     }

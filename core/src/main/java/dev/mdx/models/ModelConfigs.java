@@ -1,6 +1,5 @@
-package dev.mdx.inspect;
+package dev.mdx.models;
 
-import dev.mdx.bench.Presets;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelFormatException;
@@ -25,8 +24,9 @@ public record ModelConfigs(String name, UNetConfig unet, ClipTextConfig textEnco
 
     /** A shipped preset by name. */
     public static ModelConfigs preset(String name) {
-        return new ModelConfigs(name, Presets.unet(name), Presets.textEncoder(name), Presets.vae(name),
-                Presets.has(name, Presets.VAE_LIGHT) ? Presets.vaeLight(name) : null);
+        return new ModelConfigs(name, ArchitecturePresets.unet(name), ArchitecturePresets.textEncoder(name),
+                ArchitecturePresets.vae(name), ArchitecturePresets.has(name, ArchitecturePresets.VAE_LIGHT)
+                        ? ArchitecturePresets.vaeLight(name) : null);
     }
 
     /**
@@ -72,9 +72,9 @@ public record ModelConfigs(String name, UNetConfig unet, ClipTextConfig textEnco
         if (Files.exists(path)) {
             return folder(path);
         }
-        if (!Presets.NAMES.contains(modelOrPreset)) {
+        if (!ArchitecturePresets.NAMES.contains(modelOrPreset)) {
             throw new ModelFormatException("'" + modelOrPreset + "' is neither a model folder nor a preset (presets: "
-                    + String.join(", ", Presets.NAMES) + ")");
+                    + String.join(", ", ArchitecturePresets.NAMES) + ")");
         }
         return preset(modelOrPreset);
     }

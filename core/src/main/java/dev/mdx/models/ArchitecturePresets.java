@@ -1,4 +1,4 @@
-package dev.mdx.bench;
+package dev.mdx.models;
 
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
@@ -18,7 +18,7 @@ import java.util.List;
  * the {@code decoder_*} keys under which a light decoder is stored in a VAE config.json. VaeConfig does not read
  * those keys yet, so they are applied here; applying them again once it does changes nothing.
  */
-public final class Presets {
+public final class ArchitecturePresets {
     /** Every preset name, in the order benchmarks report them. */
     public static final List<String> NAMES = List.of("mobilediffusion", "mobilediffusion-lite", "sd15",
             "mobilediffusion-tiny", "mobilediffusion-tiny-fashion");
@@ -26,7 +26,7 @@ public final class Presets {
     /** The component name of the light-decoder VAE config. */
     public static final String VAE_LIGHT = "vae_light";
 
-    private Presets() {}
+    private ArchitecturePresets() {}
 
     public static UNetConfig unet(String name) {
         return UNetConfig.fromJson(json(name, "unet"));
@@ -69,12 +69,12 @@ public final class Presets {
     }
 
     public static boolean has(String name, String component) {
-        return Presets.class.getResource(resource(name, component)) != null;
+        return ArchitecturePresets.class.getResource(resource(name, component)) != null;
     }
 
     public static JsonConfig json(String name, String component) {
         String res = resource(name, component);
-        try (InputStream in = Presets.class.getResourceAsStream(res)) {
+        try (InputStream in = ArchitecturePresets.class.getResourceAsStream(res)) {
             if (in == null) {
                 throw new ModelFormatException("unknown preset '" + name + "' (no " + component
                         + " config); known presets: " + String.join(", ", NAMES));
