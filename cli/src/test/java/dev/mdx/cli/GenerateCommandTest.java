@@ -291,6 +291,68 @@ class GenerateCommandTest {
     }
 
     @Test
+    void outputsThatWouldFailAfterGeneratingFailBeforeLoading() {
+        assertFails(generate("-o", "/proc/mdx-output.png"), ExitCodes.FAILURE,
+                "mdx generate: error: cannot write /proc/mdx-output.png:");
+        String longName = "a".repeat(300) + ".png";
+        assertFails(generate("-o", tmp.resolve(longName).toString()), ExitCodes.FAILURE, "cannot write",
+                "File name too long");
+        assertFails(generate("-o", "/dev/full"), ExitCodes.USAGE,
+                "-o/--output: /dev/full is a device or other special file");
+        assertFalse(Files.exists(Path.of("/dev/full.png")));
+    }
+
+    @Test
+    void seedsOfABatchMustNotWrapAround() {
+        assertFails(generate("-s", Long.toString(Long.MAX_VALUE), "-b", "2"), ExitCodes.USAGE,
+                "-s/--seed must leave room for the batch's seeds");
+        CliRun last = generate("-s", Long.toString(Long.MAX_VALUE), "--steps", "1", "-o",
+                tmp.resolve("max.png").toString());
+        assertEquals(0, last.code(), last.err());
+        assertTrue(last.out().contains("seed " + Long.MAX_VALUE), last.out());
+    }
+
+    @Test
+    void stepsBelowOneFailBeforeAnyStudentIsNamed() throws Exception {
+        Path model = tmp.resolve("with-ufogen");
+        TestModels.linkTree(micro, model);
+        Path student = model.resolve("students/ufogen");
+        TestModels.linkTree(micro.resolve("unet"), student.resolve("unet"));
+        TestModels.linkTree(micro.resolve("scheduler"), student.resolve("scheduler"));
+        Files.writeString(student.resolve("model_index.json"), "{\"scheduler\": [\"diffusers\", \"UFOGenScheduler\"],"
+                + " \"_mdx_student_steps\": 1, \"_mdx_component_dirs\": {\"vae\": \"../../vae\","
+                + " \"text_encoder\": \"../../text_encoder\", \"tokenizer\": \"../../tokenizer\"}}");
+        CliRun zero = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "0");
+        assertEquals(ExitCodes.USAGE, zero.code(), zero.err());
+        assertFalse(zero.err().contains("using the"), zero.err());
+        CliRun two = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "2", "-o",
+                tmp.resolve("two.png").toString());
+        assertTrue(two.err().contains("note: 2 steps: using the UFOGen student (made for one step; 2 with its"
+                + " multi-step sampling)"), two.err());
+    }
+
+    @Test
+    void nanWeightsFailWithoutWritingAnImage() throws Exception {
+        Path model = TestModels.microPipeline(tmp.resolve("nan"));
+        TestModels.fillTensor(model.resolve("unet/diffusion_pytorch_model.safetensors"), "conv_out.bias", Float.NaN);
+        Path png = tmp.resolve("nan.png");
+        assertFails(CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "2", "-o", png.toString()),
+                ExitCodes.FAILURE, "mdx generate: error: step 1 of 2 (timestep");
+        assertFalse(Files.exists(png));
+    }
+
+    @Test
+    void eachImageOfABatchIsWrittenAsItFinishes() {
+        CliRun run = generate("-b", "3", "--steps", "1", "-s", "4", "-o", tmp.resolve("b.png").toString());
+        assertEquals(0, run.code(), run.err());
+        for (int k = 1; k <= 3; k++) {
+            assertTrue(Files.isRegularFile(tmp.resolve("b_" + k + ".png")));
+            assertTrue(run.out().contains("wrote " + tmp.resolve("b_" + k + ".png") + " (seed " + (3 + k) + ")"),
+                    run.out());
+        }
+    }
+
+    @Test
     void helpReadsWell() {
         CliRun root = CliRun.mdx("--help");
         assertEquals(0, root.code());

@@ -1,5 +1,11 @@
 package dev.mdx.testing;
 
+import dev.mdx.io.SafeTensorsWriter;
+
+import dev.mdx.io.SafeTensorsFile;
+
+import ai.djl.ndarray.NDArray;
+
 import ai.djl.ndarray.NDManager;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.StateDicts;
@@ -162,5 +168,22 @@ public final class TestModels {
         Files.writeString(componentDir.resolve(configName), config);
         StateDicts.initRandom(module, manager, seed);
         StateDicts.save(module, componentDir.resolve(weightsName), Map.of("format", "pt"));
+    }
+
+    /** Rewrites one tensor of a safetensors weights file with {@code value} everywhere (NaN to break a model). */
+    public static void fillTensor(Path weights, String key, float value) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Map<String, NDArray> tensors = new java.util.LinkedHashMap<>();
+            try (SafeTensorsFile st = SafeTensorsFile.open(weights)) {
+                if (!st.tensors().containsKey(key)) {
+                    throw new IllegalArgumentException(weights + " has no tensor " + key);
+                }
+                for (String name : st.tensors().keySet()) {
+                    NDArray t = st.load(name, manager);
+                    tensors.put(name, name.equals(key) ? manager.full(t.getShape(), value) : t);
+                }
+            }
+            SafeTensorsWriter.write(weights, tensors, Map.of("format", "pt"));
+        }
     }
 }
