@@ -53,11 +53,11 @@ public final class ComponentBench {
                 scope.randomNormal(new Shape(batch, c.inChannels(), h, w)),
                 scope.full(new Shape(batch), 500f),
                 scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0))),
-                guidanceInput(scope, c, batch)));
+                guidanceEmbedding(scope, c, batch)));
     }
 
     /** A random guidance embedding for a UNet with time_cond_proj_dim (it costs the same as a real one), else null. */
-    private static NDArray guidanceInput(NDManager scope, UNetConfig c, int batch) {
+    private static NDArray guidanceEmbedding(NDManager scope, UNetConfig c, int batch) {
         return c.hasTimeCondProj() ? scope.randomNormal(new Shape(batch, c.timeCondProjDim())) : null;
     }
 
@@ -88,7 +88,7 @@ public final class ComponentBench {
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     NDArray out = unet.forward(x, scope.full(new Shape(batch), 500f),
                             scope.randomNormal(new Shape(batch, 77, c.crossAttentionDim().get(0))),
-                            guidanceInput(scope, c, batch));
+                            guidanceEmbedding(scope, c, batch));
                     collector.backward(out.sub(x).square().mean());
                 }
                 return params.iterator().next().get().getGradient();

@@ -1,22 +1,13 @@
 package dev.mdx.pipeline;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.ModelFolder;
-import dev.mdx.sampling.Sampler;
-import dev.mdx.sampling.SamplerKind;
-import dev.mdx.sampling.SamplerState;
-import dev.mdx.sampling.SamplingPlan;
-import dev.mdx.sampling.StepResult;
 import dev.mdx.tensor.EngineThreads;
-import dev.mdx.tensor.NoiseSource;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.TokenizedPrompt;
-import dev.mdx.unet.Guidance;
 import dev.mdx.unet.GuidedDenoiser;
-import dev.mdx.vae.AutoencoderKL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,12 +46,12 @@ public final class TextToImagePipeline implements AutoCloseable {
     private final ModelVariant.SharedWeights weights;
     /** Students by folder, made on first use. */
     private final Map<Path, ModelVariant> students = new HashMap<>();
-    private final Integer threads;
+    private final RequestPlanner planner;
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
     private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow) {
-        this.threads = threads;
+        this.planner = new RequestPlanner(this, folder.root(), threads);
         EngineThreads.loadEngine();
         this.root = NDManager.newBaseManager();
         this.weights = new ModelVariant.SharedWeights(root);
@@ -176,13 +167,7 @@ public final class TextToImagePipeline implements AutoCloseable {
      * @throws InvalidRequestException naming the field when the request does not fit the model
      */
     public GenerationPlan plan(GenerationRequest request) {
-        ModelVariant variant = variantFor(request);
-        List<String> warnings = new ArrayList<>();
-        Resolved r = resolve(request, variant, warnings);
-        TokenizedPrompt prompt = tokenize(variant, request.prompt(), "prompt", warnings);
-        TokenizedPrompt negative = r.guidance.needsUnconditional()
-                ? tokenize(variant, request.negativePrompt(), "negative prompt", warnings) : null;
-        return r.plan(this, variant, prompt, negative, warnings);
+        return planner.plan(request, variantFor(request));
     }
 
     /**
@@ -190,24 +175,7 @@ public final class TextToImagePipeline implements AutoCloseable {
      * negative prompt's used only with classifier-free guidance, may be null otherwise).
      */
     public GenerationPlan plan(GenerationRequest request, TokenizedPrompt prompt, TokenizedPrompt negativePrompt) {
-        Objects.requireNonNull(prompt, "prompt");
-        ModelVariant variant = variantFor(request);
-        List<String> warnings = new ArrayList<>();
-        Resolved r = resolve(request, variant, warnings);
-        if (r.guidance.needsUnconditional()) {
-            Objects.requireNonNull(negativePrompt, "a guided request needs negative prompt ids");
-        }
-        TokenizedPrompt negative = r.guidance.needsUnconditional() ? negativePrompt : null;
-        for (TokenizedPrompt p : Arrays.asList(prompt, negative)) {
-            if (p != null && p.inputIds().length != variant.textLength()) {
-                throw new IllegalArgumentException("prompt ids must be " + variant.textLength() + " long, got "
-                        + p.inputIds().length);
-            }
-            if (p != null && p.truncated()) {
-                warnings.add("a prompt of " + p.untruncatedLength() + " tokens was cut to " + variant.textLength());
-            }
-        }
-        return r.plan(this, variant, prompt, negative, warnings);
+        return planner.plan(request, variantFor(request), prompt, negativePrompt);
     }
 
     /** The warnings generate would report, or {@link InvalidRequestException}, without running. */
@@ -304,70 +272,6 @@ public final class TextToImagePipeline implements AutoCloseable {
                 weights);
     }
 
-    /** The request's values filled from the variant's defaults and checked against it. */
-    private static Resolved resolve(GenerationRequest request, ModelVariant variant, List<String> warnings) {
-        PipelineConfig config = variant.config();
-        GenerationDefaults d = config.defaults();
-        int width = request.width() != null ? request.width() : d.width();
-        int height = request.height() != null ? request.height() : d.height();
-        int steps = request.steps() != null ? request.steps() : d.steps();
-        double cfg = request.cfgScale() != null ? request.cfgScale() : d.cfgScale();
-        SamplerKind kind = request.sampler() != null ? request.sampler() : d.sampler();
-        config.validateSize(width, height);
-        Sampler sampler = config.sampler(kind, request.eta());
-        SamplingPlan samplingPlan = config.plan(sampler, steps);
-        Guidance guidance = Guidance.of(config.unet(), cfg);
-        if (guidance != Guidance.CLASSIFIER_FREE && !request.negativePrompt().isEmpty()) {
-            warnings.add(guidance == Guidance.EMBEDDED
-                    ? "the negative prompt is ignored: this model takes the guidance scale as an input (one UNet"
-                            + " pass per step on the prompt alone)"
-                    : "the negative prompt is ignored: a CFG scale of " + GenerationParameters.number(cfg)
-                            + " (1 or less) turns classifier-free guidance off");
-        }
-        if (request.eta() != 0 && kind != SamplerKind.DDIM) {
-            warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
-        }
-        long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
-        GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
-                seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
-                config.modelName());
-        return new Resolved(used, sampler, samplingPlan, guidance);
-    }
-
-    /** What {@link #resolve} decided, before the prompts are tokenized. */
-    private record Resolved(GenerationParameters used, Sampler sampler, SamplingPlan samplingPlan,
-            Guidance guidance) {
-        GenerationPlan plan(TextToImagePipeline owner, ModelVariant variant, TokenizedPrompt prompt,
-                TokenizedPrompt negative, List<String> warnings) {
-            PipelineConfig config = variant.config();
-            int factor = config.vaeScaleFactor();
-            int threads = owner.threads != null ? owner.threads
-                    : ThreadPolicy.threadsFor(config, guidance, used.height() / factor, used.width() / factor);
-            List<String> notes = new ArrayList<>(config.notes());
-            if (variant.student() != null) {
-                notes.add(0, used.steps() + " steps: using " + variant.student().describe(used.steps()) + " ("
-                        + Students.relativeName(owner.base.folder().root(), variant.student()) + ")");
-            }
-            return new GenerationPlan(owner, variant, used, sampler, samplingPlan, guidance, threads, prompt,
-                    negative, notes, warnings);
-        }
-    }
-
-    /** Ids at the text encoder's length; a prompt longer than that is cut, with a warning naming the lost words. */
-    private static TokenizedPrompt tokenize(ModelVariant variant, String text, String what, List<String> warnings) {
-        ClipTokenizer tokenizer = variant.tokenizer();
-        int length = variant.textLength();
-        TokenizedPrompt p = tokenizer.encode(text, length);
-        if (p.truncated()) {
-            int[] all = tokenizer.encodeUntruncated(text);
-            // all = BOS, tokens..., EOS; the kept tokens are all[1 .. length - 2]
-            int[] dropped = Arrays.copyOfRange(all, length - 1, all.length - 1);
-            warnings.add("the " + what + " is " + (all.length - 2) + " tokens long but the text encoder reads only "
-                    + (length - 2) + "; this part was ignored: \"" + tokenizer.decode(dropped, true) + "\"");
-        }
-        return p;
-    }
-
     private GenerationResult run(GenerationPlan plan, float[] initialNoise, StepCallback callback,
             ImageCallback imageCallback, PipelineTrace trace) {
         long start = System.nanoTime();
@@ -391,9 +295,9 @@ public final class TextToImagePipeline implements AutoCloseable {
             EngineThreads.useOnThisThread(plan.threads());
             GuidedDenoiser denoiser = variant.denoiser();
             long textStart = System.nanoTime();
-            NDList text = encodeText(scope, variant, plan.prompt(), plan.negativePrompt());
+            NDList text = ImageRun.encodeText(scope, variant, plan.prompt(), plan.negativePrompt());
             double textMs = millisSince(textStart);
-            Run run = new Run(plan, denoiser, text, latentShape, callback, trace);
+            ImageRun run = new ImageRun(plan, denoiser, text, latentShape, callback, trace);
             List<RgbImage> images = new ArrayList<>();
             for (int k = 0; k < used.batchCount(); k++) {
                 float[] noise = initialNoise == null ? null : Arrays.copyOfRange(initialNoise,
@@ -417,153 +321,7 @@ public final class TextToImagePipeline implements AutoCloseable {
         return root.newSubManager();
     }
 
-    /**
-     * The text features in {@code scope}: {cond (1, L, D)}, or with classifier-free guidance {cond, uncond}, both
-     * from one text-encoder batch of [negative, prompt].
-     */
-    private static NDList encodeText(NDManager scope, ModelVariant variant, TokenizedPrompt prompt,
-            TokenizedPrompt negative) {
-        try (NDManager textScope = scope.newSubManager()) {
-            List<TokenizedPrompt> rows = negative != null ? List.of(negative, prompt) : List.of(prompt);
-            NDArray embeds = variant.textEncoder().forward(ClipTokenizer.inputIds(rows, textScope))
-                    .lastHiddenState();
-            NDList out = negative != null ? new NDList(embeds.get("1:2"), embeds.get("0:1"), embeds)
-                    : new NDList(embeds);
-            out.attach(scope);
-            return out;
-        }
-    }
 
-    /** diffusers: vae.decode(latents / scaling_factor + shift_factor); the result is in the latents' manager. */
-    private static NDArray decodeLatents(ModelVariant variant, NDArray latents) {
-        AutoencoderKL vae = variant.vae();
-        NDArray z = latents.div((float) vae.scalingFactor());
-        if (variant.config().vae().shiftFactor().isPresent()) {
-            z = z.add((float) variant.config().vae().shiftFactor().getAsDouble());
-        }
-        return vae.decode(z);
-    }
-
-    /** The state of one generate call shared by its images. */
-    private final class Run {
-        final GenerationPlan plan;
-        final GenerationParameters used;
-        final ModelVariant variant;
-        final GuidedDenoiser denoiser;
-        final SamplingPlan steps;
-        /** (1, L, D) prompt features. */
-        final NDArray cond;
-        /** (1, L, D) negative-prompt features with classifier-free guidance, else null. */
-        final NDArray uncond;
-        final double[] scale;
-        final Shape latentShape;
-        final StepCallback callback;
-        final PipelineTrace trace;
-        final List<Double> unetMs = new ArrayList<>();
-        double decodeMs;
-
-        Run(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latentShape, StepCallback callback,
-                PipelineTrace trace) {
-            this.plan = plan;
-            this.used = plan.parameters();
-            this.variant = plan.variant();
-            this.denoiser = denoiser;
-            this.steps = plan.samplingPlan();
-            this.cond = text.get(0);
-            this.uncond = text.size() > 1 ? text.get(1) : null;
-            this.scale = new double[] {used.cfgScale()};
-            this.latentShape = latentShape;
-            this.callback = callback;
-            this.trace = trace;
-            trace.promptEmbeds(text.get(text.size() - 1));
-        }
-
-        /** Image k of the batch: its own noise source (seed + k), sampler state and memory scope. */
-        RgbImage image(NDManager scope, int k, float[] givenNoise, List<RgbImage> done) {
-            long seed = used.seedOf(k);
-            NoiseSource noise = NoiseSource.seeded(seed);
-            try (NDManager imageScope = scope.newSubManager(); SamplerState state = new SamplerState()) {
-                NDArray standard = givenNoise != null ? imageScope.create(givenNoise, latentShape)
-                        : noise.gaussian(imageScope, latentShape);
-                NDArray latents = steps.initialSample(standard);
-                for (int i = 0; i < steps.size(); i++) {
-                    NDArray previous = latents;
-                    boolean cancelled;
-                    try (NDManager stepScope = imageScope.newSubManager()) {
-                        // everything computed from the latents and the text features is freed with the step
-                        stepScope.tempAttachAll(latents, cond);
-                        if (uncond != null) {
-                            stepScope.tempAttachAll(uncond);
-                        }
-                        StepResult r = step(k, i, latents, noise, state);
-                        requireFinite(r.prevSample(), k, i);
-                        trace.latents(k, i, r.prevSample());
-                        StepEvent event = new StepEvent(k, used.batchCount(), i, steps.size(), steps.timestep(i),
-                                seed, unetMs.get(unetMs.size() - 1), r.denoised(),
-                                x -> decodeLatents(variant, x));
-                        try {
-                            callback.onStep(event);
-                        } finally {
-                            event.close();
-                        }
-                        cancelled = event.cancelled();
-                        latents = r.prevSample();
-                        latents.attach(imageScope);
-                    }
-                    previous.close();
-                    if (cancelled) {
-                        throw new GenerationCancelledException(done, k, used.batchCount(), i, steps.size());
-                    }
-                }
-                return decode(imageScope, k, latents);
-            }
-        }
-
-        /** One guided UNet evaluation and one sampler step; results in the step scope. */
-        private StepResult step(int k, int i, NDArray latents, NoiseSource noise, SamplerState state) {
-            NDManager stepScope = latents.getManager();
-            NDArray scaled = steps.scaleModelInput(i, latents);
-            NDArray t = stepScope.create(new float[] {steps.timestep(i)});
-            long unetStart = System.nanoTime();
-            GuidedDenoiser.Prediction p = denoiser.predict(plan.guidance(), scaled, t, cond, uncond, scale, false);
-            unetMs.add(millisSince(unetStart));
-            trace.unetInput(k, i, p.input());
-            trace.noisePrediction(k, i, p.unconditional(), p.conditional() != null ? p.conditional() : p.guided(),
-                    p.guided());
-            return plan.sampler().step(steps, i, p.guided(), latents, noise, state);
-        }
-
-        /**
-         * Stops a run whose latents hold NaN or infinity, which would decode to a black image. One sum over the
-         * latents: it is finite exactly when every value is (short of a float overflow, itself a divergence).
-         */
-        private void requireFinite(NDArray latents, int k, int i) {
-            float sum = latents.sum().getFloat();
-            if (!Float.isFinite(sum)) {
-                throw new NonFiniteValuesException("step " + (i + 1) + " of " + steps.size()
-                        + (used.batchCount() > 1 ? " of image " + (k + 1) : "") + " (timestep "
-                        + GenerationParameters.number(steps.timestep(i)) + ") produced NaN or infinite latents: the"
-                        + " UNet's weights or the scheduler config hold unusable values, or the sampler diverged; no"
-                        + " image was written");
-            }
-        }
-
-        private RgbImage decode(NDManager imageScope, int k, NDArray latents) {
-            long decodeStart = System.nanoTime();
-            try (NDManager decodeScope = imageScope.newSubManager()) {
-                decodeScope.tempAttachAll(latents);
-                NDArray decoded = decodeLatents(variant, latents);
-                if (!Float.isFinite(decoded.sum().getFloat())) {
-                    throw new NonFiniteValuesException("the VAE decoded image " + (k + 1) + " to NaN or infinite"
-                            + " values: its weights hold unusable values; no image was written");
-                }
-                trace.decoded(k, decoded);
-                RgbImage image = Images.toRgb(decoded).get(0);
-                decodeMs += millisSince(decodeStart);
-                return image;
-            }
-        }
-    }
 
     private static double millisSince(long nanoStart) {
         return (System.nanoTime() - nanoStart) / 1e6;

@@ -14,7 +14,6 @@ import dev.mdx.sampling.SamplerKind;
 import dev.mdx.unet.Guidance;
 import dev.mdx.testing.TestModels;
 import dev.mdx.unet.UNet2DConditionModel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

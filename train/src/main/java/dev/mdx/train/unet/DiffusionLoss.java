@@ -23,16 +23,16 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
     private final NoiseSchedule schedule;
     private final PredictionType prediction;
     /** For a UNet that takes the guidance scale as an input (time_cond_proj_dim): it is trained unguided, scale 1. */
-    private final GuidanceEmbedding guidanceInput;
+    private final GuidanceEmbedding embedding;
 
     public DiffusionLoss(UNet2DConditionModel unet, ClipTextModel textEncoder, ClipTokenizer tokenizer,
             NoiseSchedule schedule, PredictionType prediction) {
         this(unet, textEncoder, tokenizer, schedule, prediction, null);
     }
 
-    /** @param guidanceInput the UNet's guidance embedding if it has one (then it is fed scale 1), else null */
+    /** @param embedding the UNet's guidance embedding if it has one (then it is fed scale 1), else null */
     public DiffusionLoss(UNet2DConditionModel unet, ClipTextModel textEncoder, ClipTokenizer tokenizer,
-            NoiseSchedule schedule, PredictionType prediction, GuidanceEmbedding guidanceInput) {
+            NoiseSchedule schedule, PredictionType prediction, GuidanceEmbedding embedding) {
         if (prediction == PredictionType.SAMPLE) {
             throw new IllegalArgumentException("training supports epsilon and v_prediction, not sample");
         }
@@ -40,7 +40,7 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         this.text = new TextConditioning(textEncoder, tokenizer);
         this.schedule = schedule;
         this.prediction = prediction;
-        this.guidanceInput = guidanceInput;
+        this.embedding = embedding;
     }
 
     @Override
@@ -65,7 +65,7 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         NoiseLevels levels = NoiseLevels.of(schedule, t, 1f, scope);
         NDArray noisy = levels.noise(x0, eps);
         NDArray context = text.encode(batch.captions(), scope);
-        NDArray unguided = guidanceInput == null ? null : guidanceInput.unguided(b, scope);
+        NDArray unguided = embedding == null ? null : embedding.unguided(b, scope);
         NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided);
         NDArray target = levels.target(prediction, x0, eps);
         return new Denoised(noisy, levels, context, predicted, predicted.sub(target).square().mean());

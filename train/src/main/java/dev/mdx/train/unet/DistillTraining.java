@@ -1,21 +1,17 @@
 package dev.mdx.train.unet;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.schedule.JsonNamed;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.ModelIndex;
 import dev.mdx.nn.GuidanceEmbedding;
-import dev.mdx.pipeline.PipelineConfig;
 import dev.mdx.schedule.PredictionType;
-import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.train.Trainer;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

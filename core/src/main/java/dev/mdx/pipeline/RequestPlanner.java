@@ -1,0 +1,141 @@
+package dev.mdx.pipeline;
+
+import dev.mdx.sampling.Sampler;
+import dev.mdx.sampling.SamplerKind;
+import dev.mdx.sampling.SamplingPlan;
+import dev.mdx.text.ClipTokenizer;
+import dev.mdx.text.TokenizedPrompt;
+import dev.mdx.unet.Guidance;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Turns a request into a {@link GenerationPlan} for one model variant: fills what the request left unset from the
+ * variant's defaults, checks it against the model, resolves the seed, plans the sampler's steps, decides the
+ * guidance and the engine threads, tokenizes the prompts and collects what to tell the user. Everything that can
+ * be known before a run is decided here, once.
+ */
+final class RequestPlanner {
+    private final TextToImagePipeline owner;
+    /** The base model's folder, against which a student's folder is named. */
+    private final Path baseRoot;
+    /** The pipeline's engine threads, or null for {@link ThreadPolicy}'s choice per request. */
+    private final Integer threads;
+
+    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads) {
+        this.owner = owner;
+        this.baseRoot = baseRoot;
+        this.threads = threads;
+    }
+
+    /** The plan of {@code request} on {@code variant}, tokenizing its prompts. */
+    GenerationPlan plan(GenerationRequest request, ModelVariant variant) {
+        Draft d = draft(request, variant);
+        TokenizedPrompt prompt = tokenize(variant, request.prompt(), "prompt", d.warnings);
+        TokenizedPrompt negative = d.guidance.needsUnconditional()
+                ? tokenize(variant, request.negativePrompt(), "negative prompt", d.warnings) : null;
+        return d.finish(variant, prompt, negative);
+    }
+
+    /** The plan with the prompts given as token ids of the variant's text length. */
+    GenerationPlan plan(GenerationRequest request, ModelVariant variant, TokenizedPrompt prompt,
+            TokenizedPrompt negativePrompt) {
+        Objects.requireNonNull(prompt, "prompt");
+        Draft d = draft(request, variant);
+        if (d.guidance.needsUnconditional()) {
+            Objects.requireNonNull(negativePrompt, "a guided request needs negative prompt ids");
+        }
+        TokenizedPrompt negative = d.guidance.needsUnconditional() ? negativePrompt : null;
+        for (TokenizedPrompt p : Arrays.asList(prompt, negative)) {
+            if (p != null && p.inputIds().length != variant.textLength()) {
+                throw new IllegalArgumentException("prompt ids must be " + variant.textLength() + " long, got "
+                        + p.inputIds().length);
+            }
+            if (p != null && p.truncated()) {
+                d.warnings.add("a prompt of " + p.untruncatedLength() + " tokens was cut to " + variant.textLength());
+            }
+        }
+        return d.finish(variant, prompt, negative);
+    }
+
+    /** The request's values filled from the variant's defaults and checked against it. */
+    private Draft draft(GenerationRequest request, ModelVariant variant) {
+        PipelineConfig config = variant.config();
+        GenerationDefaults d = config.defaults();
+        int width = request.width() != null ? request.width() : d.width();
+        int height = request.height() != null ? request.height() : d.height();
+        int steps = request.steps() != null ? request.steps() : d.steps();
+        double cfg = request.cfgScale() != null ? request.cfgScale() : d.cfgScale();
+        SamplerKind kind = request.sampler() != null ? request.sampler() : d.sampler();
+        config.validateSize(width, height);
+        Sampler sampler = config.sampler(kind, request.eta());
+        SamplingPlan samplingPlan = config.plan(sampler, steps);
+        Guidance guidance = Guidance.of(config.unet(), cfg);
+        List<String> warnings = new ArrayList<>();
+        if (guidance != Guidance.CLASSIFIER_FREE && !request.negativePrompt().isEmpty()) {
+            warnings.add(guidance == Guidance.EMBEDDED
+                    ? "the negative prompt is ignored: this model takes the guidance scale as an input (one UNet"
+                            + " pass per step on the prompt alone)"
+                    : "the negative prompt is ignored: a CFG scale of " + GenerationParameters.number(cfg)
+                            + " (1 or less) turns classifier-free guidance off");
+        }
+        if (request.eta() != 0 && kind != SamplerKind.DDIM) {
+            warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
+        }
+        long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
+        GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
+                seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
+                config.modelName());
+        return new Draft(used, sampler, samplingPlan, guidance, warnings);
+    }
+
+    /** What {@link #draft} decided, before the prompts are tokenized. */
+    private final class Draft {
+        final GenerationParameters used;
+        final Sampler sampler;
+        final SamplingPlan samplingPlan;
+        final Guidance guidance;
+        final List<String> warnings;
+
+        Draft(GenerationParameters used, Sampler sampler, SamplingPlan samplingPlan, Guidance guidance,
+                List<String> warnings) {
+            this.used = used;
+            this.sampler = sampler;
+            this.samplingPlan = samplingPlan;
+            this.guidance = guidance;
+            this.warnings = warnings;
+        }
+
+        GenerationPlan finish(ModelVariant variant, TokenizedPrompt prompt, TokenizedPrompt negative) {
+            PipelineConfig config = variant.config();
+            int factor = config.vaeScaleFactor();
+            int engineThreads = threads != null ? threads
+                    : ThreadPolicy.threadsFor(config, guidance, used.height() / factor, used.width() / factor);
+            List<String> notes = new ArrayList<>(config.notes());
+            if (variant.student() != null) {
+                notes.add(0, used.steps() + " steps: using " + variant.student().describe(used.steps()) + " ("
+                        + Students.relativeName(baseRoot, variant.student()) + ")");
+            }
+            return new GenerationPlan(owner, variant, used, sampler, samplingPlan, guidance, engineThreads, prompt,
+                    negative, notes, warnings);
+        }
+    }
+
+    /** Ids at the text encoder's length; a prompt longer than that is cut, with a warning naming the lost words. */
+    private static TokenizedPrompt tokenize(ModelVariant variant, String text, String what, List<String> warnings) {
+        ClipTokenizer tokenizer = variant.tokenizer();
+        int length = variant.textLength();
+        TokenizedPrompt p = tokenizer.encode(text, length);
+        if (p.truncated()) {
+            int[] all = tokenizer.encodeUntruncated(text);
+            // all = BOS, tokens..., EOS; the kept tokens are all[1 .. length - 2]
+            int[] dropped = Arrays.copyOfRange(all, length - 1, all.length - 1);
+            warnings.add("the " + what + " is " + (all.length - 2) + " tokens long but the text encoder reads only "
+                    + (length - 2) + "; this part was ignored: \"" + tokenizer.decode(dropped, true) + "\"");
+        }
+        return p;
+    }
+}
