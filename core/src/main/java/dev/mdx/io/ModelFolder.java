@@ -49,7 +49,16 @@ public final class ModelFolder {
         if (tokenizerDir != null && !Files.isDirectory(tokenizerDir)) {
             throw new ModelFormatException("tokenizer folder " + tokenizerDir + " does not exist");
         }
-        ModelIndex index = ModelIndex.read(root);
+        return open(ModelIndex.read(root), tokenizerDir);
+    }
+
+    /** Opens the folder of an index already read (a student listed in its base's index). */
+    public static ModelFolder open(ModelIndex index) {
+        return open(index, null);
+    }
+
+    private static ModelFolder open(ModelIndex index, Path tokenizerDir) {
+        Path root = index.root();
         ModelFolder folder = new ModelFolder(root, tokenizerDir != null ? tokenizerDir : index.dir(TOKENIZER), index);
         List<String> missing = new ArrayList<>();
         for (Path required : List.of(

@@ -256,7 +256,7 @@ public final class TextToImagePipeline implements AutoCloseable {
             synchronized (students) {
                 ModelVariant v = students.get(student.dir());
                 if (v == null) {
-                    v = variant(ModelFolder.open(student.dir()), student);
+                    v = variant(ModelFolder.open(student.index()), student);
                     students.put(student.dir(), v);
                 }
                 return v;
