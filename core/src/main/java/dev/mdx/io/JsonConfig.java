@@ -130,6 +130,9 @@ public final class JsonConfig {
         if (!n.isIntegralNumber()) {
             throw error(key, "must be an integer, got " + n);
         }
+        if (!n.canConvertToInt()) {
+            throw error(key, "is out of range, got " + n);
+        }
         return n.asInt();
     }
 

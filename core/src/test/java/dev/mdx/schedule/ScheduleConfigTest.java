@@ -54,6 +54,41 @@ class ScheduleConfigTest {
         assertRejected("{\"clip_sample\": \"yes\"}", "clip_sample");
     }
 
+    /** Schedules that cannot denoise (diffusers accepts them and gives a black image) are refused up front. */
+    @Test
+    void rejectsSchedulesThatCannotDenoise() {
+        for (String schedule : new String[] {"linear", "scaled_linear", "sigmoid"}) {
+            String s = "\"beta_schedule\": \"" + schedule + "\", ";
+            assertRejected("{" + s + "\"beta_start\": 0.012, \"beta_end\": 0.00085}", "beta_start");
+            assertRejected("{" + s + "\"beta_start\": 0}", "beta_start");
+            assertRejected("{" + s + "\"beta_start\": -0.001}", "beta_start");
+            assertRejected("{" + s + "\"beta_end\": 1}", "beta_end");
+            assertRejected("{" + s + "\"beta_end\": 1.5}", "beta_end");
+        }
+        assertRejected("{\"num_train_timesteps\": 0}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": -5}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": 1.5}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": 4294967298}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": 2, \"trained_betas\": [0.1, 0]}", "trained_betas");
+        // equal ends are a constant schedule; the cosine schedule does not use the two at all
+        assertEquals(0.01, parse("{\"beta_start\": 0.01, \"beta_end\": 0.01}").betaEnd());
+        assertEquals(0.5, parse("{\"beta_schedule\": \"squaredcos_cap_v2\", \"beta_start\": 0.5, \"beta_end\": 0}")
+                .betaStart());
+    }
+
+    @Test
+    void nonFiniteBetasNameTheFileAndTheField(@TempDir Path dir) throws IOException {
+        for (String field : new String[] {"beta_start", "beta_end"}) {
+            for (String value : new String[] {"NaN", "Infinity", "-Infinity"}) {
+                Path file = dir.resolve(field + value + ".json");
+                Files.writeString(file, "{\"_class_name\": \"DDIMScheduler\", \"" + field + "\": " + value + "}");
+                ModelFormatException e = assertThrows(ModelFormatException.class, () -> ScheduleConfig.read(file));
+                assertTrue(e.getMessage().startsWith(file.toString()) && e.getMessage().contains("'" + field + "'"),
+                        e.getMessage());
+            }
+        }
+    }
+
     @Test
     void rejectsUnsupportedSolverSettingsNamingTheField() {
         assertOptionsRejected("{\"algorithm_type\": \"sde-dpmsolver++\"}", "algorithm_type");
