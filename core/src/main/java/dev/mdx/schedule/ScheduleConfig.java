@@ -1,13 +1,11 @@
 package dev.mdx.schedule;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +43,7 @@ public record ScheduleConfig(
 
     private static final JsonMapper LENIENT = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     public ScheduleConfig {
@@ -78,14 +77,7 @@ public record ScheduleConfig(
 
     /** A scheduler_config.json as a {@link JsonConfig}, allowing Python's non-finite number tokens. */
     public static JsonConfig readJson(Path file) {
-        try {
-            JsonNode root = LENIENT.readTree(Files.readString(file));
-            return new JsonConfig(file.toString(), root);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
+        return new JsonConfig(file.toString(), JsonConfig.readTree(file, LENIENT));
     }
 
     public static ScheduleConfig parse(JsonConfig c) {
