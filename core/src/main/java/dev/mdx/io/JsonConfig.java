@@ -2,6 +2,7 @@ package dev.mdx.io;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -57,7 +58,7 @@ public final class JsonConfig {
         try {
             return mapper.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ModelFormatException(file + ": " + syntaxError(e), e);
+            throw new ModelFormatException(file + ": " + describe(e), e);
         }
     }
 
@@ -65,7 +66,7 @@ public final class JsonConfig {
         try {
             return new JsonConfig(source, MAPPER.readTree(json));
         } catch (JsonProcessingException e) {
-            throw new ModelFormatException(source + ": " + syntaxError(e), e);
+            throw new ModelFormatException(source + ": " + describe(e), e);
         }
     }
 
@@ -73,17 +74,25 @@ public final class JsonConfig {
     private static final Pattern JACKSON_LOCATION = Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)\\]");
 
     /**
-     * "not valid JSON at line L, column C: problem" for a JSON syntax error: Jackson's own message minus the
-     * source description it appends (which says "REDACTED" and names a Jackson feature).
+     * "not valid JSON at line L, column C: problem" for a JSON syntax error ("does not fit at line ..." for valid JSON
+     * of the wrong shape): Jackson's own message minus the source description it appends (which says "REDACTED" and
+     * names a Jackson feature).
      */
-    public static String syntaxError(JsonProcessingException e) {
+    public static String describe(JsonProcessingException e) {
+        return describe(e, 1);
+    }
+
+    /** {@link #describe(JsonProcessingException)} for text that starts on line {@code firstLine} of its file. */
+    public static String describe(JsonProcessingException e, int firstLine) {
         String original = String.valueOf(e.getOriginalMessage());
         // FAIL_ON_TRAILING_TOKENS's message names Jackson classes and features
-        String problem = original.startsWith("Trailing token") ? "more text after the end of the JSON value"
+        boolean trailing = original.startsWith("Trailing token");
+        String problem = trailing ? "more text after the end of the JSON value"
                 : JACKSON_LOCATION.matcher(original).replaceAll("line $1, column $2").replaceAll("\\s+", " ").trim();
+        String what = e instanceof JsonParseException || trailing ? "not valid JSON" : "does not fit";
         JsonLocation at = e.getLocation();
-        return at == null || at.getLineNr() < 1 ? "not valid JSON: " + problem
-                : "not valid JSON at line " + at.getLineNr() + ", column " + at.getColumnNr() + ": " + problem;
+        return at == null || at.getLineNr() < 1 ? what + ": " + problem
+                : what + " at line " + (firstLine - 1 + at.getLineNr()) + ", column " + at.getColumnNr() + ": " + problem;
     }
 
     /** Pretty-printed JSON text of a tree or bean held in memory, where serialising cannot fail. */
