@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.sampling.SamplerOptions;
@@ -18,19 +19,32 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Parsing of scheduler_config.json: values, class-dependent defaults left empty, clear rejections. */
 class ScheduleConfigTest {
+    /** Every field as the golden pipeline's file states it (or diffusers' default where the file has no key). */
     @Test
     void readsTheGoldenPipelineConfig() {
-        ScheduleConfig c = ScheduleConfig.read(Golden.root().resolve("scheduler/scheduler_config.json"));
-        assertEquals(1000, c.numTrainTimesteps());
-        assertEquals(BetaSchedule.SCALED_LINEAR, c.betaSchedule());
-        assertEquals(0.00085, c.betaStart());
-        assertEquals(0.012, c.betaEnd());
-        assertEquals(PredictionType.EPSILON, c.predictionType());
-        assertEquals(Optional.of(TimestepSpacing.LEADING), c.timestepSpacing());
-        assertEquals(1, c.stepsOffset());
-        assertEquals(Optional.of(false), c.setAlphaToOne());
-        assertEquals(Optional.of(false), c.clipSample());
-        assertTrue(c.trainedBetas().isEmpty());
+        Path file = Golden.root().resolve("scheduler/scheduler_config.json");
+        JsonNode json = ScheduleConfig.readJson(file).root();
+        ScheduleConfig c = ScheduleConfig.read(file);
+        ScheduleConfig d = ScheduleConfig.defaults();
+        assertEquals(json.path("num_train_timesteps").asInt(d.numTrainTimesteps()), c.numTrainTimesteps());
+        assertEquals(json.path("beta_schedule").asText(d.betaSchedule().jsonName()), c.betaSchedule().jsonName());
+        assertEquals(json.path("beta_start").asDouble(d.betaStart()), c.betaStart());
+        assertEquals(json.path("beta_end").asDouble(d.betaEnd()), c.betaEnd());
+        assertEquals(json.path("prediction_type").asText(d.predictionType().jsonName()),
+                c.predictionType().jsonName());
+        assertEquals(json.path("steps_offset").asInt(d.stepsOffset()), c.stepsOffset());
+        assertEquals(optionalText(json, "timestep_spacing"), c.timestepSpacing().map(TimestepSpacing::jsonName));
+        assertEquals(optionalBool(json, "set_alpha_to_one"), c.setAlphaToOne());
+        assertEquals(optionalBool(json, "clip_sample"), c.clipSample());
+        assertEquals(json.path("trained_betas").size(), c.trainedBetas().size());
+    }
+
+    private static Optional<String> optionalText(JsonNode json, String key) {
+        return json.hasNonNull(key) ? Optional.of(json.get(key).asText()) : Optional.empty();
+    }
+
+    private static Optional<Boolean> optionalBool(JsonNode json, String key) {
+        return json.hasNonNull(key) ? Optional.of(json.get(key).asBoolean()) : Optional.empty();
     }
 
     @Test
