@@ -9,6 +9,7 @@ import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.unet.UNetConfig;
 import dev.mdx.testing.Golden;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -122,9 +123,9 @@ class PipelineConfigTest {
     void mismatchedComponentsAreNamed() throws IOException {
         folder();
         // widths that differ from the UNet's (one head keeps any hidden size valid)
-        JsonConfig unet = JsonConfig.read(dir.resolve("unet/config.json"));
-        int crossAttentionDim = unet.requireInt("cross_attention_dim");
-        int inChannels = unet.requireInt("in_channels");
+        UNetConfig unet = UNetConfig.read(dir.resolve("unet/config.json"));
+        int crossAttentionDim = unet.crossAttentionDim().get(0);
+        int inChannels = unet.inChannels();
         edit("text_encoder/config.json",
                 r -> r.put("hidden_size", crossAttentionDim + 8).put("num_attention_heads", 1));
         edit("vae/config.json", r -> r.put("latent_channels", inChannels + 4));
