@@ -76,7 +76,7 @@ class ConvertCommandTest {
         }
     }
 
-    /** A weight stored as I16 (a norm scale of ones, exact in any type) loads for generation, before and after convert. */
+    /** A weight stored as I16 (a norm scale of ones, exact in any type) loads for generation, also after convert. */
     @Test
     void integerWeightsGenerate() throws Exception {
         Path model = TestModels.microPipeline(tmp.resolve("int16"));

@@ -74,7 +74,7 @@ public final class JsonConfig {
     private static final Pattern JACKSON_LOCATION = Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)\\]");
 
     /**
-     * "not valid JSON at line L, column C: problem" for a JSON syntax error ("does not fit at line ..." for valid JSON
+     * "not valid JSON at line L, column C: problem" for a JSON syntax error ("unexpected JSON at line ..." for JSON
      * of the wrong shape): Jackson's own message minus the source description it appends (which says "REDACTED" and
      * names a Jackson feature).
      */
@@ -89,10 +89,12 @@ public final class JsonConfig {
         boolean trailing = original.startsWith("Trailing token");
         String problem = trailing ? "more text after the end of the JSON value"
                 : JACKSON_LOCATION.matcher(original).replaceAll("line $1, column $2").replaceAll("\\s+", " ").trim();
-        String what = e instanceof JsonParseException || trailing ? "not valid JSON" : "does not fit";
+        String what = e instanceof JsonParseException || trailing ? "not valid JSON" : "unexpected JSON";
         JsonLocation at = e.getLocation();
-        return at == null || at.getLineNr() < 1 ? what + ": " + problem
-                : what + " at line " + (firstLine - 1 + at.getLineNr()) + ", column " + at.getColumnNr() + ": " + problem;
+        if (at == null || at.getLineNr() < 1) {
+            return what + ": " + problem;
+        }
+        return what + " at line " + (firstLine - 1 + at.getLineNr()) + ", column " + at.getColumnNr() + ": " + problem;
     }
 
     /** Pretty-printed JSON text of a tree or bean held in memory, where serialising cannot fail. */
