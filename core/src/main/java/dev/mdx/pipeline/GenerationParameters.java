@@ -75,7 +75,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
                 .filter(c -> c == '\t' || Character.getType(c) != Character.CONTROL)
                 .forEach(out::appendCodePoint);
         int start = 0;
-        while (start < out.length() && Character.isWhitespace(out.charAt(start))) {
+        // Python's strip() also removes no-break spaces
+        while (start < out.length() && (Character.isWhitespace(out.charAt(start))
+                || Character.isSpaceChar(out.charAt(start)))) {
             start++;
         }
         if (positive && out.indexOf(NEGATIVE_MARKER, start) == start) {
