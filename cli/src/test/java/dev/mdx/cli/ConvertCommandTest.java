@@ -1,17 +1,25 @@
 package dev.mdx.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.mdx.io.DType;
 import dev.mdx.io.SafeTensorsFile;
+import dev.mdx.io.SafeTensorsWriter;
+import dev.mdx.io.SafeTensorsWriter.RawTensor;
 import dev.mdx.io.TensorInfo;
+import dev.mdx.testing.DTypeSamples;
 import dev.mdx.testing.TestModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +58,54 @@ class ConvertCommandTest {
         CliRun gen = CliRun.mdx("generate", "-m", half.toString(), "-p", "a fox", "--steps", "1", "-o", png.toString());
         assertEquals(0, gen.code(), gen.err());
         assertTrue(Files.size(png) > 0);
+    }
+
+    /** Every dtype the README lists goes through `mdx convert`; integer and boolean tensors keep their bytes. */
+    @Test
+    void everyListedDtypeConverts() throws Exception {
+        for (DType dtype : DType.values()) {
+            Path in = DTypeSamples.write(tmp.resolve("in-" + dtype + ".safetensors"), "t", dtype);
+            Path out = tmp.resolve("out-" + dtype + ".safetensors");
+            CliRun r = CliRun.mdx("convert", in.toString(), out.toString());
+            assertEquals(ExitCodes.OK, r.code(), dtype + ": " + r.err());
+            try (SafeTensorsFile st = SafeTensorsFile.open(out); NDManager m = NDManager.newBaseManager()) {
+                assertEquals(dtype.floating() ? DType.F16 : dtype, st.info("t").dtype(), dtype.toString());
+                assertArrayEquals(DTypeSamples.values(dtype), st.load("t", m, DataType.FLOAT64).toDoubleArray(),
+                        dtype.toString());
+            }
+        }
+    }
+
+    /** A weight stored as I16 (a norm scale of ones, exact in any type) loads for generation, also after convert. */
+    @Test
+    void integerWeightsGenerate() throws Exception {
+        Path model = TestModels.microPipeline(tmp.resolve("int16"));
+        Path weights = model.resolve("unet/diffusion_pytorch_model.safetensors");
+        String key = "conv_norm_out.weight";
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, RawTensor> tensors = new LinkedHashMap<>();
+            try (SafeTensorsFile st = SafeTensorsFile.open(weights)) {
+                for (String k : st.tensors().keySet()) {
+                    tensors.put(k, RawTensor.of(st.load(k, m)));
+                }
+            }
+            NDArray ones = m.ones(tensors.get(key).shape(), DataType.INT32);
+            ByteBuffer int16 = ByteBuffer.allocate((int) ones.size() * 2).order(ByteOrder.LITTLE_ENDIAN);
+            for (int v : ones.toIntArray()) {
+                int16.putShort((short) v);
+            }
+            tensors.put(key, new RawTensor(DType.I16, ones.getShape(), int16.flip()));
+            SafeTensorsWriter.writeRaw(weights, tensors, Map.of("format", "pt"));
+        }
+        Path half = tmp.resolve("int16-half");
+        assertEquals(ExitCodes.OK, CliRun.mdx("convert", model.toString(), half.toString()).code());
+        for (Path folder : new Path[] {model, half}) {
+            Path png = tmp.resolve(folder.getFileName() + ".png");
+            CliRun gen = CliRun.mdx("generate", "-m", folder.toString(), "-p", "a fox", "--steps", "1", "-o",
+                    png.toString());
+            assertEquals(ExitCodes.OK, gen.code(), folder + ": " + gen.err());
+            assertTrue(Files.size(png) > 0);
+        }
     }
 
     @Test

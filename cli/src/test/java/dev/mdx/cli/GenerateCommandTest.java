@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.pipeline.GenerationDefaults;
+import dev.mdx.sampling.SamplerKind;
+import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.Golden;
 import dev.mdx.testing.TestModels;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -381,9 +385,18 @@ class GenerateCommandTest {
         assertNoStackTrace(r);
         assertEquals("", r.err().lines().filter(l -> l.startsWith("warning")).findAny().orElse(""));
         BufferedImage image = ImageIO.read(png.toFile());
-        assertEquals(32, image.getWidth(), "golden UNet sample_size 16 x VAE factor 2");
-        assertEquals("a photo of an astronaut riding a horse on mars\nSteps: 8, Sampler: DDIM, CFG scale: 7.5, "
-                + "Seed: 1, Size: 32x32, Model: golden", parameters(png));
+        int size = Golden.pipelineImageSize();
+        assertEquals(size, image.getWidth(), "golden UNet sample_size x VAE factor");
+        assertEquals(size, image.getHeight(), "golden UNet sample_size x VAE factor");
+        // the sampler and guidance the golden scheduler implies
+        SamplerKind kind = SamplerKind.fromDiffusersClass(Golden.pipelineSchedulerClass()).orElseThrow();
+        boolean karras = ScheduleConfig.read(model.resolve("scheduler/scheduler_config.json")).useKarrasSigmas()
+                && (kind == SamplerKind.EULER || kind == SamplerKind.DPMPP_2M);
+        String cfg = BigDecimal.valueOf(GenerationDefaults.forSampler(size, size, kind).cfgScale())
+                .stripTrailingZeros().toPlainString();
+        assertEquals("a photo of an astronaut riding a horse on mars\nSteps: 8, Sampler: " + kind.a1111Name()
+                + (karras ? " Karras" : "") + ", CFG scale: " + cfg + ", Seed: 1, Size: " + size + "x" + size
+                + ", Model: golden", parameters(png));
     }
 
     private static String parameters(Path png) throws IOException {

@@ -1,11 +1,15 @@
 package dev.mdx.io;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,10 +17,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /** Typed access to a config.json with errors that name the file and the field. */
 public final class JsonConfig {
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Refuses text after the JSON value, as Python's json.load does ("Extra data"). */
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final String source;
     private final JsonNode root;
@@ -30,21 +37,64 @@ public final class JsonConfig {
     }
 
     public static JsonConfig read(Path file) {
+        return new JsonConfig(file.toString(), readTree(file, MAPPER));
+    }
+
+    /**
+     * A file's JSON tree read by {@code mapper}; a failure names the file and says what is wrong in one line (for
+     * a syntax error, the line, column and problem; never Jackson's source description).
+     */
+    public static JsonNode readTree(Path file, ObjectMapper mapper) {
+        String text;
         try {
-            return new JsonConfig(file.toString(), MAPPER.readTree(Files.readString(file)));
+            text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new ModelFormatException(file + ": file not found");
+        } catch (CharacterCodingException e) {
+            throw new ModelFormatException(file + ": not UTF-8 text");
         } catch (IOException e) {
-            throw new ModelFormatException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        try {
+            return mapper.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new ModelFormatException(file + ": " + describe(e), e);
         }
     }
 
     public static JsonConfig parse(String source, String json) {
         try {
             return new JsonConfig(source, MAPPER.readTree(json));
-        } catch (IOException e) {
-            throw new ModelFormatException(source + ": not valid JSON (" + e.getMessage() + ")", e);
+        } catch (JsonProcessingException e) {
+            throw new ModelFormatException(source + ": " + describe(e), e);
         }
+    }
+
+    /** Jackson's "[Source: ...; line: 3, column: 7]" location, also nested inside some of its messages. */
+    private static final Pattern JACKSON_LOCATION = Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)\\]");
+
+    /**
+     * "not valid JSON at line L, column C: problem" for a JSON syntax error ("unexpected JSON at line ..." for JSON
+     * of the wrong shape): Jackson's own message minus the source description it appends (which says "REDACTED" and
+     * names a Jackson feature).
+     */
+    public static String describe(JsonProcessingException e) {
+        return describe(e, 1);
+    }
+
+    /** {@link #describe(JsonProcessingException)} for text that starts on line {@code firstLine} of its file. */
+    public static String describe(JsonProcessingException e, int firstLine) {
+        String original = String.valueOf(e.getOriginalMessage());
+        // FAIL_ON_TRAILING_TOKENS's message names Jackson classes and features
+        boolean trailing = original.startsWith("Trailing token");
+        String problem = trailing ? "more text after the end of the JSON value"
+                : JACKSON_LOCATION.matcher(original).replaceAll("line $1, column $2").replaceAll("\\s+", " ").trim();
+        String what = e instanceof JsonParseException || trailing ? "not valid JSON" : "unexpected JSON";
+        JsonLocation at = e.getLocation();
+        if (at == null || at.getLineNr() < 1) {
+            return what + ": " + problem;
+        }
+        return what + " at line " + (firstLine - 1 + at.getLineNr()) + ", column " + at.getColumnNr() + ": " + problem;
     }
 
     /** Pretty-printed JSON text of a tree or bean held in memory, where serialising cannot fail. */
@@ -129,6 +179,9 @@ public final class JsonConfig {
         }
         if (!n.isIntegralNumber()) {
             throw error(key, "must be an integer, got " + n);
+        }
+        if (!n.canConvertToInt()) {
+            throw error(key, "is out of range, got " + n);
         }
         return n.asInt();
     }

@@ -13,14 +13,15 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * Writes 8-bit RGB PNGs with text chunks (A1111 style {@code parameters}), so an image carries what made it: tEXt
  * when the value is Latin-1 (the PNG text encoding), otherwise an uncompressed UTF-8 iTXt chunk, as PIL does, so a
- * prompt in any script survives. Written by hand because ImageIO's text metadata API is clumsy and this is short.
+ * prompt in any script survives. A NUL, which no PNG text may hold, is written as U+FFFD. Written by hand because
+ * ImageIO's text metadata API is clumsy and this is short.
  */
 public final class PngWriter {
     private static final byte[] SIGNATURE = {(byte) 137, 80, 78, 71, 13, 10, 26, 10};
 
     private PngWriter() {}
 
-    /** rgb: row-major H x W x 3 bytes. Text keys must be Latin-1 keywords of 1-79 characters; values any text. */
+    /** rgb: row-major H x W x 3 bytes. Text keys must be PNG keywords (printable Latin-1, 1-79); values any text. */
     public static byte[] encode(byte[] rgb, int width, int height, Map<String, String> text) {
         if (rgb.length != width * height * 3) {
             throw new IllegalArgumentException("expected " + width * height * 3 + " bytes, got " + rgb.length);
@@ -57,21 +58,32 @@ public final class PngWriter {
     }
 
     private static void textChunk(ByteArrayOutputStream out, String keyword, String value) throws IOException {
-        if (keyword.isEmpty() || keyword.length() > 79 || !StandardCharsets.ISO_8859_1.newEncoder().canEncode(keyword)) {
-            throw new IllegalArgumentException("PNG text keyword must be 1-79 Latin-1 characters: '" + keyword + "'");
+        if (!validKeyword(keyword)) {
+            throw new IllegalArgumentException("PNG text keyword must be 1-79 printable Latin-1 characters without"
+                    + " leading, trailing or double spaces: '" + keyword + "'");
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.write(keyword.getBytes(StandardCharsets.ISO_8859_1));
         body.write(0);
-        if (StandardCharsets.ISO_8859_1.newEncoder().canEncode(value)) {
-            body.write(value.getBytes(StandardCharsets.ISO_8859_1));
+        // a NUL would end the text early (PNG forbids it in tEXt and iTXt text): U+FFFD marks what could not be kept
+        String text = value.replace('\u0000', '\ufffd');
+        if (StandardCharsets.ISO_8859_1.newEncoder().canEncode(text)) {
+            body.write(text.getBytes(StandardCharsets.ISO_8859_1));
             chunk(out, "tEXt", body.toByteArray());
             return;
         }
         // iTXt: compression flag 0, method 0, empty language tag and translated keyword, then UTF-8 text
         body.write(new byte[] {0, 0, 0, 0});
-        body.write(value.getBytes(StandardCharsets.UTF_8));
+        body.write(text.getBytes(StandardCharsets.UTF_8));
         chunk(out, "iTXt", body.toByteArray());
+    }
+
+    /** PNG keywords: 1-79 characters of Latin-1 32-126 and 161-255, no leading, trailing or consecutive spaces. */
+    private static boolean validKeyword(String k) {
+        if (k.isEmpty() || k.length() > 79 || k.startsWith(" ") || k.endsWith(" ") || k.contains("  ")) {
+            return false;
+        }
+        return k.chars().allMatch(c -> (c >= 32 && c <= 126) || (c >= 161 && c <= 255));
     }
 
     private static void chunk(ByteArrayOutputStream out, String type, byte[] data) throws IOException {

@@ -1,7 +1,7 @@
 package dev.mdx.io;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.mdx.io.SafeTensorsWriter.RawTensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -54,17 +54,17 @@ public final class SafeTensorsConverter {
 
     private static FileReport convertFile(Path in, Path out, DType target) {
         try (SafeTensorsFile st = SafeTensorsFile.open(in); NDManager scope = NDManager.newBaseManager()) {
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            Map<String, RawTensor> tensors = new LinkedHashMap<>();
             int converted = 0;
             for (Map.Entry<String, TensorInfo> e : st.tensors().entrySet()) {
-                DType dtype = e.getValue().dtype();
-                boolean floating = dtype == DType.F16 || dtype == DType.F32 || dtype == DType.BF16
-                        || dtype == DType.F64;
-                boolean change = floating && dtype != target;
-                tensors.put(e.getKey(), st.load(e.getKey(), scope, change ? target.djl() : null));
+                TensorInfo info = e.getValue();
+                boolean change = info.dtype().floating() && info.dtype() != target;
+                // unchanged tensors are copied as bytes: the engine cannot hold every dtype (I16, BF16)
+                tensors.put(e.getKey(), change ? RawTensor.of(st.load(e.getKey(), scope, target.djl()))
+                        : new RawTensor(info.dtype(), info.shape(), st.bytes(e.getKey())));
                 converted += change ? 1 : 0;
             }
-            SafeTensorsWriter.write(out, tensors, st.metadata());
+            SafeTensorsWriter.writeRaw(out, tensors, st.metadata());
             return new FileReport(in, tensors.size(), converted, size(in), size(out));
         }
     }

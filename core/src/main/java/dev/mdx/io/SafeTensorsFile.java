@@ -232,8 +232,8 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     /**
-     * Loads a tensor into {@code manager} in its stored dtype (BF16 is widened to FLOAT32, the engine cannot hold
-     * it): one copy from the mapped file into engine memory.
+     * Loads a tensor into {@code manager} in its stored dtype, or the engine type that holds it exactly (see
+     * {@link DType#djl()}: BF16 becomes FLOAT32, I16 becomes INT32): one copy from the mapped file into engine memory.
      */
     public NDArray load(String name, NDManager manager) {
         return load(name, manager, null);
@@ -244,31 +244,43 @@ public final class SafeTensorsFile implements AutoCloseable {
      * copied once into engine memory; no Java heap copy is made.
      */
     public NDArray load(String name, NDManager manager, DataType as) {
-        TensorInfo info = info(name);
-        DataType target = as == null ? info.dtype().djl() : as;
-        if (info.dtype() == DType.BF16) {
-            // libtorch through DJL 0.36 aborts the JVM on any bfloat16 tensor on this CPU: widen in Java instead.
-            NDArray widened = manager.create(bf16ToF32(bytes(name)), info.shape(), DataType.FLOAT32);
-            return target == DataType.FLOAT32 || target == DataType.BFLOAT16 ? widened : widened.toType(target, false);
+        if (as == DataType.BFLOAT16 || as == DataType.INT16) {
+            throw new IllegalArgumentException("the engine cannot hold " + as + " arrays");
         }
+        TensorInfo info = info(name);
+        DType dtype = info.dtype();
+        DataType target = as == null ? dtype.djl() : as;
         if (info.shape().size() == 0) {
             return manager.zeros(info.shape(), target);
         }
+        if (dtype.widened()) {
+            NDArray widened = manager.create(widen(dtype, bytes(name)), info.shape(), dtype.djl());
+            if (target == dtype.djl()) {
+                return widened;
+            }
+            NDArray converted = widened.toType(target, false);
+            widened.close();
+            return converted;
+        }
         try (NDManager scratch = manager.newSubManager()) {
             // The array made from a direct buffer aliases the mapping; duplicate() or toType() copies it out.
-            NDArray aliased = scratch.create(bytes(name), info.shape(), info.dtype().djl());
-            NDArray owned = target == info.dtype().djl() ? aliased.duplicate() : aliased.toType(target, true);
+            NDArray aliased = scratch.create(bytes(name), info.shape(), dtype.djl());
+            NDArray owned = target == dtype.djl() ? aliased.duplicate() : aliased.toType(target, true);
             owned.attach(manager);
             return owned;
         }
     }
 
-    /** bfloat16 is the upper half of a float32: shift each value into place in a direct (off-heap) buffer. */
-    private static ByteBuffer bf16ToF32(ByteBuffer bf16) {
-        int n = bf16.remaining() / 2;
+    /**
+     * The 4-byte values of a BF16 or I16 tensor, in a direct (off-heap) buffer: bfloat16 is the upper half of a
+     * float32, an int16 is sign-extended.
+     */
+    private static ByteBuffer widen(DType dtype, ByteBuffer narrow) {
+        int n = narrow.remaining() / 2;
         ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
-            out.putInt((bf16.getShort(2 * i) & 0xffff) << 16);
+            short s = narrow.getShort(2 * i);
+            out.putInt(dtype == DType.BF16 ? (s & 0xffff) << 16 : s);
         }
         return out.rewind();
     }

@@ -1,6 +1,7 @@
 package dev.mdx.io;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,7 +23,20 @@ public final class SafeTensorsWriter {
 
     private SafeTensorsWriter() {}
 
+    /** A tensor as its dtype, shape and little-endian bytes: how types the engine cannot hold (I16) are copied. */
+    public record RawTensor(DType dtype, Shape shape, ByteBuffer bytes) {
+        public static RawTensor of(NDArray a) {
+            return new RawTensor(DType.of(a.getDataType()), a.getShape(), a.toByteBuffer());
+        }
+    }
+
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+        Map<String, RawTensor> raw = new LinkedHashMap<>();
+        tensors.forEach((name, a) -> raw.put(name, RawTensor.of(a)));
+        writeRaw(file, raw, metadata);
+    }
+
+    public static void writeRaw(Path file, Map<String, RawTensor> tensors, Map<String, String> metadata) {
         Map<String, ByteBuffer> data = new LinkedHashMap<>();
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
@@ -30,13 +44,13 @@ public final class SafeTensorsWriter {
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-            NDArray a = e.getValue();
-            ByteBuffer bytes = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        for (Map.Entry<String, RawTensor> e : tensors.entrySet()) {
+            RawTensor t = e.getValue();
+            ByteBuffer bytes = t.bytes().duplicate().order(ByteOrder.LITTLE_ENDIAN);
             ObjectNode entry = header.putObject(e.getKey());
-            entry.put("dtype", DType.of(a.getDataType()).name());
+            entry.put("dtype", t.dtype().name());
             ArrayNode shape = entry.putArray("shape");
-            for (long d : a.getShape().getShape()) {
+            for (long d : t.shape().getShape()) {
                 shape.add(d);
             }
             ArrayNode offsets = entry.putArray("data_offsets");

@@ -1,8 +1,11 @@
 package dev.mdx.pipeline;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.mdx.io.JsonConfig;
 import dev.mdx.sampling.SamplerKind;
 import java.math.BigDecimal;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * The parameters a generation actually ran with: the request with its random seed resolved, plus the model and
@@ -35,23 +38,67 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
      * Negative prompt: negative          (only when there is one)
      * Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: name
      * </pre>
-     * Eta follows when it is not 0 and the sampler uses it.
+     * Eta follows when it is not 0 and the sampler uses it. The web UI reads every line up to one starting with
+     * "Negative prompt:" as the prompt and the last line as the settings, so each prompt is written as one line
+     * (see {@link #promptLine}) and a value with a comma, colon or line break is quoted as the web UI quotes it.
      */
     public String infotext(int index) {
-        StringBuilder s = new StringBuilder(prompt);
+        StringBuilder s = new StringBuilder(promptLine(prompt, true));
         if (!negativePrompt.isEmpty()) {
-            s.append("\nNegative prompt: ").append(negativePrompt);
+            s.append("\nNegative prompt: ").append(promptLine(negativePrompt, false));
         }
         s.append("\nSteps: ").append(steps)
-                .append(", Sampler: ").append(samplerName)
+                .append(", Sampler: ").append(quote(samplerName))
                 .append(", CFG scale: ").append(number(cfgScale))
                 .append(", Seed: ").append(seedOf(index))
                 .append(", Size: ").append(width).append('x').append(height)
-                .append(", Model: ").append(model);
+                .append(", Model: ").append(quote(model));
         if (eta != 0 && sampler == SamplerKind.DDIM) {
             s.append(", Eta: ").append(number(eta));
         }
         return s.toString();
+    }
+
+    /** Line breaks: CRLF, CR, LF, and Unicode's line and paragraph separators. */
+    private static final Pattern LINE_BREAK = Pattern.compile("\r\n|[\n\r\u2028\u2029]");
+    private static final String NEGATIVE_MARKER = "Negative prompt:";
+
+    /**
+     * A prompt as one line that reads back as itself to CLIP: line breaks become spaces (CLIP reads any whitespace
+     * run as one space) and control characters other than tab are left out (CLIP drops them, and PNG text cannot
+     * hold a NUL). A prompt line that starts with "Negative prompt:" has the N in lower case (CLIP lower-cases all
+     * text), or the web UI would read the whole prompt as the negative one.
+     */
+    static String promptLine(String text, boolean positive) {
+        StringBuilder out = new StringBuilder(text.length());
+        LINE_BREAK.matcher(text).replaceAll(" ").codePoints()
+                .filter(c -> c == '\t' || Character.getType(c) != Character.CONTROL)
+                .forEach(out::appendCodePoint);
+        int start = 0;
+        // Python's strip() also removes no-break spaces
+        while (start < out.length() && (Character.isWhitespace(out.charAt(start))
+                || Character.isSpaceChar(out.charAt(start)))) {
+            start++;
+        }
+        if (positive && out.indexOf(NEGATIVE_MARKER, start) == start) {
+            out.setCharAt(start, 'n');
+        }
+        return out.toString();
+    }
+
+    /**
+     * The web UI's quote(): a settings value with a comma, colon or line break is written as a JSON string (here
+     * also one with any other control character, which JSON escapes).
+     */
+    static String quote(String value) {
+        if (value.indexOf(',') < 0 && value.indexOf(':') < 0 && value.chars().noneMatch(Character::isISOControl)) {
+            return value;
+        }
+        try {
+            return JsonConfig.MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a string always serialises", e);
+        }
     }
 
     /** 7.5 -> "7.5", 7.0 -> "7", as the web UI shows them. */

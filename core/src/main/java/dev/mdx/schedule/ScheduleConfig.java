@@ -1,13 +1,11 @@
 package dev.mdx.schedule;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +43,7 @@ public record ScheduleConfig(
 
     private static final JsonMapper LENIENT = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     public ScheduleConfig {
@@ -78,14 +77,7 @@ public record ScheduleConfig(
 
     /** A scheduler_config.json as a {@link JsonConfig}, allowing Python's non-finite number tokens. */
     public static JsonConfig readJson(Path file) {
-        try {
-            JsonNode root = LENIENT.readTree(Files.readString(file));
-            return new JsonConfig(file.toString(), root);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": not valid JSON (" + e.getMessage() + ")", e);
-        }
+        return new JsonConfig(file.toString(), JsonConfig.readTree(file, LENIENT));
     }
 
     public static ScheduleConfig parse(JsonConfig c) {
@@ -105,12 +97,19 @@ public record ScheduleConfig(
         if (!(clipRange > 0)) {
             throw c.error("clip_sample_range", "must be > 0, got " + clipRange);
         }
+        BetaSchedule schedule = JsonNamed.parse(c, "beta_schedule", BetaSchedule.class, d.betaSchedule());
+        List<Double> trained = trainedBetas(c, n);
+        double betaStart = c.getDouble("beta_start", d.betaStart());
+        double betaEnd = c.getDouble("beta_end", d.betaEnd());
+        if (trained.isEmpty() && schedule != BetaSchedule.SQUAREDCOS_CAP_V2) {
+            checkBetaRange(c, betaStart, betaEnd);
+        }
         return new ScheduleConfig(
                 n,
-                c.getDouble("beta_start", d.betaStart()),
-                c.getDouble("beta_end", d.betaEnd()),
-                JsonNamed.parse(c, "beta_schedule", BetaSchedule.class, d.betaSchedule()),
-                trainedBetas(c, n),
+                betaStart,
+                betaEnd,
+                schedule,
+                trained,
                 JsonNamed.parse(c, "prediction_type", PredictionType.class, d.predictionType()),
                 Optional.ofNullable(JsonNamed.parse(c, "timestep_spacing", TimestepSpacing.class, null)),
                 offset,
@@ -123,6 +122,23 @@ public record ScheduleConfig(
                 c.getBool("rescale_betas_zero_snr", false));
     }
 
+    /**
+     * diffusers takes any beta_start and beta_end, but betas outside (0, 1) or decreasing ones give NaN or an
+     * all-black image with no error; the cosine schedule and trained_betas do not use the two.
+     */
+    private static void checkBetaRange(JsonConfig c, double betaStart, double betaEnd) {
+        for (String key : new String[] {"beta_start", "beta_end"}) {
+            double v = key.equals("beta_start") ? betaStart : betaEnd;
+            if (!(v > 0 && v < 1)) {
+                throw c.error(key, "must be a number between 0 and 1 (exclusive), got " + v);
+            }
+        }
+        if (betaStart > betaEnd) {
+            throw c.error("beta_start", "(" + betaStart + ") is above beta_end (" + betaEnd
+                    + "): the noise schedule must not decrease");
+        }
+    }
+
     private static List<Double> trainedBetas(JsonConfig c, int n) {
         JsonNode node = c.root().get("trained_betas");
         if (node == null || node.isNull()) {
@@ -133,8 +149,8 @@ public record ScheduleConfig(
         }
         List<Double> out = new ArrayList<>(n);
         for (JsonNode e : node) {
-            if (!e.isNumber() || !(e.asDouble() >= 0 && e.asDouble() < 1)) {
-                throw c.error("trained_betas", "must hold numbers in [0, 1), got " + e);
+            if (!e.isNumber() || !(e.asDouble() > 0 && e.asDouble() < 1)) {
+                throw c.error("trained_betas", "must hold numbers between 0 and 1 (exclusive), got " + e);
             }
             out.add(e.asDouble());
         }

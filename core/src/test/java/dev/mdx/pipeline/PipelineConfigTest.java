@@ -9,12 +9,14 @@ import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.unet.UNetConfig;
 import dev.mdx.testing.Golden;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,10 +63,12 @@ class PipelineConfigTest {
     void goldenDefaultsAsDiffusersComputesThem() throws IOException {
         folder();
         PipelineConfig c = read();
-        assertEquals(2, c.vaeScaleFactor(), "2 ** (len(block_out_channels) - 1)");
-        assertEquals(new GenerationDefaults(32, 32, 50, 7.5, SamplerKind.DDIM), c.defaults(),
-                "unet sample_size 16 x factor 2; DDIMScheduler; the pipeline's call defaults");
-        assertEquals("DDIMScheduler", c.schedulerClass());
+        assertEquals(Golden.pipelineVaeScaleFactor(), c.vaeScaleFactor(), "2 ** (len(block_out_channels) - 1)");
+        SamplerKind sampler = SamplerKind.fromDiffusersClass(Golden.pipelineSchedulerClass()).orElseThrow();
+        int size = Golden.pipelineImageSize();
+        assertEquals(GenerationDefaults.forSampler(size, size, sampler), c.defaults(),
+                "unet sample_size x VAE factor; the scheduler's sampler and its steps and guidance");
+        assertEquals(Golden.pipelineSchedulerClass(), c.schedulerClass());
         assertEquals(List.of(), c.notes());
         assertEquals(dir.getFileName().toString(), c.modelName());
         assertEquals("DDIM", c.samplerDisplayName(SamplerKind.DDIM));
@@ -82,10 +86,11 @@ class PipelineConfigTest {
     @Test
     void distilledSchedulersAdviseFewStepsWithoutGuidance() throws IOException {
         folder();
+        int size = Golden.pipelineImageSize();
         schedulerClass("LCMScheduler", "LCMScheduler");
-        assertEquals(new GenerationDefaults(32, 32, 4, 1.0, SamplerKind.LCM), read().defaults());
+        assertEquals(new GenerationDefaults(size, size, 4, 1.0, SamplerKind.LCM), read().defaults());
         schedulerClass("UFOGenScheduler", "UFOGenScheduler");
-        assertEquals(new GenerationDefaults(32, 32, 1, 1.0, SamplerKind.UFOGEN), read().defaults());
+        assertEquals(new GenerationDefaults(size, size, 1, 1.0, SamplerKind.UFOGEN), read().defaults());
     }
 
     @Test
@@ -110,14 +115,20 @@ class PipelineConfigTest {
     void sizeWithoutUNetSampleSizeComesFromTheVae() throws IOException {
         folder();
         edit("unet/config.json", r -> r.remove("sample_size"));
-        assertEquals(32, read().defaults().width(), "vae sample_size");
+        assertEquals(JsonConfig.read(dir.resolve("vae/config.json")).requireInt("sample_size"),
+                read().defaults().width(), "vae sample_size");
     }
 
     @Test
     void mismatchedComponentsAreNamed() throws IOException {
         folder();
-        edit("text_encoder/config.json", r -> r.put("hidden_size", 40).put("num_attention_heads", 4));
-        edit("vae/config.json", r -> r.put("latent_channels", 8));
+        // widths that differ from the UNet's (one head keeps any hidden size valid)
+        UNetConfig unet = UNetConfig.read(dir.resolve("unet/config.json"));
+        int crossAttentionDim = unet.crossAttentionDim().get(0);
+        int inChannels = unet.inChannels();
+        edit("text_encoder/config.json",
+                r -> r.put("hidden_size", crossAttentionDim + 8).put("num_attention_heads", 1));
+        edit("vae/config.json", r -> r.put("latent_channels", inChannels + 4));
         ModelFormatException e = assertThrows(ModelFormatException.class, this::read);
         for (String part : List.of("cross_attention_dim", "hidden_size", "in_channels", "latent_channels")) {
             assertTrue(e.getMessage().contains(part), e.getMessage());
@@ -144,10 +155,14 @@ class PipelineConfigTest {
     void modelChecksNameTheField() throws IOException {
         folder();
         PipelineConfig c = read();
-        InvalidRequestException e = assertThrows(InvalidRequestException.class, () -> c.validateSize(33, 2));
+        int f = Golden.pipelineVaeScaleFactor();
+        int size = Golden.pipelineImageSize();
+        Assumptions.assumeTrue(f > 1, "a VAE that does not downsample accepts every size");
+        InvalidRequestException e = assertThrows(InvalidRequestException.class,
+                () -> c.validateSize(size + 1, f));
         assertEquals("width", e.field());
-        assertEquals("width must be a multiple of 2 (the VAE's downsampling factor), got 33 (try 32 or 34)",
-                e.getMessage());
-        c.validateSize(34, 2);
+        assertEquals("width must be a multiple of " + f + " (the VAE's downsampling factor), got " + (size + 1)
+                + " (try " + size + " or " + (size + f) + ")", e.getMessage());
+        c.validateSize(size + f, f);
     }
 }

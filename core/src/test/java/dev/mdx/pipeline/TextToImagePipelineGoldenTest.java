@@ -151,7 +151,8 @@ class TextToImagePipelineGoldenTest {
     private static void checkAgainstGolden(SafeTensorsFile golden, NDManager manager, Recorder trace,
             GenerationResult result) {
         Golden.assertClose(golden.load("prompt_embeds", manager), trace.tensors.get("prompt_embeds"),
-                Golden.tolerance(ROOT.resolve("text_encoder/io.safetensors"), "last_hidden_state", 5e-5),
+                Golden.tolerance(Golden.pipelineComponent("text_encoder").resolve("io.safetensors"),
+                        "last_hidden_state", 5e-5),
                 "prompt_embeds");
         int steps = CALL.get("num_inference_steps").asInt();
         for (int i = 0; i < steps; i++) {

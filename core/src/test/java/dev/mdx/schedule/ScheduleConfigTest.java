@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.sampling.SamplerOptions;
@@ -18,19 +19,32 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Parsing of scheduler_config.json: values, class-dependent defaults left empty, clear rejections. */
 class ScheduleConfigTest {
+    /** Every field as the golden pipeline's file states it (or diffusers' default where the file has no key). */
     @Test
     void readsTheGoldenPipelineConfig() {
-        ScheduleConfig c = ScheduleConfig.read(Golden.root().resolve("scheduler/scheduler_config.json"));
-        assertEquals(1000, c.numTrainTimesteps());
-        assertEquals(BetaSchedule.SCALED_LINEAR, c.betaSchedule());
-        assertEquals(0.00085, c.betaStart());
-        assertEquals(0.012, c.betaEnd());
-        assertEquals(PredictionType.EPSILON, c.predictionType());
-        assertEquals(Optional.of(TimestepSpacing.LEADING), c.timestepSpacing());
-        assertEquals(1, c.stepsOffset());
-        assertEquals(Optional.of(false), c.setAlphaToOne());
-        assertEquals(Optional.of(false), c.clipSample());
-        assertTrue(c.trainedBetas().isEmpty());
+        Path file = Golden.root().resolve("scheduler/scheduler_config.json");
+        JsonNode json = ScheduleConfig.readJson(file).root();
+        ScheduleConfig c = ScheduleConfig.read(file);
+        ScheduleConfig d = ScheduleConfig.defaults();
+        assertEquals(json.path("num_train_timesteps").asInt(d.numTrainTimesteps()), c.numTrainTimesteps());
+        assertEquals(json.path("beta_schedule").asText(d.betaSchedule().jsonName()), c.betaSchedule().jsonName());
+        assertEquals(json.path("beta_start").asDouble(d.betaStart()), c.betaStart());
+        assertEquals(json.path("beta_end").asDouble(d.betaEnd()), c.betaEnd());
+        assertEquals(json.path("prediction_type").asText(d.predictionType().jsonName()),
+                c.predictionType().jsonName());
+        assertEquals(json.path("steps_offset").asInt(d.stepsOffset()), c.stepsOffset());
+        assertEquals(optionalText(json, "timestep_spacing"), c.timestepSpacing().map(TimestepSpacing::jsonName));
+        assertEquals(optionalBool(json, "set_alpha_to_one"), c.setAlphaToOne());
+        assertEquals(optionalBool(json, "clip_sample"), c.clipSample());
+        assertEquals(json.path("trained_betas").size(), c.trainedBetas().size());
+    }
+
+    private static Optional<String> optionalText(JsonNode json, String key) {
+        return json.hasNonNull(key) ? Optional.of(json.get(key).asText()) : Optional.empty();
+    }
+
+    private static Optional<Boolean> optionalBool(JsonNode json, String key) {
+        return json.hasNonNull(key) ? Optional.of(json.get(key).asBoolean()) : Optional.empty();
     }
 
     @Test
@@ -52,6 +66,41 @@ class ScheduleConfigTest {
         assertRejected("{\"num_train_timesteps\": 1}", "num_train_timesteps");
         assertRejected("{\"steps_offset\": -1}", "steps_offset");
         assertRejected("{\"clip_sample\": \"yes\"}", "clip_sample");
+    }
+
+    /** Schedules that cannot denoise (diffusers accepts them and gives a black image) are refused up front. */
+    @Test
+    void rejectsSchedulesThatCannotDenoise() {
+        for (String schedule : new String[] {"linear", "scaled_linear", "sigmoid"}) {
+            String s = "\"beta_schedule\": \"" + schedule + "\", ";
+            assertRejected("{" + s + "\"beta_start\": 0.012, \"beta_end\": 0.00085}", "beta_start");
+            assertRejected("{" + s + "\"beta_start\": 0}", "beta_start");
+            assertRejected("{" + s + "\"beta_start\": -0.001}", "beta_start");
+            assertRejected("{" + s + "\"beta_end\": 1}", "beta_end");
+            assertRejected("{" + s + "\"beta_end\": 1.5}", "beta_end");
+        }
+        assertRejected("{\"num_train_timesteps\": 0}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": -5}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": 1.5}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": 4294967298}", "num_train_timesteps");
+        assertRejected("{\"num_train_timesteps\": 2, \"trained_betas\": [0.1, 0]}", "trained_betas");
+        // equal ends are a constant schedule; the cosine schedule does not use the two at all
+        assertEquals(0.01, parse("{\"beta_start\": 0.01, \"beta_end\": 0.01}").betaEnd());
+        assertEquals(0.5, parse("{\"beta_schedule\": \"squaredcos_cap_v2\", \"beta_start\": 0.5, \"beta_end\": 0}")
+                .betaStart());
+    }
+
+    @Test
+    void nonFiniteBetasNameTheFileAndTheField(@TempDir Path dir) throws IOException {
+        for (String field : new String[] {"beta_start", "beta_end"}) {
+            for (String value : new String[] {"NaN", "Infinity", "-Infinity"}) {
+                Path file = dir.resolve(field + value + ".json");
+                Files.writeString(file, "{\"_class_name\": \"DDIMScheduler\", \"" + field + "\": " + value + "}");
+                ModelFormatException e = assertThrows(ModelFormatException.class, () -> ScheduleConfig.read(file));
+                assertTrue(e.getMessage().startsWith(file.toString()) && e.getMessage().contains("'" + field + "'"),
+                        e.getMessage());
+            }
+        }
     }
 
     @Test

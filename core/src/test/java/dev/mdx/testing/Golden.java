@@ -66,6 +66,32 @@ public final class Golden {
         }
     }
 
+    /**
+     * The folder of one component of the golden pipeline ({@code pipeline/} was made with these): {@code key} is a
+     * component of model_index.json such as "unet", "vae" or "text_encoder", whose folder diffusers names after it.
+     */
+    public static Path pipelineComponent(String key) {
+        JsonNode index = JsonConfig.read(root().resolve("model_index.json")).root();
+        Assertions.assertTrue(index.has(key), "the golden model_index.json has no component '" + key + "'");
+        return root().resolve(key);
+    }
+
+    /** diffusers' vae_scale_factor of the golden pipeline, as pipeline/pipeline_golden.json records it. */
+    public static int pipelineVaeScaleFactor() {
+        return JsonConfig.read(root().resolve("pipeline/pipeline_golden.json")).requireInt("vae_scale_factor");
+    }
+
+    /** diffusers' default image size of the golden pipeline: unet sample_size x vae_scale_factor. */
+    public static int pipelineImageSize() {
+        return JsonConfig.read(pipelineComponent("unet").resolve("config.json")).requireInt("sample_size")
+                * pipelineVaeScaleFactor();
+    }
+
+    /** The scheduler class the golden model_index.json names. */
+    public static String pipelineSchedulerClass() {
+        return JsonConfig.read(root().resolve("model_index.json")).root().path("scheduler").path(1).asText();
+    }
+
     static String classNameOf(Path config) {
         JsonNode root = JsonConfig.read(config).root();
         if (root.hasNonNull("_class_name")) {

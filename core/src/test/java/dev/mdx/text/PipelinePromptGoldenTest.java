@@ -34,7 +34,7 @@ class PipelinePromptGoldenTest {
 
     @Test
     void textEncoderGivesThePipelinesPromptEmbeds() {
-        Path dir = Golden.componentDirs("CLIPTextModel").get(0);
+        Path dir = Golden.pipelineComponent("text_encoder");
         try (NDManager weights = NDManager.newBaseManager();
                 NDManager scope = weights.newSubManager();
                 SafeTensorsFile golden = SafeTensorsFile.open(pipelineIo())) {

@@ -66,7 +66,7 @@ class VaeGoldenParityTest {
     @Test
     void decodesThePipelinesFinalLatents() {
         Path io = Golden.root().resolve("pipeline/io.safetensors");
-        Path dir = Golden.componentDirs("AutoencoderKL").get(0);
+        Path dir = Golden.pipelineComponent("vae");
         try (NDManager weights = NDManager.newBaseManager();
                 NDManager scope = weights.newSubManager();
                 SafeTensorsFile golden = SafeTensorsFile.open(io)) {

@@ -1,7 +1,9 @@
 package dev.mdx.train.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mdx.io.JsonConfig;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +25,10 @@ public final class Emojibase {
         JsonNode root;
         try {
             root = MAPPER.readTree(dataJson);
+        } catch (JsonProcessingException e) {
+            throw new DatasetException(source + ": " + JsonConfig.describe(e), e);
         } catch (IOException e) {
-            throw new DatasetException(source + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new DatasetException(source + ": cannot read (" + e.getMessage() + ")", e);
         }
         if (root == null || !root.isArray()) {
             throw new DatasetException(source + ": expected a JSON array of emoji");

@@ -1,8 +1,9 @@
 package dev.mdx.train.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import dev.mdx.io.JsonConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -189,8 +190,8 @@ public final class IconifySet {
                 throw new DatasetException(source + ": " + file + " is not a JSON object");
             }
             return node;
-        } catch (IOException e) {
-            throw new DatasetException(source + ": " + file + " is not valid JSON (" + e.getMessage() + ")", e);
+        } catch (JsonProcessingException e) {
+            throw new DatasetException(source + ": " + file + ": " + JsonConfig.describe(e), e);
         }
     }
 

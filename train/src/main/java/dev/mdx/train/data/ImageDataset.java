@@ -3,8 +3,10 @@ package dev.mdx.train.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mdx.io.JsonConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
@@ -48,8 +50,10 @@ public final class ImageDataset {
             info = MAPPER.readValue(header.toFile(), DatasetInfo.class);
         } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw new DatasetException(dir + ": no " + DatasetInfo.FILE + " (not a built data set, or its build did not finish)");
+        } catch (JsonProcessingException e) {
+            throw new DatasetException(header + ": " + JsonConfig.describe(e), e);
         } catch (IOException e) {
-            throw new DatasetException(header + ": not a valid data set header (" + e.getMessage() + ")", e);
+            throw new DatasetException(header + ": cannot read (" + e.getMessage() + ")", e);
         }
         if (!DatasetInfo.FORMAT.equals(info.format()) || info.formatVersion() != DatasetInfo.FORMAT_VERSION) {
             throw new DatasetException(header + ": format " + info.format() + " v" + info.formatVersion()
@@ -83,11 +87,18 @@ public final class ImageDataset {
         List<DatasetItem> items = new ArrayList<>(count);
         try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
+            int lineNumber = 0;
             while ((line = reader.readLine()) != null) {
+                lineNumber++;
                 if (line.isBlank()) {
                     continue;
                 }
-                DatasetItem item = MAPPER.readValue(line, DatasetItem.class);
+                DatasetItem item;
+                try {
+                    item = MAPPER.readValue(line, DatasetItem.class);
+                } catch (JsonProcessingException e) {
+                    throw new DatasetException(file + ": " + JsonConfig.describe(e, lineNumber), e);
+                }
                 if (item.index() != items.size()) {
                     throw new DatasetException(file + ": line " + (items.size() + 1) + " has index " + item.index());
                 }

@@ -44,6 +44,11 @@ class IconifySetTest {
         Path broken = Fixtures.tgz(tmp.resolve("broken.tgz"), Map.of("icons.json", "{}"));
         DatasetException e = assertThrows(DatasetException.class, () -> IconifySet.read(broken));
         assertTrue(e.getMessage().contains("broken.tgz") && e.getMessage().contains("chars.json"), e.getMessage());
+        Path badJson = Fixtures.tgz(tmp.resolve("bad-json.tgz"), Map.of("icons.json", "{\"icons\": {",
+                "chars.json", "{}", "info.json", "{}", "package.json", "{}"));
+        DatasetException syntax = assertThrows(DatasetException.class, () -> IconifySet.read(badJson));
+        assertTrue(syntax.getMessage().contains("icons.json: not valid JSON at line 1, column "), syntax.getMessage());
+        ImageDatasetTest.assertNoJacksonSource(syntax);
         Path notGzip = tmp.resolve("plain.tgz");
         Files.writeString(notGzip, "not an archive");
         assertThrows(DatasetException.class, () -> IconifySet.read(notGzip));

@@ -2,6 +2,7 @@ package dev.mdx.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,5 +94,30 @@ class ImageDatasetTest {
         }
         DatasetException noHeader = assertThrows(DatasetException.class, () -> ImageDataset.open(unfinished));
         assertTrue(noHeader.getMessage().contains("did not finish"), noHeader.getMessage());
+    }
+
+    /** Jackson's "[Source: REDACTED ...]" stays out: the file, the line and column, and the problem. */
+    @Test
+    void damagedJsonNamesFileLineAndColumn() throws IOException {
+        Path header = tmp.resolve("header");
+        writeRandom(header, 3, 2, 2, 1);
+        Files.writeString(header.resolve(DatasetInfo.FILE), "{\"format\": \"mdx-images\",\n \"count\": }");
+        DatasetException badHeader = assertThrows(DatasetException.class, () -> ImageDataset.open(header));
+        assertTrue(badHeader.getMessage().startsWith(header.resolve(DatasetInfo.FILE) + ": not valid JSON at line 2,"),
+                badHeader.getMessage());
+        assertNoJacksonSource(badHeader);
+
+        Path manifest = tmp.resolve("manifest");
+        writeRandom(manifest, 3, 2, 2, 1);
+        Path file = manifest.resolve(DatasetInfo.MANIFEST_FILE);
+        List<String> lines = Files.readAllLines(file);
+        Files.write(file, List.of(lines.get(0), lines.get(1).substring(0, 10), lines.get(2)));
+        DatasetException badLine = assertThrows(DatasetException.class, () -> ImageDataset.open(manifest));
+        assertTrue(badLine.getMessage().startsWith(file + ": not valid JSON at line 2, column "), badLine.getMessage());
+        assertNoJacksonSource(badLine);
+    }
+
+    static void assertNoJacksonSource(Exception e) {
+        assertFalse(e.getMessage().contains("Source") || e.getMessage().contains("REDACTED"), e.getMessage());
     }
 }
