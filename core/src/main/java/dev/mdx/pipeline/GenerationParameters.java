@@ -13,9 +13,19 @@ import java.util.regex.Pattern;
  *
  * @param samplerName the sampler as the AUTOMATIC1111 web UI names it ("Euler a", "DPM++ 2M Karras", ...)
  * @param model the model's name (its folder name)
+ * @param denoisingStrength the strength an edited image was noised to (A1111's "Denoising strength"), or null
  */
 public record GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
+        int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model,
+        Double denoisingStrength) {
+
+    /** The parameters of a text-to-image run (no edited image). */
+    public GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model) {
+        this(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount, sampler, samplerName, eta, model,
+                null);
+    }
+
 
     public GenerationParameters {
         Objects.requireNonNull(prompt, "prompt");
@@ -55,6 +65,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
                 .append(", Model: ").append(quote(model));
         if (eta != 0 && sampler == SamplerKind.DDIM) {
             s.append(", Eta: ").append(number(eta));
+        }
+        if (denoisingStrength != null) {
+            s.append(", Denoising strength: ").append(number(denoisingStrength));
         }
         return s.toString();
     }

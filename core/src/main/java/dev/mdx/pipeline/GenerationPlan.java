@@ -1,5 +1,6 @@
 package dev.mdx.pipeline;
 
+import dev.mdx.sampling.EditStart;
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.text.TokenizedPrompt;
@@ -18,7 +19,8 @@ public final class GenerationPlan {
     private final ModelVariant variant;
     private final GenerationParameters parameters;
     private final Sampler sampler;
-    private final SamplingPlan samplingPlan;
+    private final EditStart start;
+    private final PreparedEdit edit;
     private final Guidance guidance;
     private final int threads;
     private final TokenizedPrompt prompt;
@@ -27,13 +29,14 @@ public final class GenerationPlan {
     private final List<String> warnings;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
-            SamplingPlan samplingPlan, Guidance guidance, int threads, TokenizedPrompt prompt,
+            EditStart start, PreparedEdit edit, Guidance guidance, int threads, TokenizedPrompt prompt,
             TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings) {
         this.owner = owner;
         this.variant = variant;
         this.parameters = parameters;
         this.sampler = sampler;
-        this.samplingPlan = samplingPlan;
+        this.start = start;
+        this.edit = edit;
         this.guidance = guidance;
         this.threads = threads;
         this.prompt = prompt;
@@ -57,8 +60,19 @@ public final class GenerationPlan {
         return variant.config();
     }
 
+    /** The sampler's plan; an edit enters it at {@link #firstStep()}. */
     public SamplingPlan samplingPlan() {
-        return samplingPlan;
+        return start.plan();
+    }
+
+    /** The plan's step the run starts at: 0, or later for an edited image at a strength below 1. */
+    public int firstStep() {
+        return start.start();
+    }
+
+    /** Whether the request edits an image. */
+    public boolean editsImage() {
+        return edit != null;
     }
 
     public Guidance guidance() {
@@ -72,7 +86,7 @@ public final class GenerationPlan {
 
     /** UNet evaluations of the whole batch (what a progress bar counts). */
     public int totalSteps() {
-        return parameters.batchCount() * samplingPlan.size();
+        return parameters.batchCount() * start.steps();
     }
 
     /** Facts for the user about the model that runs (a student chosen, a scheduler replaced). */
@@ -95,6 +109,11 @@ public final class GenerationPlan {
 
     Sampler sampler() {
         return sampler;
+    }
+
+    /** The prepared edit, or null for text to image. */
+    PreparedEdit edit() {
+        return edit;
     }
 
     TokenizedPrompt prompt() {

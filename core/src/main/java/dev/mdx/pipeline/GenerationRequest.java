@@ -22,9 +22,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param sampler the sampling method; null for the model's scheduler
  * @param eta DDIM's eta in [0, 1] (0 deterministic, 1 DDPM-like); other samplers ignore it
  * @param useStudent whether a step count that matches a student the model ships runs that student
+ * @param edit the image to start from (image to image, inpainting, outpainting), or null for text to image
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
-        Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent) {
+        Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
+        ImageEdit edit) {
 
     public GenerationRequest {
         if (prompt == null) {
@@ -82,6 +84,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.sampler = sampler;
         b.eta = eta;
         b.useStudent = useStudent;
+        b.edit = edit;
         return b;
     }
 
@@ -98,6 +101,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private SamplerKind sampler;
         private double eta;
         private boolean useStudent = true;
+        private ImageEdit edit;
 
         private Builder() {}
 
@@ -166,9 +170,15 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** Starts from an image (see {@link ImageEdit}); null for text to image. */
+        public Builder edit(ImageEdit value) {
+            this.edit = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent);
+                    sampler, eta, useStudent, edit);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.mdx.pipeline;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -12,68 +13,138 @@ import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.GuidedDenoiser;
 import dev.mdx.vae.AutoencoderKL;
+import dev.mdx.vae.LatentDistribution;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One generate call's sampling: the state its images share (the plan, the text features, the timings) and the loop
- * that denoises and decodes each image in its own memory scope, stepping the callback after every step.
+ * One generate call's sampling: the state its images share (the plan, the text features, an edited image's
+ * encoding, the timings) and the loop that denoises and decodes each image in its own memory scope, stepping the
+ * callback after every step.
+ *
+ * <p>Each image draws from its own seed, in this order: the starting noise, then (editing) the noise of the init
+ * image's posterior sample, then (inpainting UNet) the masked image's. The starting noise comes first so that an
+ * all-white mask at strength 1 gives the text-to-image result of the same seed. diffusers draws the posterior
+ * noise first; the parity tests replay its recorded draws.
  */
 final class ImageRun {
-    final GenerationPlan plan;
-    final GenerationParameters used;
-    final ModelVariant variant;
-    final GuidedDenoiser denoiser;
-    final SamplingPlan steps;
+    private final GenerationPlan plan;
+    private final GenerationParameters used;
+    private final ModelVariant variant;
+    private final GuidedDenoiser denoiser;
+    private final SamplingPlan steps;
+    private final int first;
     /** (1, L, D) prompt features. */
-    final NDArray cond;
+    private final NDArray cond;
     /** (1, L, D) negative-prompt features with classifier-free guidance, else null. */
-    final NDArray uncond;
-    final double[] scale;
-    final Shape latentShape;
-    final StepCallback callback;
-    final PipelineTrace trace;
+    private final NDArray uncond;
+    private final double[] scale;
+    private final Shape latentShape;
+    private final EditInputs edit;
+    private final RecordedNoise recorded;
+    private final StepCallback callback;
+    private final PipelineTrace trace;
     final List<Double> unetMs = new ArrayList<>();
     double decodeMs;
 
-ImageRun(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latentShape, StepCallback callback,
-            PipelineTrace trace) {
+    ImageRun(NDManager scope, GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latentShape,
+            RecordedNoise recorded, StepCallback callback, PipelineTrace trace) {
         this.plan = plan;
         this.used = plan.parameters();
         this.variant = plan.variant();
         this.denoiser = denoiser;
         this.steps = plan.samplingPlan();
+        this.first = plan.firstStep();
         this.cond = text.get(0);
         this.uncond = text.size() > 1 ? text.get(1) : null;
         this.scale = new double[] {used.cfgScale()};
         this.latentShape = latentShape;
+        this.recorded = recorded;
         this.callback = callback;
         this.trace = trace;
         trace.promptEmbeds(text.get(text.size() - 1));
+        this.edit = plan.edit() == null ? null : new EditInputs(scope, plan.edit());
+    }
+
+    /**
+     * What an edit's images share, in the run's scope: the init image's posterior, and with a mask the latent mask
+     * (1, 1, h, w) and for an inpainting UNet the masked image's posterior.
+     */
+    private final class EditInputs {
+        final PreparedEdit prepared;
+        final LatentDistribution posterior;
+        final NDArray latentMask;
+        final LatentDistribution maskedPosterior;
+
+        EditInputs(NDManager scope, PreparedEdit prepared) {
+            this.prepared = prepared;
+            RgbImage image = prepared.image();
+            // (1, 3, H, W) in [-1, 1]: diffusers' image_processor.preprocess
+            NDArray pixels = scope.create(EditImages.signedPixels(image), new Shape(1, 3, image.height(),
+                    image.width()));
+            AutoencoderKL vae = variant.vae();
+            this.posterior = vae.encode(pixels);
+            if (prepared.masked()) {
+                float[] m = EditImages.nearest(prepared.mask(), image.width(), image.height(),
+                        (int) latentShape.get(3), (int) latentShape.get(2));
+                this.latentMask = scope.create(m, new Shape(1, 1, latentShape.get(2), latentShape.get(3)));
+            } else {
+                this.latentMask = null;
+            }
+            if (variant.config().inpaintingUnet()) {
+                // the masked image: pixels where the mask keeps them, 0 where it repaints
+                NDArray keep = scope.create(prepared.mask(), new Shape(1, 1, image.height(), image.width()))
+                        .lt(0.5f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+                this.maskedPosterior = vae.encode(pixels.mul(keep));
+            } else {
+                this.maskedPosterior = null;
+            }
+        }
+
+        /** scaling_factor * (sample - shift_factor): the latents the UNet works in. */
+        NDArray latents(LatentDistribution posterior, NDArray noise) {
+            NDArray z = posterior.sample(noise);
+            if (variant.config().vae().shiftFactor().isPresent()) {
+                z = z.sub((float) variant.config().vae().shiftFactor().getAsDouble());
+            }
+            return z.mul((float) variant.vae().scalingFactor());
+        }
     }
 
     /** Image k of the batch: its own noise source (seed + k), sampler state and memory scope. */
-    RgbImage image(NDManager scope, int k, float[] givenNoise, List<RgbImage> done) {
+    RgbImage image(NDManager scope, int k, List<RgbImage> done) {
         long seed = used.seedOf(k);
         NoiseSource noise = NoiseSource.seeded(seed);
         try (NDManager imageScope = scope.newSubManager(); SamplerState state = new SamplerState()) {
-            NDArray standard = givenNoise != null ? imageScope.create(givenNoise, latentShape)
-                    : noise.gaussian(imageScope, latentShape);
-            NDArray latents = steps.initialSample(standard);
-            for (int i = 0; i < steps.size(); i++) {
+            NDArray standard = RecordedNoise.draw(recorded.initial(), k, latentShape, noise, imageScope);
+            NDArray imageLatents = null;
+            NDArray maskedLatents = null;
+            if (edit != null) {
+                NDArray vaeNoise = RecordedNoise.draw(recorded.vaeImage(), k, latentShape, noise, imageScope);
+                imageLatents = edit.latents(edit.posterior, vaeNoise);
+                trace.imageLatents(k, imageLatents);
+                if (edit.maskedPosterior != null) {
+                    NDArray maskedNoise = RecordedNoise.draw(recorded.vaeMasked(), k, latentShape, noise, imageScope);
+                    maskedLatents = edit.latents(edit.maskedPosterior, maskedNoise);
+                }
+            }
+            NDArray latents = startingLatents(standard, imageLatents);
+            trace.initLatents(k, latents);
+            for (int i = first; i < steps.size(); i++) {
                 NDArray previous = latents;
                 boolean cancelled;
                 try (NDManager stepScope = imageScope.newSubManager()) {
-                    // everything computed from the latents and the text features is freed with the step
-                    stepScope.tempAttachAll(latents, cond);
-                    if (uncond != null) {
-                        stepScope.tempAttachAll(uncond);
+                    // everything computed from these is freed with the step
+                    attach(stepScope, latents, cond, uncond, standard, imageLatents, maskedLatents);
+                    if (edit != null && edit.latentMask != null) {
+                        stepScope.tempAttachAll(edit.latentMask);
                     }
-                    StepResult r = step(k, i, latents, noise, state);
-                    requireFinite(r.prevSample(), k, i);
-                    trace.latents(k, i, r.prevSample());
-                    StepEvent event = new StepEvent(k, used.batchCount(), i, steps.size(), steps.timestep(i),
-                            seed, unetMs.get(unetMs.size() - 1), r.denoised(),
+                    StepResult r = step(k, i, latents, maskedLatents, noise, state);
+                    NDArray next = blend(i, r.prevSample(), standard, imageLatents);
+                    requireFinite(next, k, i);
+                    trace.latents(k, i - first, next);
+                    StepEvent event = new StepEvent(k, used.batchCount(), i - first, steps.size() - first,
+                            steps.timestep(i), seed, unetMs.get(unetMs.size() - 1), r.denoised(),
                             x -> decodeLatents(variant, x));
                     try {
                         callback.onStep(event);
@@ -81,28 +152,77 @@ ImageRun(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latent
                         event.close();
                     }
                     cancelled = event.cancelled();
-                    latents = r.prevSample();
+                    latents = next;
                     latents.attach(imageScope);
                 }
-                previous.close();
+                if (previous != imageLatents) {
+                    previous.close();
+                }
                 if (cancelled) {
-                    throw new GenerationCancelledException(done, k, used.batchCount(), i, steps.size());
+                    throw new GenerationCancelledException(done, k, used.batchCount(), i - first,
+                            steps.size() - first);
                 }
             }
             return decode(imageScope, k, latents);
         }
     }
 
+    private static void attach(NDManager scope, NDArray... arrays) {
+        for (NDArray a : arrays) {
+            if (a != null) {
+                scope.tempAttachAll(a);
+            }
+        }
+    }
+
+    /**
+     * Text to image: the noise times the sampler's initial sigma. An edit: the encoded image noised to the first
+     * step's timestep (diffusers' add_noise), or the encoded image itself when no step runs; inpainting at strength
+     * 1 starts from pure noise as diffusers does.
+     */
+    private NDArray startingLatents(NDArray standard, NDArray imageLatents) {
+        if (edit == null) {
+            return steps.initialSample(standard);
+        }
+        if (first == steps.size()) {
+            return imageLatents;
+        }
+        if (edit.prepared.masked() && edit.prepared.strength() == 1.0) {
+            return steps.initialSample(standard);
+        }
+        return steps.addNoise(first, imageLatents, standard);
+    }
+
+    /**
+     * Inpainting with an ordinary UNet (diffusers' StableDiffusionInpaintPipeline): outside the mask the latents are
+     * replaced by the original's, noised with the run's starting noise to the next step's timestep (the clean
+     * original after the last step), so the kept region ends exactly as encoded.
+     */
+    private NDArray blend(int i, NDArray stepped, NDArray standard, NDArray imageLatents) {
+        if (edit == null || edit.latentMask == null || variant.config().inpaintingUnet()) {
+            return stepped;
+        }
+        NDArray proper = i < steps.size() - 1 ? steps.addNoise(i + 1, imageLatents, standard) : imageLatents;
+        NDArray m = edit.latentMask;
+        // (1 - m) * proper + m * stepped, with m broadcast over the channels
+        return proper.mul(m.neg().add(1f)).add(stepped.mul(m));
+    }
+
     /** One guided UNet evaluation and one sampler step; results in the step scope. */
-    private StepResult step(int k, int i, NDArray latents, NoiseSource noise, SamplerState state) {
+    private StepResult step(int k, int i, NDArray latents, NDArray maskedLatents, NoiseSource noise,
+            SamplerState state) {
         NDManager stepScope = latents.getManager();
         NDArray scaled = steps.scaleModelInput(i, latents);
+        if (maskedLatents != null) {
+            // an inpainting UNet reads [latents, mask, masked image latents] on the channel axis
+            scaled = NDArrays.concat(new NDList(scaled, edit.latentMask, maskedLatents), 1);
+        }
         NDArray t = stepScope.create(new float[] {steps.timestep(i)});
         long unetStart = System.nanoTime();
         GuidedDenoiser.Prediction p = denoiser.predict(plan.guidance(), scaled, t, cond, uncond, scale, false);
         unetMs.add(millisSince(unetStart));
-        trace.unetInput(k, i, p.input());
-        trace.noisePrediction(k, i, p.unconditional(), p.conditional() != null ? p.conditional() : p.guided(),
+        trace.unetInput(k, i - first, p.input());
+        trace.noisePrediction(k, i - first, p.unconditional(), p.conditional() != null ? p.conditional() : p.guided(),
                 p.guided());
         return plan.sampler().step(steps, i, p.guided(), latents, noise, state);
     }
@@ -114,7 +234,7 @@ ImageRun(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latent
     private void requireFinite(NDArray latents, int k, int i) {
         float sum = latents.sum().getFloat();
         if (!Float.isFinite(sum)) {
-            throw new NonFiniteValuesException("step " + (i + 1) + " of " + steps.size()
+            throw new NonFiniteValuesException("step " + (i - first + 1) + " of " + (steps.size() - first)
                     + (used.batchCount() > 1 ? " of image " + (k + 1) : "") + " (timestep "
                     + GenerationParameters.number(steps.timestep(i)) + ") produced NaN or infinite latents: the"
                     + " UNet's weights or the scheduler config hold unusable values, or the sampler diverged; no"
@@ -133,12 +253,14 @@ ImageRun(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latent
             }
             trace.decoded(k, decoded);
             RgbImage image = Images.toRgb(decoded).get(0);
+            if (edit != null && edit.prepared.pasteAlpha() != null) {
+                image = EditImages.paste(edit.prepared.image(), image, edit.prepared.pasteAlpha());
+            }
             decodeMs += millisSince(decodeStart);
             return image;
         }
     }
 
-    /** diffusers: vae.decode(latents / scaling_factor + shift_factor); the result is in the latents' manager. */
     /**
      * The text features in {@code scope}: {cond (1, L, D)}, or with classifier-free guidance {cond, uncond}, both
      * from one text-encoder batch of [negative, prompt].
@@ -156,6 +278,7 @@ ImageRun(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latent
         }
     }
 
+    /** diffusers: vae.decode(latents / scaling_factor + shift_factor); the result is in the latents' manager. */
     private static NDArray decodeLatents(ModelVariant variant, NDArray latents) {
         AutoencoderKL vae = variant.vae();
         NDArray z = latents.div((float) vae.scalingFactor());

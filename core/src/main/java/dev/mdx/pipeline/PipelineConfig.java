@@ -7,6 +7,7 @@ import dev.mdx.io.ModelFormatException;
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplerKind;
 import dev.mdx.sampling.SamplerOptions;
+import dev.mdx.sampling.EditStart;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.text.ClipTextConfig;
@@ -79,9 +80,9 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         return vae.downsampleFactor();
     }
 
-    /** Channels of the latents the UNet denoises. */
+    /** Channels of the latents the UNet denoises (its output; an inpainting UNet reads more). */
     public int latentChannels() {
-        return unet.inChannels();
+        return unet.outChannels();
     }
 
     /** A sampler of {@code kind} on this model's noise schedule and solver settings, with DDIM's eta. */
@@ -113,9 +114,34 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
         try {
             return sampler.plan(steps);
         } catch (IllegalArgumentException e) {
-            throw new InvalidRequestException("steps", "cannot be " + steps + " with " + sampler.kind().cliName()
-                    + ": " + e.getMessage());
+            throw stepsProblem(sampler, steps, e);
         }
+    }
+
+    /**
+     * Where an image-to-image run at {@code strength} enters the sampler's plan of {@code steps} steps.
+     *
+     * @throws InvalidRequestException when the sampler cannot take that many steps
+     */
+    public EditStart planEdit(Sampler sampler, int steps, double strength) {
+        try {
+            return sampler.planEdit(steps, strength);
+        } catch (IllegalArgumentException e) {
+            throw stepsProblem(sampler, steps, e);
+        }
+    }
+
+    private static InvalidRequestException stepsProblem(Sampler sampler, int steps, IllegalArgumentException e) {
+        return new InvalidRequestException("steps", "cannot be " + steps + " with " + sampler.kind().cliName() + ": "
+                + e.getMessage());
+    }
+
+    /**
+     * Whether the UNet is a diffusers inpainting UNet: latents, the mask and the masked image's latents stacked on
+     * the channel axis (in_channels = 2 latent channels + 1, 9 for SD).
+     */
+    public boolean inpaintingUnet() {
+        return unet.inChannels() == 2 * vae.latentChannels() + 1;
     }
 
     /** The name of the sampler for people, with " Karras" where the schedule uses Karras sigmas (as the web UI). */
@@ -150,10 +176,11 @@ public record PipelineConfig(String modelName, UNetConfig unet, VaeConfig vae, C
 
     private static void checkCompatible(ModelFolder folder, UNetConfig unet, VaeConfig vae, ClipTextConfig text) {
         List<String> problems = new ArrayList<>();
-        if (unet.inChannels() != vae.latentChannels()) {
+        if (unet.inChannels() != vae.latentChannels() && unet.inChannels() != 2 * vae.latentChannels() + 1) {
             problems.add("the UNet reads " + unet.inChannels() + " latent channels (in_channels) but the VAE has "
-                    + vae.latentChannels() + " (latent_channels); inpainting and other conditioned UNets are not"
-                    + " text-to-image models");
+                    + vae.latentChannels() + " (latent_channels); a UNet of "
+                    + (2 * vae.latentChannels() + 1) + " would be an inpainting UNet; other conditioned UNets are not"
+                    + " supported");
         }
         if (unet.outChannels() != vae.latentChannels()) {
             problems.add("the UNet writes " + unet.outChannels() + " channels (out_channels) but the VAE decodes "

@@ -2,7 +2,7 @@ package dev.mdx.pipeline;
 
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.sampling.SamplingPlan;
+import dev.mdx.sampling.EditStart;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
@@ -70,11 +70,27 @@ final class RequestPlanner {
         int steps = request.steps() != null ? request.steps() : d.steps();
         double cfg = request.cfgScale() != null ? request.cfgScale() : d.cfgScale();
         SamplerKind kind = request.sampler() != null ? request.sampler() : d.sampler();
-        config.validateSize(width, height);
-        Sampler sampler = config.sampler(kind, request.eta());
-        SamplingPlan samplingPlan = config.plan(sampler, steps);
-        Guidance guidance = Guidance.of(config.unet(), cfg);
+        List<String> notes = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
+        ImageEdit edit = request.edit();
+        if (config.inpaintingUnet() && (edit == null || !edit.masked())) {
+            throw new InvalidRequestException("mask", "is required: this model's UNet is an inpainting UNet ("
+                    + config.unet().inChannels() + " input channels: latents, mask and masked image); give an image"
+                    + " and a mask");
+        }
+        Sampler sampler = config.sampler(kind, request.eta());
+        PreparedEdit prepared = null;
+        EditStart start;
+        if (edit == null) {
+            config.validateSize(width, height);
+            start = new EditStart(config.plan(sampler, steps), 0);
+        } else {
+            prepared = prepare(edit, width, height, config, sampler, steps, notes, warnings);
+            width = prepared.image().width();
+            height = prepared.image().height();
+            start = prepared.start();
+        }
+        Guidance guidance = Guidance.of(config.unet(), cfg);
         if (guidance != Guidance.CLASSIFIER_FREE && !request.negativePrompt().isEmpty()) {
             warnings.add(guidance == Guidance.EMBEDDED
                     ? "the negative prompt is ignored: this model takes the guidance scale as an input (one UNet"
@@ -88,24 +104,60 @@ final class RequestPlanner {
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
-                config.modelName());
-        return new Draft(used, sampler, samplingPlan, guidance, warnings);
+                config.modelName(), prepared == null ? null : prepared.strength());
+        return new Draft(used, sampler, start, prepared, guidance, notes, warnings);
+    }
+
+    /**
+     * The edit at the output size: the image fitted to w x h (and for outpainting grown by the border), the binary
+     * mask checked and fitted alike, and the sampling plan entered at the strength's step.
+     */
+    private static PreparedEdit prepare(ImageEdit edit, int width, int height, PipelineConfig config, Sampler sampler,
+            int steps, List<String> notes, List<String> warnings) {
+        EditImages.Fitted<RgbImage> fitted = EditImages.fit(edit.image(), width, height, "init image");
+        if (fitted.note() != null) {
+            notes.add(fitted.note());
+        }
+        RgbImage image = fitted.image();
+        GrayImage mask = null;
+        if (edit.mask() != null) {
+            EditImages.requireBlackAndWhite(edit.mask());
+            mask = EditImages.fit(edit.mask(), width, height);
+        } else if (edit.outpaint() != null) {
+            mask = EditImages.borderMask(width, height, edit.outpaint());
+            image = EditImages.extend(image, edit.outpaint());
+        }
+        config.validateSize(image.width(), image.height());
+        double strength = edit.strengthOrDefault();
+        EditStart start = config.planEdit(sampler, steps, strength);
+        if (start.steps() == 0) {
+            warnings.add("strength " + GenerationParameters.number(strength) + " runs no denoising step at " + steps
+                    + " steps: the image only makes the round trip through the VAE");
+        }
+        float[] binary = mask == null ? null : EditImages.binary(mask);
+        float[] alpha = binary == null || !edit.pasteBack() ? null
+                : EditImages.pasteAlpha(binary, image.width(), image.height(), edit.maskBlur());
+        return new PreparedEdit(image, binary, alpha, start, strength);
     }
 
     /** What {@link #draft} decided, before the prompts are tokenized. */
     private final class Draft {
         final GenerationParameters used;
         final Sampler sampler;
-        final SamplingPlan samplingPlan;
+        final EditStart start;
+        final PreparedEdit edit;
         final Guidance guidance;
+        final List<String> notes;
         final List<String> warnings;
 
-        Draft(GenerationParameters used, Sampler sampler, SamplingPlan samplingPlan, Guidance guidance,
-                List<String> warnings) {
+        Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
+                List<String> notes, List<String> warnings) {
             this.used = used;
             this.sampler = sampler;
-            this.samplingPlan = samplingPlan;
+            this.start = start;
+            this.edit = edit;
             this.guidance = guidance;
+            this.notes = notes;
             this.warnings = warnings;
         }
 
@@ -114,13 +166,14 @@ final class RequestPlanner {
             int factor = config.vaeScaleFactor();
             int engineThreads = threads != null ? threads
                     : ThreadPolicy.threadsFor(config, guidance, used.height() / factor, used.width() / factor);
-            List<String> notes = new ArrayList<>(config.notes());
+            List<String> all = new ArrayList<>(config.notes());
             if (variant.student() != null) {
-                notes.add(0, used.steps() + " steps: using " + variant.student().describe(used.steps()) + " ("
+                all.add(0, used.steps() + " steps: using " + variant.student().describe(used.steps()) + " ("
                         + Students.relativeName(baseRoot, variant.student()) + ")");
             }
-            return new GenerationPlan(owner, variant, used, sampler, samplingPlan, guidance, engineThreads, prompt,
-                    negative, notes, warnings);
+            all.addAll(notes);
+            return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, engineThreads, prompt,
+                    negative, all, warnings);
         }
     }
 

@@ -215,7 +215,7 @@ public final class TextToImagePipeline implements AutoCloseable {
      * @throws IllegalStateException when the pipeline is closed
      */
     public GenerationResult generate(GenerationPlan plan, StepCallback callback, ImageCallback images) {
-        return run(plan, null, callback, images, PipelineTrace.NONE);
+        return run(plan, RecordedNoise.NONE, callback, images, PipelineTrace.NONE);
     }
 
     /**
@@ -226,18 +226,24 @@ public final class TextToImagePipeline implements AutoCloseable {
      */
     public GenerationResult generate(GenerationRequest request, TokenizedPrompt prompt, TokenizedPrompt negativePrompt,
             float[] initialNoise, StepCallback callback) {
-        return run(plan(request, prompt, negativePrompt), initialNoise, callback, null, PipelineTrace.NONE);
+        return run(plan(request, prompt, negativePrompt), RecordedNoise.initial(initialNoise), callback, null,
+                PipelineTrace.NONE);
     }
 
     /** From the prompt text with optional initial noise; traced for tests. */
     GenerationResult generate(GenerationRequest request, float[] initialNoise, StepCallback callback,
             PipelineTrace trace) {
-        return run(plan(request), initialNoise, callback, null, trace);
+        return run(plan(request), RecordedNoise.initial(initialNoise), callback, null, trace);
     }
 
     GenerationResult generate(GenerationRequest request, TokenizedPrompt prompt, TokenizedPrompt negativePrompt,
             float[] initialNoise, StepCallback callback, PipelineTrace trace) {
-        return run(plan(request, prompt, negativePrompt), initialNoise, callback, null, trace);
+        return run(plan(request, prompt, negativePrompt), RecordedNoise.initial(initialNoise), callback, null, trace);
+    }
+
+    /** A plan run with recorded draws and a trace, for parity with a reference's recorded run. */
+    GenerationResult generate(GenerationPlan plan, RecordedNoise recorded, PipelineTrace trace) {
+        return run(plan, recorded, StepCallback.NONE, null, trace);
     }
 
     /** The base model, or the student the request's step count asks for. */
@@ -272,7 +278,7 @@ public final class TextToImagePipeline implements AutoCloseable {
                 weights);
     }
 
-    private GenerationResult run(GenerationPlan plan, float[] initialNoise, StepCallback callback,
+    private GenerationResult run(GenerationPlan plan, RecordedNoise recorded, StepCallback callback,
             ImageCallback imageCallback, PipelineTrace trace) {
         long start = System.nanoTime();
         Objects.requireNonNull(callback, "callback");
@@ -284,11 +290,7 @@ public final class TextToImagePipeline implements AutoCloseable {
         PipelineConfig config = variant.config();
         int factor = config.vaeScaleFactor();
         Shape latentShape = new Shape(1, config.latentChannels(), used.height() / factor, used.width() / factor);
-        if (initialNoise != null && initialNoise.length != used.batchCount() * latentShape.size()) {
-            throw new IllegalArgumentException("initial noise has " + initialNoise.length + " values; "
-                    + used.batchCount() + " images of " + latentShape + " need "
-                    + used.batchCount() * latentShape.size());
-        }
+        recorded.check(used.batchCount(), latentShape);
 
         lifecycle.readLock().lock();
         try (NDManager scope = newScope()) {
@@ -297,12 +299,10 @@ public final class TextToImagePipeline implements AutoCloseable {
             long textStart = System.nanoTime();
             NDList text = ImageRun.encodeText(scope, variant, plan.prompt(), plan.negativePrompt());
             double textMs = millisSince(textStart);
-            ImageRun run = new ImageRun(plan, denoiser, text, latentShape, callback, trace);
+            ImageRun run = new ImageRun(scope, plan, denoiser, text, latentShape, recorded, callback, trace);
             List<RgbImage> images = new ArrayList<>();
             for (int k = 0; k < used.batchCount(); k++) {
-                float[] noise = initialNoise == null ? null : Arrays.copyOfRange(initialNoise,
-                        (int) (k * latentShape.size()), (int) ((k + 1) * latentShape.size()));
-                RgbImage image = run.image(scope, k, noise, images);
+                RgbImage image = run.image(scope, k, images);
                 if (imageCallback != null) {
                     imageCallback.onImage(k, image, used);
                 } else {

@@ -51,6 +51,12 @@ abstract class AbstractEulerSampler extends AbstractSampler {
         return new SamplingPlan(this, timesteps, sigmas, init, divisors);
     }
 
+    /** The unscaled sample x = x0 + sigma noise, as EulerDiscreteScheduler.add_noise. */
+    @Override
+    public NDArray addNoise(SamplingPlan plan, int index, NDArray x0, NDArray noise) {
+        return x0.add(noise.mul(plan.sigma(index)));
+    }
+
     /** x0 from the model output for the unscaled sample x = x0 + sigma eps. */
     protected NDArray predictX0(NDArray modelOutput, NDArray sample, float sigma) {
         return switch (config.predictionType()) {

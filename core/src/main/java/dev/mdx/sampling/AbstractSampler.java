@@ -1,5 +1,7 @@
 package dev.mdx.sampling;
 
+import static dev.mdx.sampling.Scalars.sqrt;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.mdx.schedule.NoiseSchedule;
@@ -63,6 +65,13 @@ abstract class AbstractSampler implements Sampler {
      */
     protected abstract StepResult compute(SamplingPlan plan, int index, NDArray modelOutput, NDArray sample,
             Draw noise, SamplerState state);
+
+    /** Discrete-timestep samplers: sqrt(a_t) x0 + sqrt(1 - a_t) noise, as DDPMScheduler.add_noise. */
+    @Override
+    public NDArray addNoise(SamplingPlan plan, int index, NDArray x0, NDArray noise) {
+        float a = schedule.alphaCumprod(plan.discreteTimestep(index));
+        return x0.mul(sqrt(a)).add(noise.mul(sqrt(1f - a)));
+    }
 
     /** x0 from the model output for a sample with alpha = sqrt(a), sigma = sqrt(1 - a), clipped if configured. */
     protected NDArray predictX0(NDArray modelOutput, NDArray sample, float alphaCumprod, boolean clipByDefault) {

@@ -107,6 +107,13 @@ public final class DpmSolverMultistepSampler extends AbstractSampler {
         return new StepResult(prev, x0);
     }
 
+    /** alpha_t x0 + sigma_t noise at the step's sigma, as DPMSolverMultistepScheduler.add_noise. */
+    @Override
+    public NDArray addNoise(SamplingPlan plan, int index, NDArray x0, NDArray noise) {
+        Point p = new Point(plan.sigma(index));
+        return x0.mul(p.alpha).add(noise.mul(p.sigma));
+    }
+
     /** alpha_t = 1 / sqrt(sigma^2 + 1), sigma_t = sigma alpha_t and lambda_t = log alpha_t - log sigma_t, float32. */
     private static final class Point {
         final float alpha;

@@ -25,6 +25,23 @@ public interface Sampler {
     SamplingPlan plan(int steps);
 
     /**
+     * Where an image-to-image run at {@code strength} starts (diffusers' StableDiffusionImg2ImgPipeline): the full
+     * plan of {@code steps} steps, entered at step {@code n - min(int(n * strength), n)}, the product taken in
+     * double and truncated as Python's {@code int()}; strength 0 runs no step.
+     */
+    default EditStart planEdit(int steps, double strength) {
+        SamplingPlan plan = plan(steps);
+        int init = Math.min((int) (steps * strength), steps);
+        return new EditStart(plan, steps - init);
+    }
+
+    /**
+     * The sample of step {@code index} for a clean sample x0 and standard-normal noise (diffusers' scheduler
+     * {@code add_noise} at that step's timestep), a new array in the manager of x0.
+     */
+    NDArray addNoise(SamplingPlan plan, int index, NDArray x0, NDArray noise);
+
+    /**
      * Step {@code index} of a run: from the model output at the planned timestep and the current sample, the sample
      * of the next step and the current estimate of the clean sample. The results are new arrays in the manager of
      * {@code sample}; the inputs are left as they were. {@code noise} may be null for samplers that draw none

@@ -2,6 +2,7 @@ package dev.mdx.sampling;
 
 import ai.djl.ndarray.NDArray;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Everything a sampler decides up front for one run of n steps: the timesteps fed to the model, the sigma grid (for
@@ -87,6 +88,12 @@ public final class SamplingPlan {
     /** The first sample of the run from standard-normal noise (a new array in the noise's manager). */
     public NDArray initialSample(NDArray standardNoise) {
         return standardNoise.mul(initNoiseSigma);
+    }
+
+    /** The sample of step {@code index} for a clean sample x0 and standard-normal noise (see {@link Sampler#addNoise}). */
+    public NDArray addNoise(int index, NDArray x0, NDArray noise) {
+        Objects.checkIndex(index, timesteps.length);
+        return owner.addNoise(this, index, x0, noise);
     }
 
     boolean isFrom(Sampler sampler) {

@@ -31,6 +31,24 @@ public final class UfoGenSampler extends AbstractSampler {
         return new SamplingPlan(this, toFloats(t), null, 1f, ones(t.length));
     }
 
+    /**
+     * Image to image: the encoded image is noised to t0 = round(strength (N - 1)) and the student denoises from there
+     * in {@code steps} steps on the trailing grid scaled to t0 (strength 1 is the text-to-image plan). Strength 0
+     * runs no step.
+     */
+    @Override
+    public EditStart planEdit(int steps, double strength) {
+        if (strength == 0) {
+            return new EditStart(plan(steps), steps);
+        }
+        int t0 = (int) Math.round(strength * (schedule.numTrainTimesteps() - 1));
+        int[] t = new int[steps];
+        for (int i = 0; i < steps; i++) {
+            t[i] = Math.max(0, (int) Math.round((t0 + 1.0) * (steps - i) / steps) - 1);
+        }
+        return new EditStart(new SamplingPlan(this, toFloats(t), null, 1f, ones(steps)), 0);
+    }
+
     @Override
     protected StepResult compute(SamplingPlan plan, int index, NDArray modelOutput, NDArray sample, Draw noise,
             SamplerState state) {
@@ -39,7 +57,8 @@ public final class UfoGenSampler extends AbstractSampler {
         if (index == plan.size() - 1) {
             return new StepResult(x0.duplicate(), x0);
         }
-        int prevT = t - schedule.numTrainTimesteps() / plan.size();
+        // the next planned timestep: t - N / n on the trailing grid, and the grid of an edit's plan too
+        int prevT = plan.discreteTimestep(index + 1);
         float alphaPrev = alphaCumprodOrFinal(prevT, true);
         NDArray prev = x0.mul(sqrt(alphaPrev)).add(noise.next().mul(sqrt(1f - alphaPrev)));
         return new StepResult(prev, x0);
