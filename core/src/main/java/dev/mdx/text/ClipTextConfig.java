@@ -47,6 +47,10 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
         positive("num_attention_heads", numAttentionHeads);
         positive("max_position_embeddings", maxPositionEmbeddings);
         positive("projection_dim", projectionDim);
+        if (maxPositionEmbeddings < 2) {
+            throw new ModelFormatException("CLIP text config: max_position_embeddings must be at least 2 (the start"
+                    + " and end tokens), got " + maxPositionEmbeddings);
+        }
         if (hiddenSize % numAttentionHeads != 0) {
             throw new ModelFormatException("CLIP text config: hidden_size " + hiddenSize
                     + " is not divisible by num_attention_heads " + numAttentionHeads);
