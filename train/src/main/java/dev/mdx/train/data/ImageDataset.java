@@ -159,6 +159,19 @@ public final class ImageDataset {
         return IntStream.range(0, items.size()).filter(i -> items.get(i).split().equals(split)).toArray();
     }
 
+    /**
+     * Indices of the split a training run draws batches of {@code batchSize} (its train_batch_size) from; fails
+     * naming the split when it has fewer items than one batch.
+     */
+    public int[] trainingPool(String split, int batchSize) {
+        int[] pool = indices(split);
+        if (pool.length < batchSize) {
+            throw new DatasetException(dir + ": split '" + split + "' has " + pool.length
+                    + " items, fewer than train_batch_size " + batchSize);
+        }
+        return pool;
+    }
+
     /** Raw pixels, (H, W, C) uint8. */
     public byte[] pixels(int index) {
         byte[] out = new byte[info.imageBytes()];

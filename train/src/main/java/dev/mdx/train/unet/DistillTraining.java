@@ -104,9 +104,9 @@ public final class DistillTraining {
 
     public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
         FromPipeline p = FromPipeline.read(configFile, "teacher");
-        DistillationLoss.Settings settings = settings(p.section("distill"), p.schedule.predictionType(),
-                p.unetConfig);
-        checkTeacherSteps(p, settings.studentSteps());
+        JsonConfig d = p.section("distill");
+        DistillationLoss.Settings settings = settings(d, p.schedule.predictionType(), p.unetConfig);
+        checkTeacherSteps(p, d, settings.studentSteps());
         if (settings.studentPrediction() != settings.teacherPrediction() && settings.vFinetuneSteps() == 0) {
             out.println("note: the student predicts " + settings.studentPrediction().jsonName() + " but starts from a "
                     + settings.teacherPrediction().jsonName() + " teacher; consider v_finetune_steps");
@@ -163,8 +163,24 @@ public final class DistillTraining {
         return s;
     }
 
-    /** A distilled teacher (with {@value #STEPS_KEY} = T) cannot take steps finer than T: 2 * student_steps <= T. */
-    private static void checkTeacherSteps(FromPipeline p, int studentSteps) {
+    /**
+     * The teacher must be able to take 2 * student_steps steps: at most half its training timesteps, the student's
+     * DDIM grid must fit its schedule, and a distilled teacher (with {@value #STEPS_KEY} = T) cannot take steps finer
+     * than T: 2 * student_steps <= T.
+     */
+    private static void checkTeacherSteps(FromPipeline p, JsonConfig d, int studentSteps) {
+        int n = p.schedule.numTrainTimesteps();
+        if (studentSteps > n / 2) {
+            throw d.error("student_steps", "must be at most " + n / 2 + " (the teacher takes twice as many steps of its"
+                    + " " + n + " training timesteps), got " + studentSteps);
+        }
+        try {
+            DistillationLoss.studentTimesteps(p.schedule, studentSteps);
+        } catch (IllegalArgumentException e) {
+            // the teacher's scheduler_config.json (steps_offset, betas) admits no such grid
+            throw new ModelFormatException(p.folder.schedulerConfig() + ": cannot plan the student's " + studentSteps
+                    + " DDIM steps: " + e.getMessage(), e);
+        }
         Path index = p.folder.modelIndex();
         if (!Files.isRegularFile(index)) {
             return;

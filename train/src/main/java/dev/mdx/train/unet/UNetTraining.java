@@ -60,6 +60,10 @@ public final class UNetTraining {
         Path base = configFile.toAbsolutePath().getParent();
         TrainingConfig trainer = TrainingConfig.fromDocument(doc);
         PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class, PredictionType.EPSILON);
+        if (prediction == PredictionType.SAMPLE) {
+            throw doc.error("prediction_type", "must be \"epsilon\" or \"v_prediction\": the denoising loss has no"
+                    + " \"sample\" target");
+        }
         Path textDir = base.resolve(requireString(doc, "text_encoder"));
         Path tokenizerDir = base.resolve(requireString(doc, "tokenizer"));
         Path vaeDir = base.resolve(requireString(doc, "vae"));
@@ -106,7 +110,7 @@ public final class UNetTraining {
             throw data.error("caption_dropout", "must be in [0, 1), got " + dropout);
         }
         ImageDataset dataset = ImageDataset.open(datasetDir);
-        int[] indices = dataset.indices(data.getString("split", "train"));
+        int[] indices = dataset.trainingPool(data.getString("split", "train"), trainer.trainBatchSize());
         try (NDManager vaeScope = weights.newSubManager()) {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
             out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);

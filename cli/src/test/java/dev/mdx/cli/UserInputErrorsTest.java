@@ -1,0 +1,176 @@
+package dev.mdx.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mdx.tensor.EngineThreads;
+import dev.mdx.testing.TestModels;
+import dev.mdx.train.classifier.ShapesDataset;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad input that used to surface as an IllegalArgumentException or IllegalStateException deep inside a command (or
+ * as an internal error) is a user error: exit code 1 (2 for a flag), one line naming the file, field or flag, and
+ * never "internal error". Each case feeds the input through {@link Main#run} as a person would.
+ */
+class UserInputErrorsTest {
+    private static Path shared;
+    private static Path micro;
+    private static Path shapes;
+    private static int savedThreads;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void fixtures() throws IOException {
+        savedThreads = EngineThreads.current();
+        EngineThreads.set(1);
+        shared = Files.createTempDirectory("mdx-user-errors");
+        micro = TestModels.microPipeline(shared.resolve("micro"));
+        // 4 train and 2 test images of each of 3 shapes: a train split of 12
+        shapes = ShapesDataset.write(shared.resolve("shapes"), 3, 4, 2, 5);
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        EngineThreads.set(savedThreads);
+        try (Stream<Path> walk = Files.walk(shared)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static void assertUserError(CliRun r, int code, String... fragments) {
+        assertEquals(code, r.code(), "exit code; stderr: " + r.err());
+        for (String f : fragments) {
+            assertTrue(r.err().contains(f), "stderr lacks '" + f + "':\n" + r.err());
+        }
+        assertFalse(r.err().contains("internal error") || r.err().contains("\tat ")
+                || r.err().contains("Exception"), r.err());
+    }
+
+    /** A copy of the micro pipeline with one config file's text replaced. */
+    private Path microWith(String component, String from, String to) throws IOException {
+        Path dir = tmp.resolve(component + "-model");
+        TestModels.linkTree(micro, dir);
+        Path config = dir.resolve(component).resolve("config.json");
+        String text = Files.readString(config);
+        assertTrue(text.contains(from), text);
+        Files.delete(config);
+        Files.writeString(config, text.replace(from, to));
+        return dir;
+    }
+
+    private CliRun generate(Path model) {
+        return CliRun.mdx("generate", "-m", model.toString(), "-p", "a fox", "--steps", "1", "-t", "1", "-o",
+                tmp.resolve("out.png").toString());
+    }
+
+    @Test
+    void modelConfigValuesTheModelCannotBuildNameTheFileAndField() throws IOException {
+        // the guidance embedding needs 4 columns; it used to fail inside generate with an IllegalArgumentException
+        Path narrow = microWith("unet", "\"sample_size\"", "\"time_cond_proj_dim\": 2, \"sample_size\"");
+        assertUserError(generate(narrow), ExitCodes.FAILURE, "unet", "config.json", "field 'time_cond_proj_dim'");
+        // one text position holds no start and end token: the tokenizer failed on every prompt
+        Path oneToken = microWith("text_encoder", "\"max_position_embeddings\": 16", "\"max_position_embeddings\": 1");
+        assertUserError(generate(oneToken), ExitCodes.FAILURE, "text_encoder", "max_position_embeddings");
+    }
+
+    @Test
+    void aFashionSizeOutOfRangeIsAFlagError() {
+        assertUserError(CliRun.mdx("data", "fashion", "-o", tmp.resolve("f").toString(), "--size", "20"),
+                ExitCodes.USAGE, "--size must be between 28 and 256");
+    }
+
+    private Path config(String name, String json) throws IOException {
+        return Files.writeString(tmp.resolve(name), json.replace("SHAPES", shapes.toString())
+                .replace("MICRO", micro.toString()));
+    }
+
+    private CliRun train(String stage, Path config, String... extra) {
+        String[] args = Stream.concat(Stream.of("train", stage, "-c", config.toString(), "-o",
+                tmp.resolve("run").toString(), "-t", "1"), Stream.of(extra)).toArray(String[]::new);
+        return CliRun.mdx(args);
+    }
+
+    @Test
+    void clipBatchesTheStageCannotTrainOnNameTheSetting() throws IOException {
+        String cfg = """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": %d},
+                 "data": {"dataset": "SHAPES"}, "tokenizer": {}, "model": {"text": {}, "vision": {}}}""";
+        assertUserError(train("clip", config("one.json", cfg.formatted(1))), ExitCodes.FAILURE,
+                "section 'trainer': field 'train_batch_size' must be at least 2");
+        assertUserError(train("clip", config("big.json", cfg.formatted(100))), ExitCodes.FAILURE,
+                "split 'train' has 12 items, fewer than train_batch_size 100");
+    }
+
+    @Test
+    void unetSettingsTheLossOrDataCannotTakeNameTheSetting() throws IOException {
+        assertUserError(train("unet", config("sample.json", """
+                {"trainer": {"max_train_steps": 1}, "prediction_type": "sample"}""")), ExitCodes.FAILURE,
+                "field 'prediction_type'");
+        // refused before a single image is encoded to a latent
+        assertUserError(train("unet", config("big.json", """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": 100},
+                 "unet": "MICRO/unet/config.json", "text_encoder": "MICRO/text_encoder", "tokenizer": "MICRO/tokenizer",
+                 "vae": "MICRO/vae", "data": {"dataset": "SHAPES"}}""")), ExitCodes.FAILURE,
+                "split 'train' has 12 items, fewer than train_batch_size 100");
+    }
+
+    @Test
+    void distillAndUfoGenSettingsAreCheckedAgainstTheTeacher() throws IOException {
+        String distill = """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": 2}, "teacher": "MICRO",
+                 "data": {"dataset": "SHAPES"}, "distill": {"student_steps": %d}}""";
+        assertUserError(train("distill", config("zero.json", distill.formatted(0))), ExitCodes.FAILURE,
+                "student_steps must be at least 1");
+        // the micro teacher's schedule has 1000 training timesteps: at most 500 student steps
+        assertUserError(train("distill", config("many.json", distill.formatted(600))), ExitCodes.FAILURE,
+                "field 'student_steps' must be at most 500");
+        assertUserError(train("ufogen", config("ufogen.json", """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": 2}, "base": "MICRO",
+                 "data": {"dataset": "SHAPES"}, "ufogen": {"discriminator_learning_rate": 1e400}}""")),
+                ExitCodes.FAILURE, "field 'discriminator_learning_rate' must be a positive number");
+    }
+
+    @Test
+    void classifierChannelsMustBePositive() throws IOException {
+        assertUserError(train("classifier", config("zero.json", """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": 4}, "data": {"dataset": "SHAPES"},
+                 "model": {"channels": [4, 0]}}""")), ExitCodes.FAILURE, "channels must all be >= 1");
+    }
+
+    /** A finished run, rerun without --resume, and resumed from a checkpoint of other data or a damaged one. */
+    @Test
+    void runsAndCheckpointsThatCannotContinueAreUserErrors() throws IOException {
+        Path cfg = config("classifier.json", """
+                {"trainer": {"max_train_steps": 2, "train_batch_size": 4, "use_ema": false, "log_every": 1000},
+                 "data": {"dataset": "SHAPES", "probe_images": 0, "eval_images": 3},
+                 "model": {"channels": [4], "hidden_size": 4}}""");
+        CliRun first = train("classifier", cfg);
+        assertEquals(0, first.code(), first.err());
+        assertUserError(train("classifier", cfg), ExitCodes.FAILURE, "already holds checkpoints (newest: step 2)");
+
+        Path state = tmp.resolve("run/checkpoints/step-00000002/trainer_state.json");
+        String saved = Files.readString(state);
+        assertTrue(saved.contains("\"index\" : 8"), saved);
+        // the epoch continues past the 12 train items of SHAPES: a checkpoint of a larger data set
+        Files.writeString(state, saved.replace("\"index\" : 8", "\"index\" : 40"));
+        Path longer = config("longer.json", Files.readString(cfg).replace("\"max_train_steps\": 2",
+                "\"max_train_steps\": 3"));
+        assertUserError(train("classifier", longer, "--resume"), ExitCodes.FAILURE,
+                "(epoch 0, item 40) lies past the 12 items");
+        Files.writeString(state, saved.replace("\"epoch\" : 0", "\"epoch\" : -1"));
+        assertUserError(train("classifier", longer, "--resume"), ExitCodes.FAILURE, "trainer_state.json",
+                "field 'data_position'");
+    }
+}
