@@ -58,6 +58,13 @@ public final class ImageDataset {
         if (!"NHWC".equals(info.layout()) || !"uint8".equals(info.dtype())) {
             throw new DatasetException(header + ": layout " + info.layout() + "/" + info.dtype() + ", expected NHWC/uint8");
         }
+        if (info.images() == null || info.manifest() == null) {
+            throw new DatasetException(header + ": the header names no images or manifest file");
+        }
+        if (info.count() < 0 || info.height() < 1 || info.width() < 1 || info.channels() < 1) {
+            throw new DatasetException(header + ": count " + info.count() + " and image size " + info.height() + "x"
+                    + info.width() + "x" + info.channels() + " must be positive");
+        }
         Path imagesFile = dir.resolve(info.images());
         long expected = (long) info.count() * info.imageBytes();
         MappedByteBuffer pixels;
