@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.StateDicts;
 import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.TestModels;
 import dev.mdx.train.classifier.ShapesDataset;
+import dev.mdx.train.vae.VaeFolder;
+import dev.mdx.vae.AutoencoderKL;
+import dev.mdx.vae.VaeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,6 +130,25 @@ class UserInputErrorsTest {
                  "unet": "MICRO/unet/config.json", "text_encoder": "MICRO/text_encoder", "tokenizer": "MICRO/tokenizer",
                  "vae": "MICRO/vae", "data": {"dataset": "SHAPES"}}""")), ExitCodes.FAILURE,
                 "split 'train' has 12 items, fewer than train_batch_size 100");
+    }
+
+    /** RGB images into a gray autoencoder failed inside the engine's convolution; now a data set error. */
+    @Test
+    void imagesTheVaeCannotEncodeAreADatasetError() throws IOException {
+        Path grayVae = tmp.resolve("gray-vae");
+        String json = Files.readString(micro.resolve("vae/config.json")).replace("\"in_channels\": 3",
+                "\"in_channels\": 1").replace("\"out_channels\": 3", "\"out_channels\": 1");
+        VaeConfig config = VaeConfig.from(JsonConfig.parse("gray vae", json));
+        try (NDManager m = NDManager.newBaseManager()) {
+            AutoencoderKL vae = new AutoencoderKL(config);
+            StateDicts.initRandom(vae, m, 4);
+            VaeFolder.write(grayVae, config, vae, false);
+        }
+        assertUserError(train("unet", config("rgb.json", """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": 2},
+                 "unet": "MICRO/unet/config.json", "text_encoder": "MICRO/text_encoder", "tokenizer": "MICRO/tokenizer",
+                 "vae": "%s", "data": {"dataset": "SHAPES"}}""".formatted(grayVae))), ExitCodes.FAILURE,
+                "images have 3 channels but the model reads 1");
     }
 
     @Test

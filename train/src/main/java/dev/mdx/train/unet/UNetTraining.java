@@ -21,6 +21,7 @@ import dev.mdx.text.ClipTokenizer;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.train.data.ImageDataset;
+import dev.mdx.train.vae.ImageBatches;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
@@ -113,6 +114,7 @@ public final class UNetTraining {
         int[] indices = dataset.trainingPool(data.getString("split", "train"), trainer.trainBatchSize());
         try (NDManager vaeScope = weights.newSubManager()) {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
+            ImageBatches.checkChannels(dataset, vae.config().inChannels());
             out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
             NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae, vaeScope,
                     out);
