@@ -124,6 +124,17 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
         return o;
     }
 
+    /**
+     * Fails when {@code tokenizer} makes ids this text encoder has no embedding for: a tokenizer of another model,
+     * which the engine would only report at the first prompt as an index error.
+     */
+    public void requireTokenizer(ClipTokenizer tokenizer) {
+        if (tokenizer.maxId() >= vocabSize) {
+            throw new ModelFormatException("the tokenizer makes ids up to " + tokenizer.maxId() + " but the text"
+                    + " encoder's vocab_size is " + vocabSize + " (a tokenizer of another model?)");
+        }
+    }
+
     public int headDim() {
         return hiddenSize / numAttentionHeads;
     }

@@ -40,6 +40,7 @@ public final class ClipScorer {
     public static ClipScorer load(Path clipDir, NDManager manager, int chunk) {
         ClipTokenizer tokenizer = ClipTokenizer.load(clipDir);
         ClipModel model = ClipModel.load(clipDir, manager);
+        model.config().text().requireTokenizer(tokenizer);
         int positions = model.config().text().maxPositionEmbeddings();
         if (tokenizer.maxLength() > positions) {
             // captions are read at up to the tokenizer's length, which the text tower must hold
