@@ -51,10 +51,10 @@ class UserInputErrorsTest {
     }
 
     /** A copy of the micro pipeline with one config file's text replaced. */
-    private Path microWith(String component, String from, String to) throws IOException {
-        Path dir = tmp.resolve(component + "-model");
+    private Path microWith(String file, String from, String to) throws IOException {
+        Path dir = tmp.resolve(file.replace('/', '-'));
         TestModels.linkTree(micro, dir);
-        Path config = dir.resolve(component).resolve("config.json");
+        Path config = dir.resolve(file);
         String text = Files.readString(config);
         assertTrue(text.contains(from), text);
         Files.delete(config);
@@ -62,19 +62,25 @@ class UserInputErrorsTest {
         return dir;
     }
 
-    private CliRun generate(Path model) {
-        return CliRun.mdx("generate", "-m", model.toString(), "-p", "a fox", "--steps", "1", "-t", "1", "-o",
-                tmp.resolve("out.png").toString());
+    private CliRun generate(Path model, String... extra) {
+        return CliRun.mdx(Stream.concat(Stream.of("generate", "-m", model.toString(), "-p", "a fox", "--steps", "1",
+                "-t", "1", "-o", tmp.resolve("out.png").toString()), Stream.of(extra)).toArray(String[]::new));
     }
 
     @Test
     void modelConfigValuesTheModelCannotBuildNameTheFileAndField() throws IOException {
         // the guidance embedding needs 4 columns; it used to fail inside generate with an IllegalArgumentException
-        Path narrow = microWith("unet", "\"sample_size\"", "\"time_cond_proj_dim\": 2, \"sample_size\"");
+        Path narrow = microWith("unet/config.json", "\"sample_size\"", "\"time_cond_proj_dim\": 2, \"sample_size\"");
         generate(narrow).assertUserError(ExitCodes.FAILURE, "unet", "config.json", "field 'time_cond_proj_dim'");
         // one text position holds no start and end token: the tokenizer failed on every prompt
-        Path oneToken = microWith("text_encoder", "\"max_position_embeddings\": 16", "\"max_position_embeddings\": 1");
+        Path oneToken = microWith("text_encoder/config.json", "\"max_position_embeddings\": 16",
+                "\"max_position_embeddings\": 1");
         generate(oneToken).assertUserError(ExitCodes.FAILURE, "text_encoder", "max_position_embeddings");
+        // LCM's grid of more steps than the schedule has was blamed on --steps
+        Path lcm = microWith("scheduler/scheduler_config.json", "\"num_train_timesteps\"",
+                "\"original_inference_steps\": 2000, \"num_train_timesteps\"");
+        generate(lcm, "--sampling-method", "lcm").assertUserError(ExitCodes.FAILURE, "scheduler_config.json",
+                "field 'original_inference_steps' must be in [1, num_train_timesteps = 1000], got 2000");
     }
 
     @Test
