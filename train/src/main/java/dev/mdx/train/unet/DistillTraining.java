@@ -102,11 +102,31 @@ public final class DistillTraining {
         return dim;
     }
 
+    /**
+     * The teacher takes 2 * student_steps steps of its schedule: at most half its training timesteps, on a DDIM grid
+     * its scheduler_config.json can plan (checked before any latent is encoded).
+     */
+    private static void checkStudentGrid(FromPipeline p, JsonConfig d, int studentSteps) {
+        int n = p.schedule.numTrainTimesteps();
+        if (studentSteps > n / 2) {
+            throw d.error("student_steps", "must be at most " + n / 2 + " (the teacher takes twice as many steps of its"
+                    + " " + n + " training timesteps), got " + studentSteps);
+        }
+        try {
+            DistillationLoss.studentTimesteps(p.schedule, studentSteps);
+        } catch (IllegalArgumentException e) {
+            // the teacher's scheduler_config.json (steps_offset, betas) admits no such grid
+            throw new ModelFormatException(p.folder.schedulerConfig() + ": cannot plan the student's " + studentSteps
+                    + " DDIM steps: " + e.getMessage(), e);
+        }
+    }
+
     public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
         FromPipeline p = FromPipeline.read(configFile, "teacher");
         JsonConfig d = p.section("distill");
         DistillationLoss.Settings settings = settings(d, p.schedule.predictionType(), p.unetConfig);
-        checkTeacherSteps(p, d, settings.studentSteps());
+        checkStudentGrid(p, d, settings.studentSteps());
+        checkTeacherSteps(p, settings.studentSteps());
         if (settings.studentPrediction() != settings.teacherPrediction() && settings.vFinetuneSteps() == 0) {
             out.println("note: the student predicts " + settings.studentPrediction().jsonName() + " but starts from a "
                     + settings.teacherPrediction().jsonName() + " teacher; consider v_finetune_steps");
@@ -163,24 +183,8 @@ public final class DistillTraining {
         return s;
     }
 
-    /**
-     * The teacher must be able to take 2 * student_steps steps: at most half its training timesteps, the student's
-     * DDIM grid must fit its schedule, and a distilled teacher (with {@value #STEPS_KEY} = T) cannot take steps finer
-     * than T: 2 * student_steps <= T.
-     */
-    private static void checkTeacherSteps(FromPipeline p, JsonConfig d, int studentSteps) {
-        int n = p.schedule.numTrainTimesteps();
-        if (studentSteps > n / 2) {
-            throw d.error("student_steps", "must be at most " + n / 2 + " (the teacher takes twice as many steps of its"
-                    + " " + n + " training timesteps), got " + studentSteps);
-        }
-        try {
-            DistillationLoss.studentTimesteps(p.schedule, studentSteps);
-        } catch (IllegalArgumentException e) {
-            // the teacher's scheduler_config.json (steps_offset, betas) admits no such grid
-            throw new ModelFormatException(p.folder.schedulerConfig() + ": cannot plan the student's " + studentSteps
-                    + " DDIM steps: " + e.getMessage(), e);
-        }
+    /** A distilled teacher (with {@value #STEPS_KEY} = T) cannot take steps finer than T: 2 * student_steps <= T. */
+    private static void checkTeacherSteps(FromPipeline p, int studentSteps) {
         Path index = p.folder.modelIndex();
         if (!Files.isRegularFile(index)) {
             return;
