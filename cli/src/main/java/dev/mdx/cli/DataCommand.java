@@ -96,6 +96,10 @@ public final class DataCommand implements Runnable {
 
         @Override
         public void run() {
+            if (size < FashionMnistBuilder.SOURCE_SIZE || size > FashionMnistBuilder.MAX_SIZE) {
+                throw new UsageException("--size must be between " + FashionMnistBuilder.SOURCE_SIZE + " and "
+                        + FashionMnistBuilder.MAX_SIZE + " (28x28 images are padded, never shrunk), got " + size);
+            }
             FashionMnistBuilder.Options o = FashionMnistBuilder.Options.defaults(out).withSize(size).withForce(force)
                     .withProgress(new BuildProgressLine(spec.commandLine().getErr())::update);
             if (source != null) {

@@ -1,10 +1,26 @@
 package dev.mdx.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 
 /** One in-process run of the mdx command line: its exit code and what it wrote to stdout and stderr. */
 record CliRun(int code, String out, String err) {
+    /**
+     * Asserts a user error: exit {@code code}, every fragment on stderr, and nothing that looks like a stack trace or
+     * an internal error.
+     */
+    void assertUserError(int expectedCode, String... fragments) {
+        assertEquals(expectedCode, code, "exit code; stderr: " + err);
+        for (String f : fragments) {
+            assertTrue(err.contains(f), "stderr lacks '" + f + "':\n" + err);
+        }
+        assertFalse(err.contains("internal error") || err.contains("\tat ") || err.contains("Exception"), err);
+    }
+
     static CliRun mdx(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -72,8 +72,11 @@ public record SamplerOptions(
             throw c.error("use_lu_lambdas", "is true: uniform-logSNR steps are not supported");
         }
         int original = c.getInt("original_inference_steps", d.originalInferenceSteps());
-        if (original < 1) {
-            throw c.error("original_inference_steps", "must be >= 1, got " + original);
+        // LCM's grid takes original_inference_steps of the training timesteps (ScheduleConfig reads their count)
+        int numTrain = c.getInt("num_train_timesteps", ScheduleConfig.defaults().numTrainTimesteps());
+        if (original < 1 || original > numTrain) {
+            throw c.error("original_inference_steps", "must be in [1, num_train_timesteps = " + numTrain + "], got "
+                    + original);
         }
         double scaling = c.getDouble("timestep_scaling", d.timestepScaling());
         if (!(scaling > 0) || Double.isInfinite(scaling)) {

@@ -47,6 +47,10 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
         positive("num_attention_heads", numAttentionHeads);
         positive("max_position_embeddings", maxPositionEmbeddings);
         positive("projection_dim", projectionDim);
+        if (maxPositionEmbeddings < 2) {
+            throw new ModelFormatException("CLIP text config: max_position_embeddings must be at least 2 (the start"
+                    + " and end tokens), got " + maxPositionEmbeddings);
+        }
         if (hiddenSize % numAttentionHeads != 0) {
             throw new ModelFormatException("CLIP text config: hidden_size " + hiddenSize
                     + " is not divisible by num_attention_heads " + numAttentionHeads);
@@ -118,6 +122,17 @@ public record ClipTextConfig(int vocabSize, int hiddenSize, int intermediateSize
         o.put("torch_dtype", "float32");
         o.put("vocab_size", vocabSize);
         return o;
+    }
+
+    /**
+     * Fails when {@code tokenizer} makes ids this text encoder has no embedding for: a tokenizer of another model,
+     * which the engine would only report at the first prompt as an index error.
+     */
+    public void requireTokenizer(ClipTokenizer tokenizer) {
+        if (tokenizer.maxId() >= vocabSize) {
+            throw new ModelFormatException("the tokenizer makes ids up to " + tokenizer.maxId() + " but the text"
+                    + " encoder's vocab_size is " + vocabSize + " (a tokenizer of another model?)");
+        }
     }
 
     public int headDim() {

@@ -114,6 +114,11 @@ public final class ClipTokenizer {
         return vocab.size();
     }
 
+    /** The largest id this tokenizer can produce (of the vocabulary and the added tokens). */
+    public int maxId() {
+        return idToToken.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
+    }
+
     public int mergeCount() {
         return bpe.mergeCount();
     }

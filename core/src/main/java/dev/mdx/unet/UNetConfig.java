@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.nn.FeedForwardActivation;
+import dev.mdx.nn.GuidanceEmbedding;
 import dev.mdx.tensor.Ops;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,8 +142,17 @@ public record UNetConfig(
         if (timeEmbeddingDim != null) {
             requirePositive("time_embedding_dim", timeEmbeddingDim);
         }
-        if (timeCondProjDim != null) {
-            requirePositive("time_cond_proj_dim", timeCondProjDim);
+        if (timeCondProjDim != null && timeCondProjDim < GuidanceEmbedding.MIN_DIM) {
+            // the pipeline feeds cond_proj the guidance embedding, whose sin/cos halves need this width
+            throw invalid("time_cond_proj_dim", "must be at least " + GuidanceEmbedding.MIN_DIM
+                    + " (the width of the guidance scale embedding), got " + timeCondProjDim);
+        }
+        if (sampleSize != null) {
+            requirePositive("sample_size", sampleSize);
+        }
+        if (blockOutChannels.get(0) < 2) {
+            throw invalid("block_out_channels", "entry 0 must be at least 2 (the timestep embedding has a sine and a"
+                    + " cosine half), got " + blockOutChannels.get(0));
         }
         if (blockOutChannels.get(0) / 2 - freqShift == 0) {
             throw invalid("freq_shift", "must differ from block_out_channels[0] / 2");
@@ -173,6 +183,10 @@ public record UNetConfig(
             if (attends && c % heads.get(i) != 0) {
                 throw invalid(headsKey, "entry " + i + " (" + heads.get(i) + " heads) does not divide block_out_channels["
                         + i + "] = " + c);
+            }
+            if (attends && (int) (c * ffMult) < 1) {
+                throw invalid("ff_mult", ffMult + " leaves the feed-forward layers of block_out_channels[" + i + "] = "
+                        + c + " no width");
             }
         }
     }

@@ -151,5 +151,11 @@ class ClipTextModelTest {
         ModelFormatException missing = assertThrows(ModelFormatException.class, () -> ClipTextConfig.from(
                 JsonConfig.parse("c.json", "{\"vocab_size\": 10}")));
         assertTrue(missing.getMessage().contains("hidden_size"), missing.getMessage());
+        // one position holds no start and end token: the tokenizer would fail on every prompt
+        ModelFormatException positions = assertThrows(ModelFormatException.class, () -> ClipTextConfig.from(
+                JsonConfig.parse("c.json", String.format(base, "gelu").replace("\"max_position_embeddings\": 4",
+                        "\"max_position_embeddings\": 1"))));
+        assertTrue(positions.getMessage().startsWith("c.json: ") && positions.getMessage().contains(
+                "max_position_embeddings"), positions.getMessage());
     }
 }

@@ -59,6 +59,19 @@ class UNetConfigTest {
         assertRejected("\"separable_conv_levels\": [true]", "separable_conv_levels");
     }
 
+    /** Values that would otherwise fail deep inside model construction or generation, named at read time. */
+    @Test
+    void valuesTheModelCannotBuildAreRejectedByName() {
+        // GuidanceEmbedding needs 4 columns; Timesteps needs a sine and a cosine half
+        assertRejected("\"time_cond_proj_dim\": 2", "time_cond_proj_dim");
+        assertRejected("\"sample_size\": -4", "sample_size");
+        assertRejected("\"ff_mult\": 0.01", "ff_mult");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> UNetConfig.parse("cfg.json", """
+                {"block_out_channels": [1], "down_block_types": ["DownBlock2D"], "up_block_types": ["UpBlock2D"],
+                 "norm_num_groups": 1, "attention_head_dim": 1}"""));
+        assertTrue(e.getMessage().startsWith("cfg.json: field 'block_out_channels'"), e.getMessage());
+    }
+
     private static void assertRejected(String field, String name) {
         String json = "{\"block_out_channels\": [32, 64], \"down_block_types\": [\"CrossAttnDownBlock2D\", "
                 + "\"DownBlock2D\"], \"up_block_types\": [\"UpBlock2D\", \"CrossAttnUpBlock2D\"], "

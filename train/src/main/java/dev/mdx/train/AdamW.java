@@ -130,7 +130,7 @@ public final class AdamW implements AutoCloseable {
                 throw new StateDictMismatchException(file.toString(), missing, unexpected, misShaped);
             }
             String savedStep = st.metadata().get(STEP_KEY);
-            if (savedStep == null || !savedStep.matches("\\d+")) {
+            if (savedStep == null || !savedStep.matches("\\d{1,18}")) {
                 throw new ModelFormatException(file + ": optimizer state has no valid '" + STEP_KEY + "' metadata");
             }
             replaceAll(expAvg, EXP_AVG, st);

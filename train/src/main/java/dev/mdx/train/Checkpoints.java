@@ -27,7 +27,7 @@ public final class Checkpoints {
     public static final String EMA = "ema.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
 
-    private static final Pattern NAME = Pattern.compile("step-(\\d+)");
+    private static final Pattern NAME = Pattern.compile("step-(\\d{1,18})");
     private static final String TMP_PREFIX = ".step-";
 
     /** One complete checkpoint folder. */

@@ -1,6 +1,7 @@
 package dev.mdx.train;
 
 import dev.mdx.train.data.DataOrder;
+import dev.mdx.train.data.DatasetException;
 
 /**
  * Where a batch source is in its data: the epoch and the index of the next example within it. Saved in every
@@ -25,6 +26,11 @@ public record DataPosition(long epoch, long index) {
      * position.
      */
     public Batch take(int[] pool, long seed, int size) {
+        if (epoch > Integer.MAX_VALUE || index > pool.length) {
+            // only a resumed checkpoint gets here: batch sources never step past their pool
+            throw new DatasetException("the data position of the resumed checkpoint (epoch " + epoch + ", item "
+                    + index + ") lies past the " + pool.length + " items of the data: it was made with other data");
+        }
         DataOrder order = DataOrder.resume(pool, new DataOrder.State(seed, pool.length, Math.toIntExact(epoch),
                 Math.toIntExact(index)));
         int[] items = order.next(size);

@@ -139,7 +139,7 @@ public final class Ema implements AutoCloseable {
                 throw new StateDictMismatchException(file.toString(), missing, List.of(), misShaped);
             }
             String saved = st.metadata().get(STEP_KEY);
-            if (saved == null || !saved.matches("\\d+")) {
+            if (saved == null || !saved.matches("\\d{1,18}")) {
                 throw new ModelFormatException(file + ": EMA weights have no valid '" + STEP_KEY + "' metadata");
             }
             shadow.replaceAll((k, old) -> {

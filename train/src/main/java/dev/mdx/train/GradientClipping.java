@@ -1,6 +1,7 @@
 package dev.mdx.train;
 
 import ai.djl.ndarray.NDArray;
+import dev.mdx.MdxException;
 import java.util.Collection;
 
 /** Clipping by global norm, as torch.nn.utils.clip_grad_norm_ does it. */
@@ -9,6 +10,14 @@ public final class GradientClipping {
     static final double NORM_EPS = 1e-6;
 
     private GradientClipping() {}
+
+    /**
+     * The error of a run whose loss or gradients became NaN or infinite: the settings (learning rate, clipping) made
+     * it diverge, so it is the user's to fix, not a fault of mdx.
+     */
+    static MdxException diverged(String what) {
+        return new MdxException(what + ": training diverged (lower the learning rate or set max_grad_norm)");
+    }
 
     /** The L2 norm of all gradients taken together, accumulated in double. */
     public static double globalNorm(Collection<NDArray> grads) {
@@ -28,8 +37,7 @@ public final class GradientClipping {
     public static double clipByGlobalNorm(Collection<NDArray> grads, double maxNorm) {
         double norm = globalNorm(grads);
         if (!Double.isFinite(norm)) {
-            throw new IllegalStateException("gradient norm is " + norm + ": training diverged (lower the learning"
-                    + " rate or set max_grad_norm)");
+            throw diverged("gradient norm is " + norm);
         }
         if (maxNorm > 0) {
             double coef = maxNorm / (norm + NORM_EPS);

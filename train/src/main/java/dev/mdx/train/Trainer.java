@@ -7,8 +7,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mdx.MdxException;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.io.SafeTensorsWriter;
 import dev.mdx.io.StateDictMismatchException;
@@ -176,7 +178,7 @@ public final class Trainer<B> implements AutoCloseable {
         }
         Optional<Checkpoints.Checkpoint> latest = checkpoints.latest();
         if (!resume && latest.isPresent()) {
-            throw new IllegalStateException(outDir + " already holds checkpoints (newest: step "
+            throw new MdxException(outDir + " already holds checkpoints (newest: step "
                     + latest.get().step() + "); resume to continue that run, or choose another output folder");
         }
         Map<String, Parameter> all = model.namedParameters();
@@ -321,8 +323,7 @@ public final class Trainer<B> implements AutoCloseable {
             }
             double lossValue = loss.toType(DataType.FLOAT64, false).getDouble();
             if (!Double.isFinite(lossValue)) {
-                throw new IllegalStateException("loss is " + lossValue + " at step " + (step + 1)
-                        + ": training diverged (lower the learning rate or set max_grad_norm)");
+                throw GradientClipping.diverged("loss is " + lossValue + " at step " + (step + 1));
             }
             Map<String, NDArray> grads = new LinkedHashMap<>();
             active.forEach((key, p) -> {
@@ -382,7 +383,7 @@ public final class Trainer<B> implements AutoCloseable {
             optimizer.load(optimizerFile(c.dir(), i));
             long expected = phaseSchedule == null ? state.step() : phaseSchedule.count(i, state.step());
             if (optimizer.stepCount() != expected) {
-                throw new IllegalStateException(c.dir() + ": optimizer state" + (phases == null ? ""
+                throw new ModelFormatException(c.dir() + ": optimizer state" + (phases == null ? ""
                         : " of phase " + phase(i).name()) + " is at step " + optimizer.stepCount()
                         + " but the checkpoint at step " + state.step() + " implies " + expected);
             }

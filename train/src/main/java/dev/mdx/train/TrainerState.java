@@ -39,8 +39,9 @@ public record TrainerState(long step, DataPosition position, long rngState, doub
             throw c.error("rng_state", "must be 16 hex digits, got " + rng);
         }
         if (pos == null || !pos.isObject() || !pos.path("epoch").canConvertToLong()
-                || !pos.path("index").canConvertToLong()) {
-            throw c.error("data_position", "must be an object with integer epoch and index, got " + pos);
+                || !pos.path("index").canConvertToLong() || pos.get("epoch").asLong() < 0
+                || pos.get("index").asLong() < 0) {
+            throw c.error("data_position", "must be an object with non-negative integer epoch and index, got " + pos);
         }
         long step = longField(c, "step");
         return new TrainerState(step, new DataPosition(pos.get("epoch").asLong(), pos.get("index").asLong()),

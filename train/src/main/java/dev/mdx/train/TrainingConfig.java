@@ -2,6 +2,7 @@ package dev.mdx.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -63,7 +64,7 @@ public record TrainingConfig(int maxTrainSteps, int trainBatchSize, double learn
             throw doc.error(SECTION, section == null ? "is missing (an object holding the trainer settings)"
                     : "must be an object, got " + section);
         }
-        JsonConfig c = new JsonConfig(doc.source() + ": section '" + SECTION + "'", section);
+        JsonConfig c = section(doc);
         c.rejectUnknown(KEYS);
         int maxSteps = positive(c, "max_train_steps", null);
         double lr = c.getDouble("learning_rate", 1e-4);
@@ -98,6 +99,18 @@ public record TrainingConfig(int maxTrainSteps, int trainBatchSize, double learn
                 eps, wd, clip, useEma, new Ema.Settings(emaDecay, emaMin, emaAfter, emaWarmup, invGamma, power),
                 seedOf(c), positive(c, "checkpointing_steps", 500), positive(c, "checkpoints_total_limit", 3),
                 nonNegative(c, "sample_every", 0), positive(c, "log_every", 10), doc.root());
+    }
+
+    /**
+     * An error about a trainer setting that only a stage can judge (a batch size its data or loss cannot take),
+     * naming the file and the field as the trainer's own checks do.
+     */
+    public static ModelFormatException error(JsonConfig doc, String key, String problem) {
+        return section(doc).error(key, problem);
+    }
+
+    private static JsonConfig section(JsonConfig doc) {
+        return new JsonConfig(doc.source() + ": section '" + SECTION + "'", doc.root().get(SECTION));
     }
 
     public LrSchedule schedule() {

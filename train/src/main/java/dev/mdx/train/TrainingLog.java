@@ -37,7 +37,7 @@ public final class TrainingLog implements AutoCloseable {
             if (resumedStep > 0 && Files.isRegularFile(file)) {
                 for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                     int comma = line.indexOf(',');
-                    if (comma > 0 && line.substring(0, comma).matches("\\d+")
+                    if (comma > 0 && line.substring(0, comma).matches("\\d{1,18}")
                             && Long.parseLong(line.substring(0, comma)) <= resumedStep) {
                         kept.add(line);
                     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.MdxException;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import java.io.IOException;
@@ -102,5 +103,27 @@ class CheckpointsTest {
         Files.writeString(file, "{\"step\": 3, \"rng_state\": \"xyz\", \"data_position\": {\"epoch\": 0, \"index\": 0}}");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> TrainerState.read(file));
         assertTrue(e.getMessage().contains("field 'rng_state' must be 16 hex digits"), e.getMessage());
+    }
+
+    /** Hand-edited or foreign checkpoints: user errors naming the file or the data, never a library exception. */
+    @Test
+    void impossibleSavedPositionsAreUserErrors() throws IOException {
+        Path file = tmp.resolve(TrainerState.FILE);
+        Files.writeString(file, "{\"step\": 3, \"rng_state\": \"0123456789abcdef\","
+                + " \"data_position\": {\"epoch\": -1, \"index\": 0}}");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TrainerState.read(file));
+        assertTrue(e.getMessage().contains("field 'data_position'"), e.getMessage());
+        // a checkpoint of a larger data set, or an epoch past int
+        MdxException far = assertThrows(MdxException.class, () -> new DataPosition(0, 11).take(new int[10], 1, 2));
+        assertTrue(far.getMessage().contains("(epoch 0, item 11) lies past the 10 items"), far.getMessage());
+        assertThrows(MdxException.class, () -> new DataPosition(1L << 40, 0).take(new int[10], 1, 2));
+        assertEquals(new DataPosition(1, 2), new DataPosition(0, 10).take(new int[10], 1, 2).next(),
+                "the end of an epoch is a position, not an error");
+        // a step number longer than a long is no checkpoint, not a NumberFormatException
+        Checkpoints store = new Checkpoints(tmp.resolve("run"), 2);
+        Path huge = store.root().resolve("step-99999999999999999999");
+        Files.createDirectories(huge);
+        Files.writeString(huge.resolve(TrainerState.FILE), "{}");
+        assertEquals(List.of(), store.list());
     }
 }

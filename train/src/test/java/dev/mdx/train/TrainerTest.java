@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.mdx.MdxException;
 import dev.mdx.bench.ResidentMemory;
+import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.StateDicts;
 import dev.mdx.nn.Linear;
 import java.io.ByteArrayOutputStream;
@@ -144,8 +146,46 @@ class TrainerTest {
             }
             try (Trainer<TinyProblem.Batch> t = Trainer.builder(model, TinyProblem.loss(model), TinyProblem.data(),
                     cfg, tmp).progress(quiet(), false).build()) {
-                IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.run(false));
+                MdxException e = assertThrows(MdxException.class, () -> t.run(false));
                 assertTrue(e.getMessage().contains("already holds checkpoints (newest: step 5)"), e.getMessage());
+            }
+        }
+    }
+
+    /** A diverging run is the settings' fault (learning rate, clipping): a user error, not an internal one. */
+    @Test
+    void aNonFiniteLossIsAUserError() {
+        try (NDManager weights = NDManager.newBaseManager()) {
+            TinyProblem.Mlp model = TinyProblem.model(weights, 3);
+            LossFunction<TinyProblem.Batch> mse = TinyProblem.loss(model);
+            LossFunction<TinyProblem.Batch> nan = (batch, ctx) -> mse.loss(batch, ctx).mul(Float.NaN);
+            TrainingConfig cfg = TrainingConfig.parse("test", TinyProblem.config(5, ""));
+            try (Trainer<TinyProblem.Batch> t = Trainer.builder(model, nan, TinyProblem.data(), cfg, tmp)
+                    .progress(quiet(), false).build()) {
+                MdxException e = assertThrows(MdxException.class, () -> t.run(false));
+                assertTrue(e.getMessage().startsWith("loss is NaN at step 1: training diverged"), e.getMessage());
+            }
+        }
+    }
+
+    /** A checkpoint whose optimizer state disagrees with its step is a damaged file, named as such. */
+    @Test
+    void resumingFromAnInconsistentCheckpointNamesIt() throws IOException {
+        try (NDManager weights = NDManager.newBaseManager()) {
+            TinyProblem.Mlp model = TinyProblem.model(weights, 3);
+            TrainingConfig cfg = TrainingConfig.parse("test", TinyProblem.config(5, ""));
+            Trainer.Result first;
+            try (Trainer<TinyProblem.Batch> t = Trainer.builder(model, TinyProblem.loss(model), TinyProblem.data(),
+                    cfg, tmp).progress(quiet(), false).build()) {
+                first = t.run(false);
+            }
+            Path state = first.checkpoint().orElseThrow().state();
+            Files.writeString(state, Files.readString(state).replace("\"step\" : 5", "\"step\" : 4"));
+            try (Trainer<TinyProblem.Batch> t = Trainer.builder(model, TinyProblem.loss(model), TinyProblem.data(),
+                    cfg, tmp).progress(quiet(), false).build()) {
+                ModelFormatException e = assertThrows(ModelFormatException.class, () -> t.run(true));
+                assertTrue(e.getMessage().contains("optimizer state is at step 5 but the checkpoint at step 4"),
+                        e.getMessage());
             }
         }
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -25,6 +26,10 @@ public record ClassifierConfig(int inChannels, int imageSize, int[] channels, in
         if (inChannels < 1 || hiddenSize < 1 || channels.length == 0 || classNames.size() < 2) {
             throw new ModelFormatException("classifier config: need in_channels >= 1, hidden_size >= 1, at least one "
                     + "conv level and two classes");
+        }
+        if (Arrays.stream(channels).anyMatch(c -> c < 1)) {
+            throw new ModelFormatException("classifier config: channels must all be >= 1, got "
+                    + Arrays.toString(channels));
         }
         if (imageSize % (1 << channels.length) != 0) {
             throw new ModelFormatException("classifier config: image_size " + imageSize + " is not divisible by 2^"
@@ -61,8 +66,13 @@ public record ClassifierConfig(int inChannels, int imageSize, int[] channels, in
         if (names == null) {
             throw c.error("class_names", "is missing");
         }
-        return new ClassifierConfig(c.requireInt("in_channels"), c.requireInt("image_size"),
-                c.getInts("channels", null), c.requireInt("hidden_size"), names);
+        try {
+            return new ClassifierConfig(c.requireInt("in_channels"), c.requireInt("image_size"),
+                    c.getInts("channels", null), c.requireInt("hidden_size"), names);
+        } catch (ModelFormatException e) {
+            throw e.getMessage().startsWith(c.source()) ? e : new ModelFormatException(c.source() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     public static ClassifierConfig read(Path file) {

@@ -3,6 +3,7 @@ package dev.mdx.train.clip;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.mdx.io.ModelFormatException;
 import dev.mdx.text.ClipTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +38,16 @@ public final class ClipScorer {
 
     /** A scorer for a CLIP folder written by {@link ClipTraining}: the model and its tokenizer files. */
     public static ClipScorer load(Path clipDir, NDManager manager, int chunk) {
-        return new ClipScorer(ClipModel.load(clipDir, manager), ClipTokenizer.load(clipDir), manager, chunk);
+        ClipTokenizer tokenizer = ClipTokenizer.load(clipDir);
+        ClipModel model = ClipModel.load(clipDir, manager);
+        model.config().text().requireTokenizer(tokenizer);
+        int positions = model.config().text().maxPositionEmbeddings();
+        if (tokenizer.maxLength() > positions) {
+            // captions are read at up to the tokenizer's length, which the text tower must hold
+            throw new ModelFormatException(clipDir + ": the tokenizer's model_max_length " + tokenizer.maxLength()
+                    + " exceeds the text tower's max_position_embeddings " + positions);
+        }
+        return new ClipScorer(model, tokenizer, manager, chunk);
     }
 
     public ClipModel model() {

@@ -10,6 +10,7 @@ import dev.mdx.train.HookContext;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.train.data.DataOrder;
+import dev.mdx.train.data.DatasetException;
 import dev.mdx.train.data.DatasetItem;
 import dev.mdx.train.data.ImageDataset;
 import java.io.IOException;
@@ -73,15 +74,15 @@ public final class ClipTraining {
         ClipStageConfig stage = ClipStageConfig.from(doc);
         ImageDataset data = ImageDataset.open(stage.dataset());
         if (data.height() != data.width()) {
-            throw new IllegalArgumentException(stage.dataset() + ": images are " + data.height() + "x"
+            throw new DatasetException(stage.dataset() + ": images are " + data.height() + "x"
                     + data.width() + "; the image tower takes square images");
         }
-        int[] train = data.indices(DatasetItem.TRAIN);
-        int[] test = data.indices(DatasetItem.TEST);
-        if (train.length < trainerConfig.trainBatchSize()) {
-            throw new IllegalArgumentException(stage.dataset() + ": the train split has " + train.length
-                    + " items, fewer than train_batch_size " + trainerConfig.trainBatchSize());
+        if (trainerConfig.trainBatchSize() < 2) {
+            throw TrainingConfig.error(doc, "train_batch_size", "must be at least 2 for stage clip (the other"
+                    + " captions of a batch are an image's negatives), got " + trainerConfig.trainBatchSize());
         }
+        int[] train = data.trainingPool(DatasetItem.TRAIN, trainerConfig.trainBatchSize());
+        int[] test = data.indices(DatasetItem.TEST);
 
         long t0 = System.nanoTime();
         Path tokenizerDir = outDir.resolve(TOKENIZER_DIR);

@@ -16,6 +16,9 @@ public record DatasetItem(int index, String split, String label, int classId, St
     public static final String TEST = "test";
 
     public DatasetItem {
+        if (split == null) {
+            throw new IllegalArgumentException("item " + key + " has no split");
+        }
         if (captions == null || captions.isEmpty()) {
             throw new IllegalArgumentException("item " + key + " has no caption");
         }

@@ -23,13 +23,17 @@ public final class FashionMnistBuilder {
     public static final Path DEFAULT_DOC = Path.of("/usr/share/doc/dataset-fashion-mnist");
     static final String NAME = "fashion-mnist";
     static final int BUILDER_VERSION = 1;
-    static final int SOURCE_SIZE = 28;
+    /** The side of the original images: the smallest size, as images are padded and never shrunk. */
+    public static final int SOURCE_SIZE = 28;
+    /** The largest image size a build pads to. */
+    public static final int MAX_SIZE = 256;
     private static final String INSTALL_HINT = " (install the data: apt-get install dataset-fashion-mnist)";
 
     public record Options(Path outputDir, Path sourceDir, Path docDir, int size, boolean force, BuildProgress progress) {
         public Options {
-            if (size < SOURCE_SIZE || size > 256) {
-                throw new IllegalArgumentException("image size must be in " + SOURCE_SIZE + "..256 (28x28 images are padded, never shrunk), got " + size);
+            if (size < SOURCE_SIZE || size > MAX_SIZE) {
+                throw new IllegalArgumentException("image size must be in " + SOURCE_SIZE + ".." + MAX_SIZE
+                        + " (28x28 images are padded, never shrunk), got " + size);
             }
         }
 

@@ -62,6 +62,13 @@ public final class ImageDataset {
         if (!"NHWC".equals(info.layout()) || !"uint8".equals(info.dtype())) {
             throw new DatasetException(header + ": layout " + info.layout() + "/" + info.dtype() + ", expected NHWC/uint8");
         }
+        if (info.images() == null || info.manifest() == null) {
+            throw new DatasetException(header + ": the header names no images or manifest file");
+        }
+        if (info.count() < 0 || info.height() < 1 || info.width() < 1 || info.channels() < 1) {
+            throw new DatasetException(header + ": count " + info.count() + " and image size " + info.height() + "x"
+                    + info.width() + "x" + info.channels() + " must be positive");
+        }
         Path imagesFile = dir.resolve(info.images());
         long expected = (long) info.count() * info.imageBytes();
         MappedByteBuffer pixels;
@@ -168,6 +175,19 @@ public final class ImageDataset {
     /** Indices of the items in one split, ascending. */
     public int[] indices(String split) {
         return IntStream.range(0, items.size()).filter(i -> items.get(i).split().equals(split)).toArray();
+    }
+
+    /**
+     * Indices of the split a training run draws batches of {@code batchSize} (its train_batch_size) from; fails
+     * naming the split when it has fewer items than one batch.
+     */
+    public int[] trainingPool(String split, int batchSize) {
+        int[] pool = indices(split);
+        if (pool.length < batchSize) {
+            throw new DatasetException(dir + ": split '" + split + "' has " + pool.length
+                    + " items, fewer than train_batch_size " + batchSize);
+        }
+        return pool;
     }
 
     /** Raw pixels, (H, W, C) uint8. */

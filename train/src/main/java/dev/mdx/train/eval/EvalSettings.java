@@ -1,10 +1,12 @@
 package dev.mdx.train.eval;
 
+import dev.mdx.MdxException;
 import dev.mdx.sampling.SamplerKind;
 import java.nio.file.Path;
 
 /**
- * What {@code mdx eval} evaluates and how.
+ * What {@code mdx eval} evaluates and how: a request, so a value out of range is the requester's error (an
+ * {@link MdxException} naming the field), as with a generation request.
  *
  * @param model a diffusers pipeline folder
  * @param dataset an {@code mdx data} set: prompts (canonical captions), labels and real images
@@ -30,14 +32,14 @@ public record EvalSettings(Path model, Path dataset, Path clip, Path classifier,
 
     public EvalSettings {
         if (steps != null && steps < 1) {
-            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+            throw new MdxException("steps must be at least 1, got " + steps);
         }
         if (images < 2) {
-            throw new IllegalArgumentException("images per split must be at least 2 (a Frechet distance needs two), "
+            throw new MdxException("images per split must be at least 2 (a Frechet distance needs two), "
                     + "got " + images);
         }
         if (batch < 1) {
-            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            throw new MdxException("batch must be at least 1, got " + batch);
         }
     }
 }

@@ -96,10 +96,30 @@ public final class DistillTraining {
         return dim;
     }
 
+    /**
+     * The teacher takes 2 * student_steps steps of its schedule: at most half its training timesteps, on a DDIM grid
+     * its scheduler_config.json can plan (checked before any latent is encoded).
+     */
+    private static void checkStudentGrid(FromPipeline p, JsonConfig d, int studentSteps) {
+        int n = p.schedule.numTrainTimesteps();
+        if (studentSteps > n / 2) {
+            throw d.error("student_steps", "must be at most " + n / 2 + " (the teacher takes twice as many steps of its"
+                    + " " + n + " training timesteps), got " + studentSteps);
+        }
+        try {
+            DistillationLoss.studentTimesteps(p.schedule, studentSteps);
+        } catch (IllegalArgumentException e) {
+            // the teacher's scheduler_config.json (steps_offset, betas) admits no such grid
+            throw new ModelFormatException(p.folder.schedulerConfig() + ": cannot plan the student's " + studentSteps
+                    + " DDIM steps: " + e.getMessage(), e);
+        }
+    }
+
     public static Trainer.Result run(Path configFile, Path outDir, boolean resume, PrintStream out) {
         FromPipeline p = FromPipeline.read(configFile, "teacher");
-        DistillationLoss.Settings settings = settings(p.section("distill"), p.schedule.predictionType(),
-                p.unetConfig);
+        JsonConfig d = p.section("distill");
+        DistillationLoss.Settings settings = settings(d, p.schedule.predictionType(), p.unetConfig);
+        checkStudentGrid(p, d, settings.studentSteps());
         checkTeacherSteps(p, settings.studentSteps());
         if (settings.studentPrediction() != settings.teacherPrediction() && settings.vFinetuneSteps() == 0) {
             out.println("note: the student predicts " + settings.studentPrediction().jsonName() + " but starts from a "

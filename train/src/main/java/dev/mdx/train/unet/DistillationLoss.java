@@ -62,18 +62,24 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         public static final int DEFAULT_GUIDANCE_EMBEDDING_DIM = 256;
 
         public Settings {
+            if (studentSteps < 1) {
+                throw new IllegalArgumentException("student_steps must be at least 1, got " + studentSteps);
+            }
             if (studentPrediction == PredictionType.SAMPLE || teacherPrediction == PredictionType.SAMPLE) {
-                throw new IllegalArgumentException("distillation supports epsilon and v_prediction, not sample");
+                throw new IllegalArgumentException("distillation supports epsilon and v_prediction, not sample"
+                        + " (student_prediction_type " + studentPrediction.jsonName() + ", the teacher's prediction_type "
+                        + teacherPrediction.jsonName() + ")");
             }
             if (!(cfgProbability >= 0 && cfgProbability <= 1)) {
-                throw new IllegalArgumentException("cfg probability must be in [0, 1], got " + cfgProbability);
+                throw new IllegalArgumentException("cfg_probability must be in [0, 1], got " + cfgProbability);
             }
             if (!(guidanceMin >= 1 && guidanceMax >= guidanceMin && fixedGuidance >= 1)) {
-                throw new IllegalArgumentException("guidance scales must be >= 1 with min <= max, got range ["
-                        + guidanceMin + ", " + guidanceMax + "] and fixed " + fixedGuidance);
+                throw new IllegalArgumentException("guidance scales must be >= 1 with guidance_min <= guidance_max, got"
+                        + " guidance_min " + guidanceMin + ", guidance_max " + guidanceMax + " and guidance "
+                        + fixedGuidance);
             }
             if (wConditioned && guidanceEmbeddingDim < GuidanceEmbedding.MIN_DIM) {
-                throw new IllegalArgumentException("the guidance embedding dim must be at least "
+                throw new IllegalArgumentException("guidance_embedding_dim must be at least "
                         + GuidanceEmbedding.MIN_DIM + ", got " + guidanceEmbeddingDim);
             }
         }
@@ -116,8 +122,8 @@ public final class DistillationLoss implements LossFunction<LatentBatch> {
         this.schedule = NoiseSchedule.of(scheduleConfig);
         this.settings = settings;
         int n = schedule.numTrainTimesteps();
-        if (settings.studentSteps() < 1 || 2 * settings.studentSteps() > n) {
-            throw new IllegalArgumentException("student steps must be in [1, " + n / 2 + "], got "
+        if (settings.studentSteps() < 1 || settings.studentSteps() > n / 2) {
+            throw new IllegalArgumentException("student_steps must be in [1, " + n / 2 + "], got "
                     + settings.studentSteps());
         }
         this.grid = studentTimesteps(scheduleConfig, settings.studentSteps());

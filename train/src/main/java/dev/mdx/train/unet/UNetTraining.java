@@ -22,6 +22,7 @@ import dev.mdx.text.ClipTokenizer;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.train.data.ImageDataset;
+import dev.mdx.train.vae.ImageBatches;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
@@ -61,6 +62,10 @@ public final class UNetTraining {
         Path base = configFile.toAbsolutePath().getParent();
         TrainingConfig trainer = TrainingConfig.fromDocument(doc);
         PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class, PredictionType.EPSILON);
+        if (prediction == PredictionType.SAMPLE) {
+            throw doc.error("prediction_type", "must be \"epsilon\" or \"v_prediction\": the denoising loss has no"
+                    + " \"sample\" target");
+        }
         Path textDir = base.resolve(requireString(doc, "text_encoder"));
         Path tokenizerDir = base.resolve(requireString(doc, "tokenizer"));
         Path vaeDir = base.resolve(requireString(doc, "vae"));
@@ -107,9 +112,10 @@ public final class UNetTraining {
             throw data.error("caption_dropout", "must be in [0, 1), got " + dropout);
         }
         ImageDataset dataset = ImageDataset.open(datasetDir);
-        int[] indices = dataset.indices(data.getString("split", "train"));
+        int[] indices = dataset.trainingPool(data.getString("split", "train"), trainer.trainBatchSize());
         try (NDManager vaeScope = weights.newSubManager()) {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
+            ImageBatches.checkChannels(dataset, vae.config().inChannels());
             out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
             NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae, vaeScope,
                     out);

@@ -57,8 +57,10 @@ public final class UfoGenTraining {
         }
         TrainingPhase.Schedule schedule = phasePattern(u);
         double dLr = u.getDouble("discriminator_learning_rate", p.trainer.learningRate());
-        if (!(dLr > 0)) {
-            throw u.error("discriminator_learning_rate", "must be > 0, got " + dLr);
+        // the discriminator's phase runs at this multiple of the trainer's schedule
+        double dLrScale = dLr / p.trainer.learningRate();
+        if (!(dLrScale > 0) || Double.isInfinite(dLrScale)) {
+            throw u.error("discriminator_learning_rate", "must be a positive number, got " + dLr);
         }
         AdamW.Settings dAdam;
         try {
@@ -73,7 +75,7 @@ public final class UfoGenTraining {
             throw new ModelFormatException(p.folder.schedulerConfig() + ": UFOGen needs an epsilon or v_prediction"
                     + " base model, not sample");
         }
-        List<TrainingPhase> phases = phases(p.trainer.adamW(), dAdam, dLr / p.trainer.learningRate());
+        List<TrainingPhase> phases = phases(p.trainer.adamW(), dAdam, dLrScale);
 
         try (NDManager weights = NDManager.newBaseManager(); TermsLog terms = new TermsLog(outDir, resume)) {
             LatentBatchSource batches = p.batches(outDir, weights, out);

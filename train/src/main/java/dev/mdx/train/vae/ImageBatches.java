@@ -59,7 +59,8 @@ public final class ImageBatches implements BatchSource<NDArray> {
         this.cropStep = cropStep;
     }
 
-    static void checkChannels(ImageDataset dataset, int channels) {
+    /** Images of the data set can feed a model reading {@code channels} (gray data is repeated into RGB). */
+    public static void checkChannels(ImageDataset dataset, int channels) {
         if (channels != dataset.channels() && !(dataset.channels() == 1 && channels == 3)) {
             throw new DatasetException(dataset.dir() + ": images have " + dataset.channels()
                     + " channels but the model reads " + channels);

@@ -11,6 +11,8 @@ import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.text.ClipTextModel;
+import dev.mdx.train.eval.EvalFixtures;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -156,5 +158,20 @@ class ClipModelTest {
         assertThrows(ModelFormatException.class, () -> new ClipVisionConfig(16, 5, 3, 32, 64, 2, 2,
                 dev.mdx.text.ClipActivation.GELU, 1e-5));
         assertThrows(ModelFormatException.class, () -> new ClipModelConfig(c.text(), c.vision(), 16, 2.6));
+    }
+
+    /** A CLIP folder whose tokenizer reads longer captions than its text tower holds is refused when loaded. */
+    @Test
+    void aScorerRefusesATokenizerLongerThanItsTextTower() throws Exception {
+        Path clip = EvalFixtures.clip(tmp.resolve("clip"), 1);
+        try (NDManager m = NDManager.newBaseManager()) {
+            ClipScorer.load(clip, m, 4);
+            Path config = clip.resolve("tokenizer_config.json");
+            Files.writeString(config, Files.readString(config).replaceAll("\"model_max_length\" ?: ?16",
+                    "\"model_max_length\": 32"));
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> ClipScorer.load(clip, m, 4));
+            assertTrue(e.getMessage().contains("model_max_length 32 exceeds the text tower's max_position_embeddings 16"),
+                    e.getMessage());
+        }
     }
 }

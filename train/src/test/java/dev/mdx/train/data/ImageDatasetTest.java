@@ -120,4 +120,20 @@ class ImageDatasetTest {
     static void assertNoJacksonSource(Exception e) {
         assertFalse(e.getMessage().contains("Source") || e.getMessage().contains("REDACTED"), e.getMessage());
     }
+
+    /** Fields every reader relies on, missing from a damaged header or manifest: named, never a null pointer. */
+    @Test
+    void missingHeaderAndManifestFieldsAreDatasetErrors() throws IOException {
+        writeRandom(tmp, 3, 2, 2, 1);
+        Path header = tmp.resolve(DatasetInfo.FILE);
+        String saved = Files.readString(header);
+        Files.writeString(header, saved.replaceAll("\"images\" ?: ?\"[^\"]*\",?", ""));
+        DatasetException noImages = assertThrows(DatasetException.class, () -> ImageDataset.open(tmp));
+        assertTrue(noImages.getMessage().contains("names no images or manifest file"), noImages.getMessage());
+        Files.writeString(header, saved);
+        Path manifest = tmp.resolve(DatasetInfo.MANIFEST_FILE);
+        Files.writeString(manifest, Files.readString(manifest).replaceFirst("\"split\" ?: ?\"[^\"]*\",?", ""));
+        DatasetException noSplit = assertThrows(DatasetException.class, () -> ImageDataset.open(tmp));
+        assertTrue(noSplit.getMessage().contains("has no split"), noSplit.getMessage());
+    }
 }

@@ -205,7 +205,9 @@ class EvaluationTest {
         e = assertThrows(MdxException.class, () -> Evaluation.run(
                 settings(data, clip, tmp.resolve("no-classifier"), LabelSet.LabelText.CAPTIONS, 2), quiet));
         assertTrue(e.getMessage().contains("classifier folder"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> settings(data, clip, null, LabelSet.LabelText.LABEL, 1));
+        // an eval request is the requester's input, as a generation request is: a user error naming the field
+        e = assertThrows(MdxException.class, () -> settings(data, clip, null, LabelSet.LabelText.LABEL, 1));
+        assertTrue(e.getMessage().startsWith("images per split must be at least 2"), e.getMessage());
     }
 
     private static List<String> iterable(java.util.Iterator<String> it) {

@@ -2,6 +2,7 @@ package dev.mdx.train.unet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -15,6 +16,7 @@ import dev.mdx.text.ClipTextModel;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.ClipTokenizerConfig;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
 import dev.mdx.train.DataPosition;
 import dev.mdx.train.Rng;
 import dev.mdx.train.Trainer;
@@ -49,9 +51,13 @@ class DiffusionTrainingTest {
     }
 
     static ClipTextModel tinyTextEncoder(NDManager m) {
+        return tinyTextEncoder(m, 77);
+    }
+
+    static ClipTextModel tinyTextEncoder(NDManager m, int positions) {
         ClipTextModel text = new ClipTextModel(ClipTextConfig.from(JsonConfig.parse("tiny", "{\"vocab_size\": 54,"
                 + "\"hidden_size\": 16, \"intermediate_size\": 32, \"num_hidden_layers\": 1, \"num_attention_heads\": 2,"
-                + "\"max_position_embeddings\": 77, \"hidden_act\": \"quick_gelu\", \"bos_token_id\": 0,"
+                + "\"max_position_embeddings\": " + positions + ", \"hidden_act\": \"quick_gelu\", \"bos_token_id\": 0,"
                 + "\"eos_token_id\": 1, \"pad_token_id\": 1, \"projection_dim\": 16}")));
         StateDicts.initRandom(text, m, 3);
         return text;
@@ -62,6 +68,33 @@ class DiffusionTrainingTest {
                 + "\"down_block_types\": [\"DownBlock2D\", \"CrossAttnDownBlock2D\"],"
                 + "\"up_block_types\": [\"CrossAttnUpBlock2D\", \"UpBlock2D\"], \"layers_per_block\": 1,"
                 + "\"norm_num_groups\": 8, \"cross_attention_dim\": 16, \"attention_head_dim\": 2, \"sample_size\": 8}");
+    }
+
+    /**
+     * A tokenizer longer than its text encoder (77 against 16 positions here; the stage config names the two
+     * folders separately) is read at the encoder's length, as the pipeline reads prompts, instead of failing.
+     */
+    @Test
+    void captionsAreCutToTheTextEncodersLength() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            TextConditioning text = new TextConditioning(tinyTextEncoder(m, 16), letterTokenizer());
+            assertEquals(new Shape(2, 16, 16), text.encode(List.of("a fox", "a very long caption ".repeat(9)), m)
+                    .getShape());
+        }
+    }
+
+    /**
+     * A tokenizer of another model (ids past the text encoder's vocabulary) is refused when the stage is set up, not
+     * reported by the engine as an index error at the first batch.
+     */
+    @Test
+    void aTokenizerOfAnotherModelIsAModelError() {
+        ClipTextModel small = new ClipTextModel(ClipTextConfig.from(JsonConfig.parse("small", "{\"vocab_size\": 40,"
+                + "\"hidden_size\": 16, \"intermediate_size\": 32, \"num_hidden_layers\": 1, \"num_attention_heads\": 2,"
+                + "\"max_position_embeddings\": 77, \"bos_token_id\": 0, \"eos_token_id\": 1, \"pad_token_id\": 1}")));
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> new TextConditioning(small, letterTokenizer()));
+        assertTrue(e.getMessage().contains("ids up to 53 but the text encoder's vocab_size is 40"), e.getMessage());
     }
 
     @Test
