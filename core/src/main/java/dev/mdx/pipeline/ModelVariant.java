@@ -33,6 +33,7 @@ final class ModelVariant {
         this.student = student;
         this.tokenizer = tokenizer;
         this.shared = shared;
+        config.textEncoder().requireTokenizer(tokenizer);
         this.textLength = Math.min(tokenizer.maxLength(), config.textEncoder().maxPositionEmbeddings());
     }
 

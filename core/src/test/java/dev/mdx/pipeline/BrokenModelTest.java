@@ -12,8 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Broken weights stop a run with a message naming where it broke, instead of returning a black image. */
-class NonFiniteRunTest {
+/** Broken models fail with a message naming what broke: non-finite weights stop a run instead of returning a black image. */
+class BrokenModelTest {
     @TempDir
     Path tmp;
 
@@ -42,6 +42,16 @@ class NonFiniteRunTest {
                     () -> pipeline.generate(pipeline.newRequest().prompt("a fox").steps(2).build()));
             assertTrue(e.getMessage().startsWith("the VAE decoded image 1 to NaN or infinite values"), e.getMessage());
         }
+    }
+
+    @Test
+    void aTokenizerBeyondTheTextEncodersVocabularyIsAModelError() throws Exception {
+        Path model = TestModels.microPipeline(tmp.resolve("small-vocab"));
+        Path config = model.resolve("text_encoder/config.json");
+        Files.writeString(config, Files.readString(config).replaceAll("\"vocab_size\": *\\d+", "\"vocab_size\": 5"));
+        dev.mdx.io.ModelFormatException e = assertThrows(dev.mdx.io.ModelFormatException.class,
+                () -> TextToImagePipeline.builder(model).loadWeightsNow(false).build());
+        assertTrue(e.getMessage().contains("but the text encoder's vocab_size is 5"), e.getMessage());
     }
 
     @Test
