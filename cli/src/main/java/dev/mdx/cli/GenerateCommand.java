@@ -2,11 +2,16 @@ package dev.mdx.cli;
 
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.BundledModels;
+import dev.mdx.pipeline.EditImages;
 import dev.mdx.pipeline.GenerationParameters;
 import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GenerationResult;
+import dev.mdx.pipeline.GrayImage;
+import dev.mdx.pipeline.ImageEdit;
 import dev.mdx.pipeline.InvalidRequestException;
+import dev.mdx.pipeline.Padding;
+import dev.mdx.pipeline.RgbImage;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.pipeline.ThreadPolicy;
 import dev.mdx.sampling.SamplerKind;
@@ -35,10 +40,21 @@ import picocli.CommandLine.Spec;
             "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png"})
 public final class GenerateCommand implements Runnable {
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
-    private static final Map<String, String> FLAGS = Map.of(
-            "prompt", "-p/--prompt", "negativePrompt", "-n/--negative-prompt", "steps", "--steps",
-            "cfgScale", "--cfg-scale", "seed", "-s/--seed", "width", "-W/--width", "height", "-H/--height",
-            "batchCount", "-b/--batch-count", "sampler", "--sampling-method", "eta", "--eta");
+    private static final Map<String, String> FLAGS = Map.ofEntries(
+            Map.entry("prompt", "-p/--prompt"),
+            Map.entry("negativePrompt", "-n/--negative-prompt"),
+            Map.entry("steps", "--steps"),
+            Map.entry("cfgScale", "--cfg-scale"),
+            Map.entry("seed", "-s/--seed"),
+            Map.entry("width", "-W/--width"),
+            Map.entry("height", "-H/--height"),
+            Map.entry("batchCount", "-b/--batch-count"),
+            Map.entry("sampler", "--sampling-method"),
+            Map.entry("eta", "--eta"),
+            Map.entry("strength", "--strength"),
+            Map.entry("mask", "--mask"),
+            Map.entry("maskBlur", "--mask-blur"),
+            Map.entry("outpaint", "--outpaint"));
 
     @Spec
     CommandSpec spec;
@@ -105,6 +121,34 @@ public final class GenerateCommand implements Runnable {
             description = "DDIM eta: 0 deterministic (default), 1 adds DDPM-like noise at each step.")
     Double eta;
 
+    @Option(names = {"-i", "--init-img"}, paramLabel = "FILE",
+            description = "Start from this image (image to image; with --mask, inpainting; with --outpaint, "
+                    + "outpainting). Resized and centre-cropped to -W x -H (default: the model's size).")
+    Path initImage;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "How far the init image is noised, 0 to 1: 0 returns it through the VAE, 1 nearly ignores "
+                    + "it (default: " + ImageEdit.IMG2IMG_STRENGTH + "; 1 for --mask and --outpaint).")
+    Double strength;
+
+    @Option(names = "--mask", paramLabel = "FILE",
+            description = "Inpainting mask, the init image's size: white repaints, black keeps.")
+    Path mask;
+
+    @Option(names = "--mask-blur", paramLabel = "PX", defaultValue = "" + ImageEdit.DEFAULT_MASK_BLUR,
+            description = "Feather the repainted area's edge over PX pixels inside the mask (default: "
+                    + "${DEFAULT-VALUE}).")
+    int maskBlur;
+
+    @Option(names = "--no-paste-back", description = "Keep the decoded image outside the mask instead of pasting "
+            + "the original pixels back (they then differ slightly, through the VAE).")
+    boolean noPasteBack;
+
+    @Option(names = "--outpaint", paramLabel = "L,T,R,B",
+            description = "Grow the init image's canvas by these pixels on the left, top, right and bottom, and paint "
+                    + "the new border.")
+    String outpaint;
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -118,7 +162,8 @@ public final class GenerateCommand implements Runnable {
             throw new UsageException("no prompt given: pass -p/--prompt TEXT (or the prompt as the argument)");
         }
         SamplerKind sampler = samplingMethod == null ? null : parseSampler(samplingMethod);
-        GenerationRequest request = request(sampler, text);
+        ImageEdit edit = edit();
+        GenerationRequest request = request(sampler, text, edit);
         List<Path> outputs = outputPaths(output, request.batchCount());
         for (Path file : outputs) {
             AtomicFiles.checkWritable(file);
@@ -177,8 +222,29 @@ public final class GenerateCommand implements Runnable {
         }
     }
 
+    /** The init image, mask and edit settings from the flags, or null without -i. */
+    private ImageEdit edit() {
+        if (initImage == null) {
+            for (Object flag : new Object[] {strength, mask, outpaint}) {
+                if (flag != null) {
+                    throw new UsageException("--strength, --mask and --outpaint edit an image: give it with"
+                            + " -i/--init-img FILE");
+                }
+            }
+            return null;
+        }
+        try {
+            Padding padding = outpaint == null ? null : Padding.parse(outpaint);
+            RgbImage image = EditImages.readRgb(initImage, "init image");
+            GrayImage maskImage = mask == null ? null : EditImages.readMask(mask);
+            return new ImageEdit(image, maskImage, strength, maskBlur, !noPasteBack, padding);
+        } catch (InvalidRequestException e) {
+            throw flagError(e);
+        }
+    }
+
     /** The request from the flags; unset ones are left to the model that runs it. */
-    private GenerationRequest request(SamplerKind sampler, String text) {
+    private GenerationRequest request(SamplerKind sampler, String text, ImageEdit edit) {
         try {
             return GenerationRequest.builder()
                     .prompt(text)
@@ -192,6 +258,7 @@ public final class GenerateCommand implements Runnable {
                     .sampler(sampler)
                     .eta(eta != null ? eta : 0)
                     .useStudent(!noStudent)
+                    .edit(edit)
                     .build();
         } catch (InvalidRequestException e) {
             throw flagError(e);

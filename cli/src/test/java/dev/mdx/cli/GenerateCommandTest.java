@@ -356,6 +356,49 @@ class GenerateCommandTest {
         }
     }
 
+    /** A PNG of w x h filled with one grey level, as an init image or a mask. */
+    private Path png(String name, int w, int h, int level) {
+        byte[] rgb = new byte[w * h * 3];
+        java.util.Arrays.fill(rgb, (byte) level);
+        Path file = tmp.resolve(name);
+        new dev.mdx.pipeline.RgbImage(w, h, rgb).writePng(file, java.util.Map.of());
+        return file;
+    }
+
+    @Test
+    void editsAnImageWithItsStrengthInTheParameters() throws Exception {
+        Path init = png("init.png", 40, 30, 90);
+        Path out = tmp.resolve("edit.png");
+        CliRun r = generate("-i", init.toString(), "--strength", "0.5", "--steps", "4", "-o", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("note: the init image is 40x30; resized to"), r.err());
+        assertTrue(r.err().contains("step 2/2"), "int(4 * 0.5) = 2 steps run:\n" + r.err());
+        assertTrue(Files.readString(out, java.nio.charset.StandardCharsets.ISO_8859_1)
+                .contains("Denoising strength: 0.5"));
+        Path mask = png("black.png", 40, 30, 0);
+        CliRun kept = generate("-i", init.toString(), "--mask", mask.toString(), "-o", tmp.resolve("kept.png")
+                .toString());
+        assertEquals(0, kept.code(), kept.err());
+    }
+
+    @Test
+    void badEditInputs() throws Exception {
+        Path init = png("init.png", 16, 16, 90);
+        assertFails(generate("-i", tmp.resolve("none.png").toString()), ExitCodes.FAILURE,
+                "mdx generate: error: the init image " + tmp.resolve("none.png") + " does not exist");
+        Path text = Files.writeString(tmp.resolve("notes.png"), "not an image");
+        assertFails(generate("-i", text.toString()), ExitCodes.FAILURE, "is not an image mdx can read");
+        assertFails(generate("-i", init.toString(), "--strength", "1.2"), ExitCodes.USAGE,
+                "--strength must be between 0 and 1, got 1.2");
+        assertFails(generate("-i", init.toString(), "--mask", png("small.png", 8, 8, 255).toString()),
+                ExitCodes.USAGE, "--mask is 8x8 but the image is 16x16");
+        assertFails(generate("-i", init.toString(), "--mask", png("grey.png", 16, 16, 128).toString()),
+                ExitCodes.USAGE, "--mask is mostly grey");
+        assertFails(generate("--mask", init.toString()), ExitCodes.USAGE, "give it with -i/--init-img FILE");
+        assertFails(generate("-i", init.toString(), "--outpaint", "8,8"), ExitCodes.USAGE,
+                "--outpaint needs LEFT,TOP,RIGHT,BOTTOM");
+    }
+
     @Test
     void helpReadsWell() {
         CliRun root = CliRun.mdx("--help");

@@ -55,6 +55,25 @@ class FrontDoorTest {
     }
 
     @Test
+    void editsRunOnTheStudentsToo() {
+        int size = pipeline.defaults().width();
+        RgbImage grey = new RgbImage(size, size, new byte[size * size * 3]);
+        GenerationPlan one = pipeline.plan(pipeline.newRequest().prompt("a red apple").steps(1).seed(2)
+                .edit(ImageEdit.img2img(grey, 0.6)).build());
+        assertEquals("ufogen", one.student().orElseThrow().index().name());
+        // the one-step student is noised to round(0.6 * 999) and predicts x0 from there
+        assertEquals(599f, one.samplingPlan().timestep(0));
+        assertEquals(1, one.totalSteps());
+        assertEquals(size, pipeline.generate(one, StepCallback.NONE, null).images().get(0).width());
+
+        GenerationPlan eight = pipeline.plan(pipeline.newRequest().prompt("a red apple").steps(8).seed(2)
+                .edit(ImageEdit.img2img(grey, 0.5)).build());
+        assertEquals("distill-8", eight.student().orElseThrow().index().name());
+        assertEquals(4, eight.firstStep(), "the 8-step plan entered at 8 - int(8 * 0.5)");
+        assertEquals(4, pipeline.generate(eight, StepCallback.NONE, null).timings().unetStepMs().size());
+    }
+
+    @Test
     void smallModelsRunOnOneEngineThread() {
         GenerationPlan plan = pipeline.plan(pipeline.newRequest().prompt("a red apple").build());
         assertEquals(1, plan.threads(), "the 14M-parameter emoji UNet is under "

@@ -156,6 +156,11 @@ public final class TestModels {
                 + MICRO_TIME_COND_PROJ_DIM + ", \"sample_size\""));
     }
 
+    /** The micro pipeline with a diffusers inpainting UNet: latents, mask and masked-image latents, 9 channels in. */
+    public static Path microInpaintingPipeline(Path dir) {
+        return microPipeline(dir, MICRO_UNET.replace("\"in_channels\": 4", "\"in_channels\": 9"));
+    }
+
     private static Path microPipeline(Path dir, String unetConfig) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Files.createDirectories(dir);
