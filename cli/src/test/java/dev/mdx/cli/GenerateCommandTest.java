@@ -143,16 +143,25 @@ class GenerateCommandTest {
         assertTrue(parameters(tmp.resolve("long.png")).startsWith(longPrompt + "\n"), "the full prompt is stored");
     }
 
-    @Test
-    void stepsMatchingAShippedStudentUseIt() throws Exception {
-        Path model = tmp.resolve("with-student");
+    /**
+     * The micro model with one student in students/NAME: the micro UNet and scheduler, the base's frozen parts, and
+     * the given model_index.json keys.
+     */
+    private Path withStudent(String modelName, String studentName, String indexKeys) throws IOException {
+        Path model = tmp.resolve(modelName);
         TestModels.linkTree(micro, model);
-        Path student = model.resolve("students/distill-8");
+        Path student = model.resolve("students").resolve(studentName);
         TestModels.linkTree(micro.resolve("unet"), student.resolve("unet"));
         TestModels.linkTree(micro.resolve("scheduler"), student.resolve("scheduler"));
-        Files.writeString(student.resolve("model_index.json"), "{\"_class_name\": \"StableDiffusionPipeline\", "
-                + "\"_mdx_student_steps\": 8, \"_mdx_component_dirs\": {\"vae\": \"../../vae\", "
-                + "\"text_encoder\": \"../../text_encoder\", \"tokenizer\": \"../../tokenizer\"}}");
+        Files.writeString(student.resolve("model_index.json"), "{" + indexKeys + ", \"_mdx_component_dirs\":"
+                + " {\"vae\": \"../../vae\", \"text_encoder\": \"../../text_encoder\", \"tokenizer\":"
+                + " \"../../tokenizer\"}}");
+        return model;
+    }
+
+    @Test
+    void stepsMatchingAShippedStudentUseIt() throws Exception {
+        Path model = withStudent("with-student", "distill-8", "\"_mdx_student_steps\": 8");
 
         CliRun eight = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "8", "-o",
                 tmp.resolve("s8.png").toString());
@@ -318,14 +327,8 @@ class GenerateCommandTest {
 
     @Test
     void stepsBelowOneFailBeforeAnyStudentIsNamed() throws Exception {
-        Path model = tmp.resolve("with-ufogen");
-        TestModels.linkTree(micro, model);
-        Path student = model.resolve("students/ufogen");
-        TestModels.linkTree(micro.resolve("unet"), student.resolve("unet"));
-        TestModels.linkTree(micro.resolve("scheduler"), student.resolve("scheduler"));
-        Files.writeString(student.resolve("model_index.json"), "{\"scheduler\": [\"diffusers\", \"UFOGenScheduler\"],"
-                + " \"_mdx_student_steps\": 1, \"_mdx_component_dirs\": {\"vae\": \"../../vae\","
-                + " \"text_encoder\": \"../../text_encoder\", \"tokenizer\": \"../../tokenizer\"}}");
+        Path model = withStudent("with-ufogen", "ufogen",
+                "\"scheduler\": [\"diffusers\", \"UFOGenScheduler\"], \"_mdx_student_steps\": 1");
         CliRun zero = CliRun.mdx("generate", "-m", model.toString(), "a fox", "--steps", "0");
         assertEquals(ExitCodes.USAGE, zero.code(), zero.err());
         assertFalse(zero.err().contains("using the"), zero.err());

@@ -273,31 +273,24 @@ public final class EditImages {
         return a;
     }
 
+    /** A box blur of radius r over rows, then over columns; edges repeat the border value. */
     private static float[] boxBlur(float[] v, int w, int h, int r) {
-        float[] horizontal = new float[v.length];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                float s = 0;
-                int n = 0;
-                for (int d = -r; d <= r; d++) {
-                    int xx = Math.min(Math.max(x + d, 0), w - 1);
-                    s += v[y * w + xx];
-                    n++;
-                }
-                horizontal[y * w + x] = s / n;
-            }
-        }
+        return boxBlurLines(boxBlurLines(v, w, h, 1, w, r), h, w, w, 1, r);
+    }
+
+    /**
+     * A box blur along lines of {@code length} values {@code step} apart; the lines start {@code lineStep} apart.
+     */
+    private static float[] boxBlurLines(float[] v, int length, int lines, int step, int lineStep, int r) {
         float[] out = new float[v.length];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
+        for (int line = 0; line < lines; line++) {
+            int base = line * lineStep;
+            for (int i = 0; i < length; i++) {
                 float s = 0;
-                int n = 0;
                 for (int d = -r; d <= r; d++) {
-                    int yy = Math.min(Math.max(y + d, 0), h - 1);
-                    s += horizontal[yy * w + x];
-                    n++;
+                    s += v[base + Math.min(Math.max(i + d, 0), length - 1) * step];
                 }
-                out[y * w + x] = s / n;
+                out[base + i * step] = s / (2 * r + 1);
             }
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.mdx.pipeline;
 
+import dev.mdx.testing.OneEngineThread;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,20 +10,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.Golden;
 import dev.mdx.testing.TestModels;
 import dev.mdx.text.TokenizedPrompt;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,25 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
  * the final latents and the decoder output, each within the tolerance the golden's own JSON suggests. Call values
  * (prompt ids, strength, steps, guidance, scheduler, runs) are read from the golden files.
  */
+@ExtendWith(OneEngineThread.class)
 class EditGoldenTest {
     private static final Path ROOT = Golden.root();
     private static final Pattern STEP = Pattern.compile("step\\d+");
-    private static int savedThreads;
 
     @TempDir
     Path tmp;
 
-    /** One thread, as the goldens were made (summation order), and fast for tiny tensors. */
-    @BeforeAll
-    static void oneThread() {
-        savedThreads = EngineThreads.current();
-        EngineThreads.set(1);
-    }
 
-    @AfterAll
-    static void restoreThreads() {
-        EngineThreads.set(savedThreads);
-    }
 
     @Test
     void img2imgMatchesDiffusersStepByStep() {
@@ -194,18 +182,9 @@ class EditGoldenTest {
     }
 
     /** Copies of the traced tensors, by name. */
-    private static final class Recorder implements PipelineTrace {
-        final NDManager manager;
-        final Map<String, NDArray> tensors = new HashMap<>();
-
+    private static final class Recorder extends TraceRecorder {
         Recorder(NDManager manager) {
-            this.manager = manager;
-        }
-
-        private void keep(String name, NDArray a) {
-            NDArray copy = a.duplicate();
-            copy.attach(manager);
-            tensors.put(name, copy);
+            super(manager);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.mdx.pipeline;
 
+import dev.mdx.testing.OneEngineThread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,18 +9,14 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.SafeTensorsFile;
-import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.Golden;
 import dev.mdx.testing.TestModels;
 import dev.mdx.text.TokenizedPrompt;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * after each step, the decoder output and the image. Once from the recorded token ids (runs everywhere), once from
  * the prompt text through the tokenizer (needs the shared CLIP vocabulary).
  */
+@ExtendWith(OneEngineThread.class)
 class TextToImagePipelineGoldenTest {
     private static final Path ROOT = Golden.root();
     private static final Path IO = ROOT.resolve("pipeline/io.safetensors");
@@ -37,33 +35,13 @@ class TextToImagePipelineGoldenTest {
     @TempDir
     Path tmp;
 
-    private static int savedThreads;
 
-    /** One thread, as the golden was made with (summation order), and fast for tiny tensors on a busy machine. */
-    @BeforeAll
-    static void oneThread() {
-        savedThreads = EngineThreads.current();
-        EngineThreads.set(1);
-    }
 
-    @AfterAll
-    static void restoreThreads() {
-        EngineThreads.set(savedThreads);
-    }
 
     /** Copies of the traced tensors, by the golden's names. */
-    private static final class Recorder implements PipelineTrace {
-        final NDManager manager;
-        final Map<String, NDArray> tensors = new HashMap<>();
-
+    private static final class Recorder extends TraceRecorder {
         Recorder(NDManager manager) {
-            this.manager = manager;
-        }
-
-        private void keep(String name, NDArray a) {
-            NDArray copy = a.duplicate();
-            copy.attach(manager);
-            tensors.put(name, copy);
+            super(manager);
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.mdx.train.eval;
 
+import dev.mdx.testing.OneEngineThread;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.MdxException;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.sampling.SamplerKind;
-import dev.mdx.tensor.EngineThreads;
 import dev.mdx.train.classifier.ClassifierTraining;
 import dev.mdx.train.classifier.ImageClassifier;
 import dev.mdx.train.clip.ClipScorer;
@@ -27,28 +27,18 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mdx eval}'s scoring with hand-made embeddings, and the whole evaluation on tiny random models. */
+@ExtendWith(OneEngineThread.class)
 class EvaluationTest {
-    private static int savedThreads;
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void oneThread() {
-        savedThreads = EngineThreads.current();
-        EngineThreads.set(1);
-    }
 
-    @AfterAll
-    static void restoreThreads() {
-        EngineThreads.set(savedThreads);
-    }
 
     @Test
     void labelRetrievalRanksEveryImageAmongAllLabels() {
