@@ -107,11 +107,11 @@ public final class AutoencoderKL extends Module {
 
     /** (B, latent_channels, h, w), unscaled -> (B, out_channels, h * f, w * f), roughly in [-1, 1]. */
     public NDArray decode(NDArray latent, Probe probe) {
-        NDArray z = latent;
-        if (postQuantConv != null) {
-            z = postQuantConv.forward(z);
-            probe.record("post_quant_conv", z);
+        if (postQuantConv == null) {
+            return decoder.forward(latent, probe.child("decoder"));
         }
-        return decoder.forward(z, probe.child("decoder"));
+        NDArray z = probe.record("post_quant_conv", postQuantConv.forward(latent));
+        NDArray image = decoder.forward(z, probe.child("decoder"));
+        return probe.enabled() ? image : VaeDecoder.next(latent, z, image);
     }
 }
