@@ -3,6 +3,7 @@ package dev.mdx.vae;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.SafeTensorsFile;
 import dev.mdx.io.StateDicts;
 import dev.mdx.nn.Probe;
@@ -107,11 +108,25 @@ public final class AutoencoderKL extends Module {
 
     /** (B, latent_channels, h, w), unscaled -> (B, out_channels, h * f, w * f), roughly in [-1, 1]. */
     public NDArray decode(NDArray latent, Probe probe) {
-        NDArray z = latent;
-        if (postQuantConv != null) {
-            z = postQuantConv.forward(z);
-            probe.record("post_quant_conv", z);
+        if (postQuantConv == null) {
+            return decoder.forward(latent, probe.child("decoder"));
         }
-        return decoder.forward(z, probe.child("decoder"));
+        NDArray z = probe.record("post_quant_conv", postQuantConv.forward(latent));
+        NDArray image = decoder.forward(z, probe.child("decoder"));
+        return probe.enabled() ? image : VaeDecoder.next(latent, z, image);
+    }
+
+    /**
+     * As {@link #decode(NDArray)}, in overlapping tiles when {@code tiling} splits the latent (diffusers'
+     * {@code tiled_decode}, see {@link VaeTiling}); a latent that fits one tile is decoded whole, with the same
+     * result. Tiles are decoded one after the other, each in its own scope, so the memory is that of one tile's
+     * decode plus the output image.
+     */
+    public NDArray decode(NDArray latent, VaeTiling tiling) {
+        Shape s = latent.getShape();
+        if (!tiling.splits(s.get(2), s.get(3))) {
+            return decode(latent);
+        }
+        return VaeTiledDecode.decode(latent, tiling, config.downsampleFactor(), this::decode);
     }
 }

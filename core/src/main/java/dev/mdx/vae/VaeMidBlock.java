@@ -25,8 +25,8 @@ final class VaeMidBlock extends Module {
     NDArray forward(NDArray x) {
         NDArray h = resnets.get(0).forward(x);
         if (attention != null) {
-            h = attention.forward(h);
+            h = VaeDecoder.next(x, h, attention.forward(h));
         }
-        return resnets.get(1).forward(h);
+        return VaeDecoder.next(x, h, resnets.get(1).forward(h));
     }
 }

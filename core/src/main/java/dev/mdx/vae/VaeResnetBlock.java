@@ -32,9 +32,12 @@ final class VaeResnetBlock extends Module {
     }
 
     private NDArray compute(NDArray x) {
-        NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
-        h = conv2.forward(Ops.silu(norm2.forward(h)));
+        // each norm + SiLU makes seven arrays the size of its input; freeing them after their conv halves the
+        // block's peak, which at the decoder's full resolution is the decode's peak
+        NDArray h1 = Scopes.run(() -> conv1.forward(Ops.silu(norm1.forward(x))), x);
+        NDArray h2 = Scopes.run(() -> conv2.forward(Ops.silu(norm2.forward(h1))), h1);
+        h1.close();
         NDArray residual = convShortcut == null ? x : convShortcut.forward(x);
-        return residual.add(h);
+        return residual.add(h2);
     }
 }

@@ -5,6 +5,7 @@ import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.Module;
 import dev.mdx.nn.ModuleList;
 import dev.mdx.tensor.Ops;
+import dev.mdx.tensor.Scopes;
 
 /** diffusers UpDecoderBlock2D: resnets, then (except on the last level) nearest x2 upsampling and a 3x3 conv. */
 final class VaeUpDecoderBlock extends Module {
@@ -24,13 +25,20 @@ final class VaeUpDecoderBlock extends Module {
         }
     }
 
-    /** (B, in, H, W) -> (B, out, 2H, 2W), or (B, out, H, W) on the last level. */
+    /**
+     * (B, in, H, W) -> (B, out, 2H, 2W), or (B, out, H, W) on the last level. Each intermediate is freed as soon as
+     * the next exists, so the block holds at most two feature maps besides the running layer's own.
+     */
     NDArray forward(NDArray x) {
         NDArray h = x;
         for (VaeResnetBlock r : resnets.items()) {
-            h = r.forward(h);
+            h = VaeDecoder.next(x, h, r.forward(h));
         }
-        return upsample == null ? h : upsample.forward(h);
+        if (upsample == null) {
+            return h;
+        }
+        NDArray in = h;
+        return VaeDecoder.next(x, h, Scopes.run(() -> upsample.forward(in), in));
     }
 
     /** diffusers Upsample2D with a conv: nearest-neighbour x2, then a 3x3 conv. */

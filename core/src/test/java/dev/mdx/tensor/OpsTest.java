@@ -191,6 +191,49 @@ class OpsTest {
         }
     }
 
+    /**
+     * The chunked path writes each chunk into a preallocated output in place; autograd must see through that:
+     * gradients of q, k and v equal those of the unchunked path.
+     */
+    @Test
+    void chunkedAttentionGradientsMatchUnchunked() {
+        int b = 2, nq = 5, nk = 7, heads = 2, d = 3;
+        float[][] inputs = {randn(b * nq * heads * d), randn(b * nk * heads * d), randn(b * nk * heads * d)};
+        float[] weights = randn(b * nq * heads * d);
+        for (Ops.AttentionKind kind : Ops.AttentionKind.values()) {
+            float[][] whole = attentionGradients(inputs, weights, kind, b, nq, nk, heads * d);
+            long saved = Ops.chunkScoreElements;
+            Ops.chunkScoreElements = 2 * 2 * 7 * 2; // two query rows per chunk, uneven last chunk
+            try {
+                float[][] chunked = attentionGradients(inputs, weights, kind, b, nq, nk, heads * d);
+                for (int i = 0; i < 3; i++) {
+                    close(whole[i], chunked[i], 1e-6);
+                }
+            } finally {
+                Ops.chunkScoreElements = saved;
+            }
+        }
+    }
+
+    /** Gradients of sum(attention(q, k, v) * weights) with respect to q, k and v. */
+    private float[][] attentionGradients(float[][] qkv, float[] weights, Ops.AttentionKind kind, int b, int nq,
+            int nk, int inner) {
+        try (NDManager scope = m.newSubManager()) {
+            NDArray q = scope.create(qkv[0], new Shape(b, nq, inner));
+            NDArray k = scope.create(qkv[1], new Shape(b, nk, inner));
+            NDArray v = scope.create(qkv[2], new Shape(b, nk, inner));
+            for (NDArray x : new NDArray[] {q, k, v}) {
+                x.setRequiresGradient(true);
+            }
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray out = Ops.attention(q, k, v, 2, kind, null);
+                gc.backward(out.mul(scope.create(weights, out.getShape())).sum());
+            }
+            return new float[][] {q.getGradient().toFloatArray(), k.getGradient().toFloatArray(),
+                    v.getGradient().toFloatArray()};
+        }
+    }
+
     @Test
     void attentionMatchesLoops() {
         int b = 2, nq = 5, nk = 7, heads = 2, d = 3;
