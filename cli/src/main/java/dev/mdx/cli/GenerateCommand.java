@@ -149,6 +149,13 @@ public final class GenerateCommand implements Runnable {
                     + "the new border.")
     String outpaint;
 
+    @Option(names = "--vae-tiling", description = "Decode the image in overlapping tiles of " + VAE_TILE_PIXELS
+            + " pixels (less memory, faint seams); without it mdx tiles only when the whole decode would not fit.")
+    boolean vaeTiling;
+
+    /** Tile side of --vae-tiling in image pixels: diffusers' tile_sample_min_size for SD. */
+    static final int VAE_TILE_PIXELS = 512;
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -259,6 +266,7 @@ public final class GenerateCommand implements Runnable {
                     .eta(eta != null ? eta : 0)
                     .useStudent(!noStudent)
                     .edit(edit)
+                    .vaeTilePixels(vaeTiling ? VAE_TILE_PIXELS : null)
                     .build();
         } catch (InvalidRequestException e) {
             throw flagError(e);

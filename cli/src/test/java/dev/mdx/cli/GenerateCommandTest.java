@@ -316,6 +316,12 @@ class GenerateCommandTest {
     }
 
     @Test
+    void sizesBeyondTheMachinesMemoryAreRefusedBeforeLoading() {
+        assertFails(generate("-W", "100000", "-H", "100000"), ExitCodes.FAILURE,
+                "mdx generate: error: a 100000x100000 image needs about ", "this machine can give");
+    }
+
+    @Test
     void seedsOfABatchMustNotWrapAround() {
         assertFails(generate("-s", Long.toString(Long.MAX_VALUE), "-b", "2"), ExitCodes.USAGE,
                 "-s/--seed must leave room for the batch's seeds");

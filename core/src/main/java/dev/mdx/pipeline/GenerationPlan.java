@@ -5,6 +5,7 @@ import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
+import dev.mdx.vae.VaeTiling;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,6 +23,7 @@ public final class GenerationPlan {
     private final EditStart start;
     private final PreparedEdit edit;
     private final Guidance guidance;
+    private final VaeTiling tiling;
     private final int threads;
     private final TokenizedPrompt prompt;
     private final TokenizedPrompt negativePrompt;
@@ -29,7 +31,7 @@ public final class GenerationPlan {
     private final List<String> warnings;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
-            EditStart start, PreparedEdit edit, Guidance guidance, int threads, TokenizedPrompt prompt,
+            EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, TokenizedPrompt prompt,
             TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings) {
         this.owner = owner;
         this.variant = variant;
@@ -38,6 +40,7 @@ public final class GenerationPlan {
         this.start = start;
         this.edit = edit;
         this.guidance = guidance;
+        this.tiling = tiling;
         this.threads = threads;
         this.prompt = prompt;
         this.negativePrompt = negativePrompt;
@@ -77,6 +80,11 @@ public final class GenerationPlan {
 
     public Guidance guidance() {
         return guidance;
+    }
+
+    /** How the VAE decodes: whole, or in tiles when the whole decode would not fit the machine's memory. */
+    public VaeTiling vaeTiling() {
+        return tiling;
     }
 
     /** Engine threads per operation. */

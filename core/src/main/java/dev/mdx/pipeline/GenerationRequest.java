@@ -23,12 +23,18 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param eta DDIM's eta in [0, 1] (0 deterministic, 1 DDPM-like); other samplers ignore it
  * @param useStudent whether a step count that matches a student the model ships runs that student
  * @param edit the image to start from (image to image, inpainting, outpainting), or null for text to image
+ * @param vaeTilePixels the side of the tiles the VAE decodes in, in image pixels; 0 decodes whole; null decodes
+ *     whole, or in tiles when only that fits the machine's memory
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit) {
+        ImageEdit edit, Integer vaeTilePixels) {
 
     public GenerationRequest {
+        if (vaeTilePixels != null && vaeTilePixels < 0) {
+            throw new InvalidRequestException("vaeTilePixels", "must be 0 (whole) or a tile side in pixels, got "
+                    + vaeTilePixels);
+        }
         if (prompt == null) {
             throw new InvalidRequestException("prompt", "is missing");
         }
@@ -85,6 +91,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.eta = eta;
         b.useStudent = useStudent;
         b.edit = edit;
+        b.vaeTilePixels = vaeTilePixels;
         return b;
     }
 
@@ -102,6 +109,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private double eta;
         private boolean useStudent = true;
         private ImageEdit edit;
+        private Integer vaeTilePixels;
 
         private Builder() {}
 
@@ -176,9 +184,15 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** Decode in tiles of this many pixels a side (0: whole); null chooses by the machine's memory. */
+        public Builder vaeTilePixels(Integer value) {
+            this.vaeTilePixels = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit);
+                    sampler, eta, useStudent, edit, vaeTilePixels);
         }
     }
 }

@@ -14,6 +14,7 @@ import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.GuidedDenoiser;
 import dev.mdx.vae.AutoencoderKL;
 import dev.mdx.vae.LatentDistribution;
+import dev.mdx.vae.VaeTiling;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -145,7 +146,7 @@ final class ImageRun {
                     trace.latents(k, i - first, next);
                     StepEvent event = new StepEvent(k, used.batchCount(), i - first, steps.size() - first,
                             steps.timestep(i), seed, unetMs.get(unetMs.size() - 1), r.denoised(),
-                            x -> decodeLatents(variant, x));
+                            x -> decodeLatents(variant, x, plan.vaeTiling()));
                     try {
                         callback.onStep(event);
                     } finally {
@@ -246,7 +247,7 @@ final class ImageRun {
         long decodeStart = System.nanoTime();
         try (NDManager decodeScope = imageScope.newSubManager()) {
             decodeScope.tempAttachAll(latents);
-            NDArray decoded = decodeLatents(variant, latents);
+            NDArray decoded = decodeLatents(variant, latents, plan.vaeTiling());
             if (!Float.isFinite(decoded.sum().getFloat())) {
                 throw new NonFiniteValuesException("the VAE decoded image " + (k + 1) + " to NaN or infinite"
                         + " values: its weights hold unusable values; no image was written");
@@ -279,13 +280,13 @@ final class ImageRun {
     }
 
     /** diffusers: vae.decode(latents / scaling_factor + shift_factor); the result is in the latents' manager. */
-    private static NDArray decodeLatents(ModelVariant variant, NDArray latents) {
+    private static NDArray decodeLatents(ModelVariant variant, NDArray latents, VaeTiling tiling) {
         AutoencoderKL vae = variant.vae();
         NDArray z = latents.div((float) vae.scalingFactor());
         if (variant.config().vae().shiftFactor().isPresent()) {
             z = z.add((float) variant.config().vae().shiftFactor().getAsDouble());
         }
-        return vae.decode(z);
+        return vae.decode(z, tiling);
     }
 
     private static double millisSince(long nanoStart) {

@@ -3,6 +3,7 @@ package dev.mdx.pipeline;
 import ai.djl.ndarray.NDManager;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.StateDicts;
+import dev.mdx.memory.MemoryEstimator;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.unet.GuidedDenoiser;
@@ -24,6 +25,7 @@ final class ModelVariant {
     private final ClipTokenizer tokenizer;
     private final int textLength;
     private final SharedWeights shared;
+    private final MemoryEstimator memory;
     private volatile GuidedDenoiser denoiser;
 
     ModelVariant(ModelFolder folder, PipelineConfig config, Students.Student student, ClipTokenizer tokenizer,
@@ -34,6 +36,7 @@ final class ModelVariant {
         this.tokenizer = tokenizer;
         this.shared = shared;
         config.textEncoder().requireTokenizer(tokenizer);
+        this.memory = new MemoryEstimator(config.unet(), config.vae(), config.textEncoder());
         this.textLength = Math.min(tokenizer.maxLength(), config.textEncoder().maxPositionEmbeddings());
     }
 
@@ -57,6 +60,11 @@ final class ModelVariant {
     /** Token ids per prompt the text encoder reads, with start and end tokens. */
     int textLength() {
         return textLength;
+    }
+
+    /** The peak memory of this variant's requests. */
+    MemoryEstimator memory() {
+        return memory;
     }
 
     ClipTextModel textEncoder() {

@@ -2,10 +2,14 @@ package dev.mdx.pipeline;
 
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.memory.InsufficientMemoryException;
+import dev.mdx.memory.MemoryEstimate;
+import dev.mdx.memory.MemoryLimit;
 import dev.mdx.sampling.EditStart;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
+import dev.mdx.vae.VaeTiling;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,10 +83,16 @@ final class RequestPlanner {
                     + " and a mask");
         }
         Sampler sampler = config.sampler(kind, request.eta());
+        Guidance guidance = Guidance.of(config.unet(), cfg);
+        // the output size, checked against the model and the machine's memory before any pixel is touched
+        Padding pad = edit == null ? null : edit.outpaint();
+        int outWidth = pad == null ? width : width + pad.left() + pad.right();
+        int outHeight = pad == null ? height : height + pad.top() + pad.bottom();
+        config.validateSize(outWidth, outHeight);
+        VaeTiling tiling = memoryCheck(request, variant, guidance, outWidth, outHeight, notes);
         PreparedEdit prepared = null;
         EditStart start;
         if (edit == null) {
-            config.validateSize(width, height);
             start = new EditStart(config.plan(sampler, steps), 0);
         } else {
             prepared = prepare(edit, width, height, config, sampler, steps, notes, warnings);
@@ -90,7 +100,6 @@ final class RequestPlanner {
             height = prepared.image().height();
             start = prepared.start();
         }
-        Guidance guidance = Guidance.of(config.unet(), cfg);
         if (guidance != Guidance.CLASSIFIER_FREE && !request.negativePrompt().isEmpty()) {
             warnings.add(guidance == Guidance.EMBEDDED
                     ? "the negative prompt is ignored: this model takes the guidance scale as an input (one UNet"
@@ -105,7 +114,35 @@ final class RequestPlanner {
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName(), prepared == null ? null : prepared.strength());
-        return new Draft(used, sampler, start, prepared, guidance, notes, warnings);
+        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings);
+    }
+
+    /**
+     * The VAE tiling the request runs with, once its peak memory is known to fit the machine: the request's own, or
+     * without one whole, and tiles when only the decode would not fit (with a note).
+     *
+     * @throws dev.mdx.memory.InsufficientMemoryException with the estimate, the limit and what would fit
+     */
+    private static VaeTiling memoryCheck(GenerationRequest request, ModelVariant variant, Guidance guidance,
+            int width, int height, List<String> notes) {
+        MemoryLimit limit = MemoryLimit.detect();
+        VaeTiling asked = request.vaeTilePixels() == null ? null : request.vaeTilePixels() == 0 ? VaeTiling.NONE
+                : VaeTiling.pixelTiles(request.vaeTilePixels(), variant.config().vaeScaleFactor());
+        try {
+            variant.memory().check(guidance.batchPerImage(), height, width, asked == null ? VaeTiling.NONE : asked,
+                    limit);
+            return asked == null ? VaeTiling.NONE : asked;
+        } catch (InsufficientMemoryException e) {
+            if (asked != null || e.tilingThatFits().isEmpty()) {
+                throw e;
+            }
+            VaeTiling tiles = e.tilingThatFits().get();
+            int px = tiles.tileLatentSize() * variant.config().vaeScaleFactor();
+            notes.add("the VAE decodes in tiles of " + px + "x" + px + " pixels: the whole " + width + "x" + height
+                    + " decode would not fit in " + MemoryEstimate.format(limit.bytes()) + " (" + limit.source()
+                    + ")");
+            return tiles;
+        }
     }
 
     /**
@@ -127,7 +164,6 @@ final class RequestPlanner {
             mask = EditImages.borderMask(width, height, edit.outpaint());
             image = EditImages.extend(image, edit.outpaint());
         }
-        config.validateSize(image.width(), image.height());
         double strength = edit.strengthOrDefault();
         EditStart start = config.planEdit(sampler, steps, strength);
         if (start.steps() == 0) {
@@ -147,16 +183,18 @@ final class RequestPlanner {
         final EditStart start;
         final PreparedEdit edit;
         final Guidance guidance;
+        final VaeTiling tiling;
         final List<String> notes;
         final List<String> warnings;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
-                List<String> notes, List<String> warnings) {
+                VaeTiling tiling, List<String> notes, List<String> warnings) {
             this.used = used;
             this.sampler = sampler;
             this.start = start;
             this.edit = edit;
             this.guidance = guidance;
+            this.tiling = tiling;
             this.notes = notes;
             this.warnings = warnings;
         }
@@ -172,8 +210,8 @@ final class RequestPlanner {
                         + Students.relativeName(baseRoot, variant.student()) + ")");
             }
             all.addAll(notes);
-            return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, engineThreads, prompt,
-                    negative, all, warnings);
+            return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
+                    prompt, negative, all, warnings);
         }
     }
 

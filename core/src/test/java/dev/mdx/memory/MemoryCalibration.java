@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.mdx.bench.Presets;
+import dev.mdx.models.ArchitecturePresets;
 import dev.mdx.bench.ResidentMemory;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.StateDicts;
@@ -111,8 +111,8 @@ public final class MemoryCalibration {
                 e = new MemoryEstimator(c.unet(), c.vae(), c.textEncoder());
             } else {
                 String preset = model.replace("/light", "");
-                e = new MemoryEstimator(Presets.unet(preset), model.endsWith("/light") ? Presets.vaeLight(preset)
-                        : Presets.vae(preset), Presets.textEncoder(preset));
+                e = new MemoryEstimator(ArchitecturePresets.unet(preset), model.endsWith("/light") ? ArchitecturePresets.vaeLight(preset)
+                        : ArchitecturePresets.vae(preset), ArchitecturePresets.textEncoder(preset));
             }
             return release ? e.releasingBetweenPhases() : e;
         }
@@ -174,9 +174,9 @@ public final class MemoryCalibration {
     private static long[] preset(NDManager root, Point p) {
         boolean light = p.model().endsWith("/light");
         String name = p.model().replace("/light", "");
-        UNetConfig uc = Presets.unet(name);
-        VaeConfig vc = light ? Presets.vaeLight(name) : Presets.vae(name);
-        ClipTextConfig tc = Presets.textEncoder(name);
+        UNetConfig uc = ArchitecturePresets.unet(name);
+        VaeConfig vc = light ? ArchitecturePresets.vaeLight(name) : ArchitecturePresets.vae(name);
+        ClipTextConfig tc = ArchitecturePresets.textEncoder(name);
         NDManager weightsManager = root.newSubManager();
         ClipTextModel text = new ClipTextModel(tc);
         StateDicts.initRandom(text, weightsManager, 1);

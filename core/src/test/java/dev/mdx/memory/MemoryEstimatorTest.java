@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mdx.bench.Presets;
+import dev.mdx.models.ArchitecturePresets;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.vae.AutoencoderKL;
@@ -21,15 +21,15 @@ class MemoryEstimatorTest {
     private static final long GB = 1_000_000_000L;
 
     private static MemoryEstimator preset(String name) {
-        return new MemoryEstimator(Presets.unet(name), Presets.vae(name), Presets.textEncoder(name));
+        return new MemoryEstimator(ArchitecturePresets.unet(name), ArchitecturePresets.vae(name), ArchitecturePresets.textEncoder(name));
     }
 
     @Test
     void weightsAreTheModulesParameters() {
         for (String name : PRESETS) {
-            long params = UNet2DConditionModel.fromConfig(Presets.unet(name)).parameterCount()
-                    + new ClipTextModel(Presets.textEncoder(name)).parameterCount()
-                    + new AutoencoderKL(Presets.vae(name)).parameterCount();
+            long params = UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(name)).parameterCount()
+                    + new ClipTextModel(ArchitecturePresets.textEncoder(name)).parameterCount()
+                    + new AutoencoderKL(ArchitecturePresets.vae(name)).parameterCount();
             assertEquals(4 * params, preset(name).weightBytes(), name);
         }
     }
@@ -38,7 +38,7 @@ class MemoryEstimatorTest {
     void growsWithSizeAndBatch() {
         for (String name : PRESETS) {
             MemoryEstimator est = preset(name);
-            int step = 8 * Presets.vae(name).downsampleFactor();
+            int step = 8 * ArchitecturePresets.vae(name).downsampleFactor();
             MemoryEstimate previous = null;
             for (int side = step; side <= 2048; side += step) {
                 MemoryEstimate one = est.estimate(1, side, side, VaeTiling.NONE);
