@@ -125,7 +125,7 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
     }
 
-    private static void number(ObjectNode o, String key, double v) {
+    static void number(ObjectNode o, String key, double v) {
         if (Double.isNaN(v)) {
             o.putNull(key);
         } else {
@@ -133,11 +133,11 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
         }
     }
 
-    private static String path(Path p) {
+    static String path(Path p) {
         return p.toAbsolutePath().normalize().toString();
     }
 
-    private static String trim(double v) {
+    static String trim(double v) {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 }

@@ -74,7 +74,7 @@ public final class Evaluation {
             ImageClassifier classifier = settings.classifier() == null ? null
                     : ImageClassifier.load(settings.classifier(), manager);
             if (classifier != null) {
-                checkClassifier(classifier.config(), data);
+                checkClassifier(classifier.config(), settings.classifier(), data);
             }
             List<Group> groups;
             GenerationRequest base;
@@ -250,15 +250,16 @@ public final class Evaluation {
         }
     }
 
-    private void checkClassifier(ClassifierConfig c, ImageDataset data) {
+    /** Refuses a classifier (read from {@code dir}) whose input size or channels differ from the data set's. */
+    static void checkClassifier(ClassifierConfig c, Path dir, ImageDataset data) {
         if (c.imageSize() != data.height() || c.imageSize() != data.width() || c.inChannels() != data.channels()) {
-            throw new MdxException("the classifier in " + settings.classifier() + " reads " + c.imageSize() + "x"
-                    + c.imageSize() + "x" + c.inChannels() + " images, but " + settings.dataset() + " has "
+            throw new MdxException("the classifier in " + dir + " reads " + c.imageSize() + "x"
+                    + c.imageSize() + "x" + c.inChannels() + " images, but " + data.dir() + " has "
                     + data.height() + "x" + data.width() + "x" + data.channels());
         }
     }
 
-    private static void requireFolder(Path dir, String what, String file) {
+    static void requireFolder(Path dir, String what, String file) {
         if (!Files.isDirectory(dir)) {
             throw new MdxException(what + " " + dir + " does not exist");
         }
@@ -283,7 +284,8 @@ public final class Evaluation {
         return out;
     }
 
-    private static ai.djl.ndarray.NDArray stack(NDManager scope, float[][] images, int from, int to,
+    /** Images {@code from} to {@code to} of (C, H, W) float rows as one (n, C, H, W) array of the data set's size. */
+    static ai.djl.ndarray.NDArray stack(NDManager scope, float[][] images, int from, int to,
             ImageDataset data) {
         int size = images[from].length;
         float[] flat = new float[(to - from) * size];
