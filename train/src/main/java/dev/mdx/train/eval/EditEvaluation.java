@@ -219,7 +219,8 @@ public final class EditEvaluation {
         for (int i = 0; i < sources.size(); i++) {
             RgbImage source = sources.get(i);
             GenerationRequest request = GenerationRequest.builder().prompt(prompt).seed(settings.seed() + i)
-                    .size(source.width(), source.height()).steps(s.steps()).useStudent(s.useStudent()).edit(edit.apply(source)).build();
+                    .size(source.width(), source.height()).steps(s.steps()).useStudent(s.useStudent())
+                    .edit(edit.apply(source)).build();
             GenerationPlan plan = pipeline.plan(request);
             if (first == null) {
                 first = plan;
@@ -247,8 +248,8 @@ public final class EditEvaluation {
         log.printf(Locale.ROOT, "%s, strength %s (%d UNet steps): %s %.2f, %s %.2f, mean change %.1f, %.0f ms/image%n",
                 setting.label(), EvalReport.trim(strength), plan.size() - first, p.classes().source(), v.source(),
                 p.classes().target(), v.target(), change, cell.msPerImage());
-        grid.add(new ImageTable.Row(String.format(Locale.ROOT, "%s\nstrength %s\n%s %.2f / %s %.2f", setting.label(),
-                EvalReport.trim(strength), abbreviate(p.classes().source()), v.source(),
+        grid.add(new ImageTable.Row(String.format(Locale.ROOT, "%s\nstrength %s\n%s %.2f / %s %.2f",
+                setting.shortLabel(), EvalReport.trim(strength), abbreviate(p.classes().source()), v.source(),
                 abbreviate(p.classes().target()), v.target()), examples(cell.images())));
         return new EditReport.Img2ImgRow(setting, strength, plan.size() - first, firstTimestep, v, change,
                 cell.msPerImage());
@@ -269,8 +270,9 @@ public final class EditEvaluation {
         log.printf(Locale.ROOT, "%s, inpainting with \"%s\": %s %.2f, %s %.2f; kept half max diff %d, repainted half"
                 + " mean change %.1f, %.0f ms/image%n", setting.label(), prompt, p.classes().source(), v.source(),
                 p.classes().target(), v.target(), kept, change, cell.msPerImage());
-        grid.add(new ImageTable.Row(String.format(Locale.ROOT, "%s\ninpaint \"%s\"\n%s %.2f / %s %.2f",
-                setting.label(), prompt, abbreviate(p.classes().source()), v.source(),
+        String promptedClass = prompted.equals(TARGET) ? p.classes().target() : p.classes().source();
+        grid.add(new ImageTable.Row(String.format(Locale.ROOT, "%s\ninpaint, prompt: %s\n%s %.2f / %s %.2f",
+                setting.shortLabel(), abbreviate(promptedClass), abbreviate(p.classes().source()), v.source(),
                 abbreviate(p.classes().target()), v.target()), examples(cell.images())));
         return new EditReport.InpaintRow(setting, prompted, prompt, v, kept, change, cell.msPerImage());
     }

@@ -39,6 +39,12 @@ public record EditReport(EditEvalSettings settings, int width, int height, List<
         public String label() {
             return steps + (steps == 1 ? " step, " : " steps, ") + model;
         }
+
+        /** A label short enough for a grid row: "50 steps, base", "8 steps, distilled", "1 step, UFOGen". */
+        public String shortLabel() {
+            String kind = model.contains("UFOGen") ? "UFOGen" : model.contains("distilled") ? "distilled" : "base";
+            return steps + (steps == 1 ? " step, " : " steps, ") + kind;
+        }
     }
 
     /** The classifier's verdicts on a set of images: the fraction in the source and in the prompted class. */

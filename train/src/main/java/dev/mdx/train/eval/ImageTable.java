@@ -3,6 +3,7 @@ package dev.mdx.train.eval;
 import dev.mdx.pipeline.RgbImage;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -48,8 +49,22 @@ public final class ImageTable {
         for (Row r : rows) {
             height += r.isHeading() ? HEADING : cell + GAP;
         }
-        BufferedImage sheet = new BufferedImage(LABEL_W + cols * (cell + GAP) + GAP, height + GAP,
-                BufferedImage.TYPE_INT_RGB);
+        Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
+        Font bold = font.deriveFont(Font.BOLD, 12f);
+        int width = LABEL_W + cols * (cell + GAP) + GAP;
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        Graphics2D pg = probe.createGraphics();
+        try {
+            FontMetrics fm = pg.getFontMetrics(bold);
+            for (Row r : rows) {
+                if (r.isHeading()) {
+                    width = Math.max(width, 2 * GAP + fm.stringWidth(r.label()));
+                }
+            }
+        } finally {
+            pg.dispose();
+        }
+        BufferedImage sheet = new BufferedImage(width, height + GAP, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = sheet.createGraphics();
         try {
             g.setColor(Color.WHITE);
@@ -58,8 +73,6 @@ public final class ImageTable {
             g.setRenderingHint(RenderingHints.KEY_INTERPOLATION,
                     RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
             g.setColor(Color.BLACK);
-            Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
-            Font bold = font.deriveFont(Font.BOLD, 12f);
             g.setFont(font);
             for (int c = 0; c < columns.size(); c++) {
                 g.drawString(columns.get(c), LABEL_W + c * (cell + GAP), header - 10);
