@@ -21,7 +21,7 @@ import javax.imageio.ImageIO;
  */
 public final class ImageTable {
     private static final int GAP = 6;
-    private static final int LABEL_W = 170;
+    private static final int MIN_LABEL_W = 100;
     private static final int LINE = 13;
     private static final int HEADING = 22;
 
@@ -51,19 +51,26 @@ public final class ImageTable {
         }
         Font font = new Font(Font.SANS_SERIF, Font.PLAIN, 11);
         Font bold = font.deriveFont(Font.BOLD, 12f);
-        int width = LABEL_W + cols * (cell + GAP) + GAP;
-        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
-        Graphics2D pg = probe.createGraphics();
+        // the label column fits the longest label line; the sheet fits the longest heading
+        int labelW = MIN_LABEL_W;
+        int headingW = 0;
+        Graphics2D probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
         try {
-            FontMetrics fm = pg.getFontMetrics(bold);
+            FontMetrics plain = probe.getFontMetrics(font);
+            FontMetrics strong = probe.getFontMetrics(bold);
             for (Row r : rows) {
                 if (r.isHeading()) {
-                    width = Math.max(width, 2 * GAP + fm.stringWidth(r.label()));
+                    headingW = Math.max(headingW, 2 * GAP + strong.stringWidth(r.label()));
+                } else {
+                    for (String line : r.label().split("\n")) {
+                        labelW = Math.max(labelW, 2 * GAP + plain.stringWidth(line));
+                    }
                 }
             }
         } finally {
-            pg.dispose();
+            probe.dispose();
         }
+        int width = Math.max(labelW + cols * (cell + GAP) + GAP, headingW);
         BufferedImage sheet = new BufferedImage(width, height + GAP, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = sheet.createGraphics();
         try {
@@ -75,7 +82,7 @@ public final class ImageTable {
             g.setColor(Color.BLACK);
             g.setFont(font);
             for (int c = 0; c < columns.size(); c++) {
-                g.drawString(columns.get(c), LABEL_W + c * (cell + GAP), header - 10);
+                g.drawString(columns.get(c), labelW + c * (cell + GAP), header - 10);
             }
             int y = header;
             for (Row r : rows) {
@@ -92,7 +99,7 @@ public final class ImageTable {
                     g.drawString(lines[l], GAP, top + l * LINE);
                 }
                 for (int c = 0; c < r.images().size(); c++) {
-                    g.drawImage(r.images().get(c), LABEL_W + c * (cell + GAP), y, cell, cell, null);
+                    g.drawImage(r.images().get(c), labelW + c * (cell + GAP), y, cell, cell, null);
                 }
                 y += cell + GAP;
             }
