@@ -21,6 +21,15 @@ record CliRun(int code, String out, String err) {
         assertFalse(err.contains("internal error") || err.contains("\tat ") || err.contains("Exception"), err);
     }
 
+    /**
+     * Asserts a short user error ({@link #assertUserError}): at most two lines on stderr (the message and a pointer
+     * to --help), not a usage dump.
+     */
+    static void assertShortError(CliRun r, int expectedCode, String... fragments) {
+        r.assertUserError(expectedCode, fragments);
+        assertTrue(r.err().lines().count() <= 2, "one line (and a --help pointer):\n" + r.err());
+    }
+
     static CliRun mdx(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -13,7 +13,7 @@ import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.ImageEdit;
 import dev.mdx.pipeline.RgbImage;
 import dev.mdx.pipeline.TextToImagePipeline;
-import dev.mdx.tensor.EngineThreads;
+import dev.mdx.testing.OneEngineThread;
 import dev.mdx.train.classifier.ShapesDataset;
 import dev.mdx.train.data.DataOrder;
 import dev.mdx.train.data.DatasetItem;
@@ -28,15 +28,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code mdx eval-edit} on the micro pipeline and the shapes set: what it generates, counts and writes. */
+@ExtendWith(OneEngineThread.class)
 class EditEvaluationTest {
-    private static int savedThreads;
-
     @TempDir
     static Path shared;
 
@@ -48,16 +47,9 @@ class EditEvaluationTest {
 
     @BeforeAll
     static void fixtures() {
-        savedThreads = EngineThreads.current();
-        EngineThreads.set(1);
         model = EvalFixtures.pipeline(shared.resolve("micro"));
         // 16x16 RGB shapes, three test images of each
         data = ShapesDataset.write(shared.resolve("shapes"), 3, 1, 3, 5);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        EngineThreads.set(savedThreads);
     }
 
     /**
