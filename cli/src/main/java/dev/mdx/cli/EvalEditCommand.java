@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         description = {"Edit real test images of one class of an mdx data set with the prompt of another (image to "
                 + "image at each strength and step setting; inpainting of the top half) and report, with a "
                 + "classifier, the fraction of results in the source and in the prompted class.",
-            "Writes OUT/edit.json, OUT/edit.md and OUT/grid.png."},
+            "Writes OUT/edit.json, OUT/edit.md and one grid of examples per pair, OUT/grid-SOURCE-TARGET.png."},
         footer = {"", "Example:",
             "  mdx eval-edit fashion --dataset ../data-cache/fashion-mnist --pair Trouser:Dress --images 32 -t 1 "
                     + "-o edit-fashion"})
@@ -130,7 +130,8 @@ public final class EvalEditCommand implements Runnable {
         spec.commandLine().getOut().printf(Locale.ROOT, "%s%nwrote %s, %s and %s in %.0f s%n",
                 report.toMarkdown().lines().filter(l -> l.startsWith("|") || l.startsWith("- "))
                         .reduce((a, b) -> a + "\n" + b).orElse(""),
-                out.resolve(EditReport.JSON), out.resolve(EditReport.MARKDOWN), out.resolve(EditReport.GRID),
+                out.resolve(EditReport.JSON), out.resolve(EditReport.MARKDOWN),
+                String.join(", ", report.pairs().stream().map(p -> out.resolve(p.grid()).toString()).toList()),
                 report.seconds());
     }
 

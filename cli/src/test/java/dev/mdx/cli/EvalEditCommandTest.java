@@ -64,7 +64,9 @@ class EvalEditCommandTest {
         assertEquals(0, pairs.get(1).get("inpaint").size());
         assertTrue(pairs.get(1).get("real").get("source_fraction").isNumber());
         assertTrue(Files.isRegularFile(tmp.resolve("out").resolve("edit.md")));
-        assertTrue(Files.isRegularFile(tmp.resolve("out").resolve("grid.png")));
+        assertTrue(Files.isRegularFile(tmp.resolve("out").resolve("grid-stripe-square.png")));
+        assertTrue(Files.isRegularFile(tmp.resolve("out").resolve("grid-column-stripe.png")));
+        assertTrue(r.out().contains("grid-column-stripe.png"), r.out());
     }
 
     @Test

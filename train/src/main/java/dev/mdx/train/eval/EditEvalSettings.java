@@ -2,8 +2,10 @@ package dev.mdx.train.eval;
 
 import dev.mdx.MdxException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * What {@code mdx eval-edit} measures and how: a request, so a value out of range is the requester's error (an
@@ -20,7 +22,7 @@ import java.util.Locale;
  * @param batch images per classifier forward pass
  * @param inpaint whether to also inpaint the top half of the same images (with the prompted class's prompt and, as
  *     a control, the source class's)
- * @param out output folder (edit.json, edit.md, grid.png)
+ * @param out output folder (edit.json, edit.md, a grid PNG per pair)
  * @param threads engine threads per operation, or null for the pipeline's choice per model size
  * @param gridColumns example images per grid row
  */
@@ -96,9 +98,13 @@ public record EditEvalSettings(Path model, Path dataset, Path classifier, List<C
         if (pairs.isEmpty()) {
             throw new MdxException("give at least one class pair");
         }
+        Set<String> seen = new HashSet<>();
         for (ClassPair p : pairs) {
             if (p.source().equalsIgnoreCase(p.target())) {
                 throw new MdxException("the class pair " + p + " edits a class into itself");
+            }
+            if (!seen.add(p.toString().toLowerCase(Locale.ROOT))) {
+                throw new MdxException("the class pair " + p + " is given twice");
             }
         }
         if (strengths.isEmpty()) {

@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
  * and in the prompted class; as the strength grows the second should overtake the first. Optionally it also
  * repaints the top half of the same images (strength 1, paste-back) with the prompted class's prompt and, as a
  * control, the source class's: the kept half must come back bit-identical, and the class should follow the prompt.
- * Writes edit.json, edit.md and grid.png into the output folder.
+ * Writes edit.json, edit.md and one grid of examples per pair ({@link EditReport#gridFile}) into the output folder.
  */
 public final class EditEvaluation {
     /** Seed of the sample of real images: fixed, so every model and seed edits the same images. */
@@ -53,6 +53,7 @@ public final class EditEvaluation {
     private final EditEvalSettings settings;
     private final Classifier classifier;
     private final PrintStream log;
+    /** The grid rows of the pair being measured. */
     private final List<ImageTable.Row> grid = new ArrayList<>();
 
     private EditEvaluation(EditEvalSettings settings, Classifier classifier, PrintStream log) {
@@ -122,12 +123,6 @@ public final class EditEvaluation {
         EditReport report = new EditReport(settings, data.width(), data.height(), reports,
                 (System.nanoTime() - start) / 1e9);
         report.write(settings.out());
-        List<String> columns = new ArrayList<>();
-        for (int i = 0; i < Math.min(settings.gridColumns(), settings.images()); i++) {
-            columns.add("seed " + (settings.seed() + i));
-        }
-        ImageTable.write(settings.out().resolve(EditReport.GRID), columns, grid,
-                Math.max(64, 2 * Math.max(data.width(), data.height())));
         return report;
     }
 
@@ -176,6 +171,7 @@ public final class EditEvaluation {
             sources.add(new RgbImage(data.width(), data.height(), data.rgb(i)));
         }
         EditReport.Verdict real = verdict(sources, p);
+        grid.clear();
         log.printf(Locale.ROOT, "%s images (%d), prompt \"%s\": the classifier puts %.2f of the real images in %s, "
                 + "%.2f in %s%n", p.classes().source(), sources.size(), p.targetPrompt(), real.source(),
                 p.classes().source(), real.target(), p.classes().target());
@@ -204,8 +200,15 @@ public final class EditEvaluation {
                 inpaint.add(inpaint(pipeline, p, s, SOURCE, sources));
             }
         }
+        String gridFile = EditReport.gridFile(p.classes());
+        List<String> columns = new ArrayList<>();
+        for (int i = 0; i < Math.min(settings.gridColumns(), sources.size()); i++) {
+            columns.add("seed " + (settings.seed() + i));
+        }
+        ImageTable.write(settings.out().resolve(gridFile), columns, grid,
+                Math.max(64, 2 * Math.max(sources.get(0).width(), sources.get(0).height())));
         return new EditReport.Pair(p.classes(), p.sourcePrompt(), p.targetPrompt(), p.items(), real, img2img,
-                inpaint);
+                inpaint, gridFile);
     }
 
     /** The images of one cell, and the plan and time of its runs. */

@@ -18,12 +18,11 @@ import java.util.Locale;
 /**
  * The result of {@code mdx eval-edit}: per class pair, the shipped classifier's verdict on the real images, on their
  * image-to-image edits at each setting and strength, and on their top-half inpaintings; written as {@code edit.json}
- * and a Markdown report {@code edit.md}.
+ * and a Markdown report {@code edit.md}, with one grid of examples per pair ({@link #gridFile}).
  */
 public record EditReport(EditEvalSettings settings, int width, int height, List<Pair> pairs, double seconds) {
     public static final String JSON = "edit.json";
     public static final String MARKDOWN = "edit.md";
-    public static final String GRID = "grid.png";
 
     /**
      * The model a step setting ran and with what.
@@ -89,9 +88,10 @@ public record EditReport(EditEvalSettings settings, int width, int height, List<
      *
      * @param items the data set indices of the real images (test split, source class)
      * @param real the classifier on the real images themselves
+     * @param grid the file name of the pair's grid of examples, in the output folder
      */
     public record Pair(EditEvalSettings.ClassPair classes, String sourcePrompt, String targetPrompt, int[] items,
-            Verdict real, List<Img2ImgRow> img2img, List<InpaintRow> inpaint) {
+            Verdict real, List<Img2ImgRow> img2img, List<InpaintRow> inpaint, String grid) {
         /** The image-to-image rows of one setting, by strength. */
         public List<Img2ImgRow> rows(Setting s) {
             return img2img.stream().filter(r -> r.setting().equals(s))
@@ -107,6 +107,15 @@ public record EditReport(EditEvalSettings settings, int width, int height, List<
             }
             return out;
         }
+    }
+
+    /** The grid of a pair's examples: {@code grid-SOURCE-TARGET.png}, the class names in lower case, dashed. */
+    public static String gridFile(EditEvalSettings.ClassPair pair) {
+        return "grid-" + slug(pair.source()) + "-" + slug(pair.target()) + ".png";
+    }
+
+    private static String slug(String name) {
+        return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
     }
 
     /**
@@ -165,6 +174,7 @@ public record EditReport(EditEvalSettings settings, int width, int height, List<
             for (int i : p.items()) {
                 items.add(i);
             }
+            po.put("grid", p.grid());
             verdict(po.putObject("real"), p.real());
             ArrayNode rows = po.putArray("img2img");
             for (Img2ImgRow r : p.img2img()) {
@@ -230,6 +240,8 @@ public record EditReport(EditEvalSettings settings, int width, int height, List<
             for (Setting s : p.settings()) {
                 b.append("- ").append(s.label()).append(": ").append(describeCrossover(p.rows(s))).append('\n');
             }
+            b.append("\nExamples (the first images of the sample): [").append(p.grid()).append("](").append(p.grid())
+                    .append(")\n");
             if (!p.inpaint().isEmpty()) {
                 b.append("\nInpainting: the top half repainted (strength 1, paste-back), the bottom half kept.\n\n");
                 b.append("| model | prompt | as ").append(p.classes().source()).append(" | as ")

@@ -179,7 +179,10 @@ class EditEvaluationTest {
         assertTrue(md.contains("## stripe images, prompt \"a square\" (square)"), md);
         assertTrue(md.contains("| 3 steps, base model | 1 | 3 | 667 |"), md);
         assertTrue(md.contains("kept half max abs diff"), md);
-        BufferedImage grid = ImageIO.read(tmp.resolve("out").resolve(EditReport.GRID).toFile());
+        assertEquals("grid-stripe-square.png", pair.grid());
+        assertEquals("grid-stripe-square.png", p.get("grid").asText());
+        assertTrue(md.contains("[grid-stripe-square.png](grid-stripe-square.png)"), md);
+        BufferedImage grid = ImageIO.read(tmp.resolve("out").resolve(pair.grid()).toFile());
         // two headings; the real images, 6 image-to-image rows, the masked inputs and 4 inpainting rows of 64 px
         assertTrue(grid.getHeight() > 12 * 64, grid.getWidth() + "x" + grid.getHeight());
         String printed = log.toString(StandardCharsets.UTF_8);
@@ -254,6 +257,12 @@ class EditEvaluationTest {
                 new EditEvalSettings.ClassPair("stripe", "Stripe")), List.of(0.5),
                 EditEvalSettings.DEFAULT_STEP_SETTINGS, 2, 0, 4, true, tmp, null, 8));
         assertTrue(e.getMessage().contains("into itself"), e.getMessage());
+        e = assertThrows(MdxException.class, () -> new EditEvalSettings(model, data, tmp, List.of(
+                new EditEvalSettings.ClassPair("stripe", "square"), new EditEvalSettings.ClassPair("Stripe", "square")),
+                List.of(0.5), EditEvalSettings.DEFAULT_STEP_SETTINGS, 2, 0, 4, true, tmp, null, 8));
+        assertTrue(e.getMessage().contains("given twice"), e.getMessage());
+        assertEquals("grid-t-shirt-top-ankle-boot.png",
+                EditReport.gridFile(new EditEvalSettings.ClassPair("T-shirt/top", "Ankle boot")));
     }
 
     @Test
