@@ -313,32 +313,30 @@ public final class EditEvaluation {
 
     /** The mean absolute difference of every pair of images over rows {@code y0 .. y1 - 1}, all channels, 0-255. */
     static double meanChange(List<RgbImage> a, List<RgbImage> b, int y0, int y1) {
-        long sum = 0;
-        long count = 0;
-        for (int k = 0; k < a.size(); k++) {
-            byte[] x = a.get(k).rgb();
-            byte[] y = b.get(k).rgb();
-            int row = 3 * a.get(k).width();
-            for (int i = y0 * row; i < y1 * row; i++) {
-                sum += Math.abs((x[i] & 0xff) - (y[i] & 0xff));
-                count++;
-            }
-        }
-        return count == 0 ? 0 : (double) sum / count;
+        long[] d = differences(a, b, y0, y1);
+        return d[1] == 0 ? 0 : (double) d[0] / d[1];
     }
 
     /** The largest absolute difference of any pair of images over rows {@code y0 .. y1 - 1}, 0-255. */
     static int maxDiff(List<RgbImage> a, List<RgbImage> b, int y0, int y1) {
-        int max = 0;
+        return (int) differences(a, b, y0, y1)[2];
+    }
+
+    /** {sum, count, max} of the absolute byte differences of image pairs k over rows {@code y0 .. y1 - 1}. */
+    private static long[] differences(List<RgbImage> a, List<RgbImage> b, int y0, int y1) {
+        long[] out = new long[3];
         for (int k = 0; k < a.size(); k++) {
             byte[] x = a.get(k).rgb();
             byte[] y = b.get(k).rgb();
             int row = 3 * a.get(k).width();
             for (int i = y0 * row; i < y1 * row; i++) {
-                max = Math.max(max, Math.abs((x[i] & 0xff) - (y[i] & 0xff)));
+                int d = Math.abs((x[i] & 0xff) - (y[i] & 0xff));
+                out[0] += d;
+                out[1]++;
+                out[2] = Math.max(out[2], d);
             }
         }
-        return max;
+        return out;
     }
 
     /** A class name short enough for a grid label: "Ankle boot" stays, "T-shirt/top" becomes "T-shirt". */
