@@ -1,6 +1,9 @@
 package dev.mdx.pipeline;
 
+import dev.mdx.lora.LoraSpec;
 import dev.mdx.sampling.SamplerKind;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -22,9 +25,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param sampler the sampling method; null for the model's scheduler
  * @param eta DDIM's eta in [0, 1] (0 deterministic, 1 DDPM-like); other samplers ignore it
  * @param useStudent whether a step count that matches a student the model ships runs that student
+ * @param loras LoRA files to fuse into the UNet and the text encoder, in order, besides those the prompt names
+ *     with {@code <lora:NAME:SCALE>} (looked up in the pipeline's LoRA folder)
+ * @param loraLenient apply the layers of a LoRA that match the model and skip (and report) the tensors that match
+ *     nothing, instead of failing
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
-        Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent) {
+        Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
+        List<LoraSpec> loras, boolean loraLenient) {
 
     public GenerationRequest {
         if (prompt == null) {
@@ -57,6 +65,10 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         if (!(eta >= 0 && eta <= 1)) {
             throw new InvalidRequestException("eta", "must be between 0 and 1, got " + eta);
         }
+        if (loras != null && loras.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new InvalidRequestException("loras", "holds a null entry");
+        }
+        loras = loras == null ? List.of() : List.copyOf(loras);
     }
 
     /** A random seed as the web UI picks them: a non-negative 32-bit value, easy to type back in. */
@@ -82,6 +94,8 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.sampler = sampler;
         b.eta = eta;
         b.useStudent = useStudent;
+        b.loras = new ArrayList<>(loras);
+        b.loraLenient = loraLenient;
         return b;
     }
 
@@ -98,6 +112,8 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private SamplerKind sampler;
         private double eta;
         private boolean useStudent = true;
+        private List<LoraSpec> loras = new ArrayList<>();
+        private boolean loraLenient;
 
         private Builder() {}
 
@@ -166,9 +182,27 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** Adds a LoRA, applied after those added before. */
+        public Builder lora(LoraSpec value) {
+            this.loras.add(value);
+            return this;
+        }
+
+        /** Replaces the LoRA list. */
+        public Builder loras(List<LoraSpec> value) {
+            this.loras = new ArrayList<>(value);
+            return this;
+        }
+
+        /** True applies what matches of a LoRA and reports the rest, instead of failing. */
+        public Builder loraLenient(boolean value) {
+            this.loraLenient = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent);
+                    sampler, eta, useStudent, loras, loraLenient);
         }
     }
 }

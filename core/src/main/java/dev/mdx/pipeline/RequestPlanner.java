@@ -24,17 +24,19 @@ final class RequestPlanner {
     private final Path baseRoot;
     /** The pipeline's engine threads, or null for {@link ThreadPolicy}'s choice per request. */
     private final Integer threads;
+    private final LoraPlanner loras;
 
-    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads) {
+    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras) {
         this.owner = owner;
         this.baseRoot = baseRoot;
         this.threads = threads;
+        this.loras = loras;
     }
 
     /** The plan of {@code request} on {@code variant}, tokenizing its prompts. */
     GenerationPlan plan(GenerationRequest request, ModelVariant variant) {
         Draft d = draft(request, variant);
-        TokenizedPrompt prompt = tokenize(variant, request.prompt(), "prompt", d.warnings);
+        TokenizedPrompt prompt = tokenize(variant, d.loras.prompt(), "prompt", d.warnings);
         TokenizedPrompt negative = d.guidance.needsUnconditional()
                 ? tokenize(variant, request.negativePrompt(), "negative prompt", d.warnings) : null;
         return d.finish(variant, prompt, negative);
@@ -85,11 +87,13 @@ final class RequestPlanner {
         if (request.eta() != 0 && kind != SamplerKind.DDIM) {
             warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
         }
+        LoraPlanner.Resolved resolvedLoras = loras.resolve(request, variant);
+        warnings.addAll(resolvedLoras.warnings());
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName());
-        return new Draft(used, sampler, samplingPlan, guidance, warnings);
+        return new Draft(used, sampler, samplingPlan, guidance, warnings, resolvedLoras);
     }
 
     /** What {@link #draft} decided, before the prompts are tokenized. */
@@ -99,14 +103,16 @@ final class RequestPlanner {
         final SamplingPlan samplingPlan;
         final Guidance guidance;
         final List<String> warnings;
+        final LoraPlanner.Resolved loras;
 
         Draft(GenerationParameters used, Sampler sampler, SamplingPlan samplingPlan, Guidance guidance,
-                List<String> warnings) {
+                List<String> warnings, LoraPlanner.Resolved loras) {
             this.used = used;
             this.sampler = sampler;
             this.samplingPlan = samplingPlan;
             this.guidance = guidance;
             this.warnings = warnings;
+            this.loras = loras;
         }
 
         GenerationPlan finish(ModelVariant variant, TokenizedPrompt prompt, TokenizedPrompt negative) {
@@ -119,8 +125,9 @@ final class RequestPlanner {
                 notes.add(0, used.steps() + " steps: using " + variant.student().describe(used.steps()) + " ("
                         + Students.relativeName(baseRoot, variant.student()) + ")");
             }
+            notes.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, samplingPlan, guidance, engineThreads, prompt,
-                    negative, notes, warnings);
+                    negative, notes, warnings, loras.set());
         }
     }
 
