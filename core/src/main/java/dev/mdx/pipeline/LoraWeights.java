@@ -123,8 +123,8 @@ final class LoraWeights {
         fused.clear();
     }
 
-    /** The key of the set fused now (empty for none); for tests. */
-    synchronized List<Object> currentKey() {
-        return current;
+    /** Calls waiting to enter; for tests. */
+    synchronized int waiting() {
+        return queue.size();
     }
 }

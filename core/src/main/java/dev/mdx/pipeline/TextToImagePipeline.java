@@ -332,6 +332,11 @@ public final class TextToImagePipeline implements AutoCloseable {
         }
     }
 
+    /** Who runs on which fused LoRAs; for tests. */
+    LoraWeights loraWeights() {
+        return loraWeights;
+    }
+
     private NDManager newScope() {
         requireOpen();
         return root.newSubManager();
