@@ -69,7 +69,7 @@ public final class BoundLora {
                 }
             }
             if (problem != null) {
-                problems.add(String.join(", ", layer.keys()) + ": " + problem);
+                problems.add(keys(layer.keys()) + ": " + problem);
                 unmatched += layer.keys().size();
                 continue;
             }
@@ -91,7 +91,7 @@ public final class BoundLora {
         Shape down = layer.down();
         Shape up = layer.up();
         Shape w = target.weightShape();
-        String fit = "down " + down + " and up " + up + " do not fit the weight " + w;
+        String fit = "down " + down + " and up " + up + " do not fit " + target.path() + " " + w;
         if (down.dimension() < 2 || up.dimension() < 2 || down.get(0) < 1 || up.get(1) != down.get(0)) {
             return fit + " (down must be (rank, ...), up (out, rank, ...))";
         }
@@ -114,6 +114,25 @@ public final class BoundLora {
             return fit;
         }
         return null;
+    }
+
+    /** A layer's keys with their common start once: {@code lora_unet_x.{lora_down.weight, lora_up.weight, alpha}}. */
+    static String keys(List<String> keys) {
+        String first = keys.get(0);
+        int common = first.length();
+        for (String k : keys) {
+            int i = 0;
+            while (i < common && i < k.length() && k.charAt(i) == first.charAt(i)) {
+                i++;
+            }
+            common = i;
+        }
+        int cut = first.lastIndexOf('.', common - 1) + 1;
+        if (keys.size() < 2 || cut == 0) {
+            return String.join(", ", keys);
+        }
+        return first.substring(0, cut) + "{" + String.join(", ", keys.stream().map(k -> k.substring(cut)).toList())
+                + "}";
     }
 
     public LoraFile file() {

@@ -73,10 +73,14 @@ class LoraPipelineTest {
         return fixture.pipeline.newRequest().prompt("a fox").steps(2).seed(7);
     }
 
-    /** The decoder's float output of image 0: every bit of the run shows in it. */
     private static float[] decoded(GenerationRequest request) {
+        return decoded(fixture.pipeline, request);
+    }
+
+    /** The decoder's float output of image 0: every bit of the run shows in it. */
+    static float[] decoded(TextToImagePipeline pipeline, GenerationRequest request) {
         float[][] out = new float[1][];
-        fixture.pipeline.generate(request, null, StepCallback.NONE, new PipelineTrace() {
+        pipeline.generate(request, null, StepCallback.NONE, new PipelineTrace() {
             @Override
             public void decoded(int image, NDArray decoded) {
                 out[0] = decoded.toFloatArray();
@@ -146,7 +150,7 @@ class LoraPipelineTest {
         LoraException e = assertThrows(LoraException.class,
                 () -> fixture.pipeline.plan(request().lora(new LoraSpec(bad, 1)).build()));
         assertTrue(e.getMessage().contains("2 of its " + tensors.size() + " tensors match nothing")
-                && e.getMessage().contains("lora_unet_down_blocks_7_resnets_0_conv1.lora_down.weight")
+                && e.getMessage().contains("lora_unet_down_blocks_7_resnets_0_conv1.{lora_down.weight, lora_up.weight}")
                 && e.getMessage().contains("nothing was applied"), e.getMessage());
 
         GenerationRequest lenient = request().lora(new LoraSpec(bad, 1)).loraLenient(true).build();
