@@ -92,7 +92,8 @@ final class RequestPlanner {
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
-                config.modelName());
+                config.modelName(), request.loras().stream().map(l -> l.path().getFileName() + ":"
+                        + GenerationParameters.number(l.scale())).toList());
         return new Draft(used, sampler, samplingPlan, guidance, warnings, resolvedLoras);
     }
 

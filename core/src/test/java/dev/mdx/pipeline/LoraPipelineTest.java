@@ -109,6 +109,8 @@ class LoraPipelineTest {
         assertTrue(notes.get(0).startsWith("LoRA a.safetensors at 1: ") && notes.get(0).contains(" tensors applied"),
                 notes.get(0));
         assertTrue(notes.get(1).startsWith("LoRA b.safetensors at 0.5: "), notes.get(1));
+        assertTrue(plan.parameters().infotext(0).endsWith(", Model: micro, Lora: \"a.safetensors:1, b.safetensors:0.5\""),
+                "the PNG text names the files: " + plan.parameters().infotext(0));
         float[] a = decoded(request().lora(new LoraSpec(loraA, 1)).build());
         float[] ab = decoded(request().lora(new LoraSpec(loraA, 1)).lora(new LoraSpec(loraB, 0.5)).build());
         assertFalse(Arrays.equals(a, ab), "the second LoRA adds to the first");
