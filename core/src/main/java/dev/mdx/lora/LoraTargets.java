@@ -5,6 +5,7 @@ import dev.mdx.nn.Conv2d;
 import dev.mdx.nn.Linear;
 import dev.mdx.nn.Module;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -43,6 +44,14 @@ public final class LoraTargets {
     public static LoraTargets of(LoraPart part, Module model) {
         LoraTargets t = new LoraTargets(part);
         t.collect("", model);
+        return t;
+    }
+
+    /** The layers of a UNet and of the text encoder beside it, by part, as {@link BoundLora#bind} takes them. */
+    public static Map<LoraPart, LoraTargets> of(Module unet, Module textEncoder) {
+        Map<LoraPart, LoraTargets> t = new EnumMap<>(LoraPart.class);
+        t.put(LoraPart.UNET, of(LoraPart.UNET, unet));
+        t.put(LoraPart.TEXT_ENCODER, of(LoraPart.TEXT_ENCODER, textEncoder));
         return t;
     }
 

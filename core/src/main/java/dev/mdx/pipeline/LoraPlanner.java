@@ -12,7 +12,6 @@ import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -86,12 +85,7 @@ final class LoraPlanner {
     }
 
     private Map<LoraPart, LoraTargets> targets(ModelVariant variant) {
-        return targets.computeIfAbsent(variant, v -> {
-            Map<LoraPart, LoraTargets> t = new EnumMap<>(LoraPart.class);
-            t.put(LoraPart.UNET, LoraTargets.of(LoraPart.UNET, UNet2DConditionModel.fromConfig(v.config().unet())));
-            t.put(LoraPart.TEXT_ENCODER, LoraTargets.of(LoraPart.TEXT_ENCODER,
-                    new ClipTextModel(v.config().textEncoder())));
-            return t;
-        });
+        return targets.computeIfAbsent(variant, v -> LoraTargets.of(UNet2DConditionModel.fromConfig(v.config().unet()),
+                new ClipTextModel(v.config().textEncoder())));
     }
 }

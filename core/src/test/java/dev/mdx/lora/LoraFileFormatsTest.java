@@ -17,7 +17,6 @@ import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,11 +51,8 @@ class LoraFileFormatsTest {
     @BeforeAll
     static void build() {
         manager = NDManager.newBaseManager();
-        targets = new EnumMap<>(LoraPart.class);
-        targets.put(LoraPart.UNET, LoraTargets.of(LoraPart.UNET,
-                UNet2DConditionModel.fromConfig(UNetConfig.parse("unet", UNET))));
-        targets.put(LoraPart.TEXT_ENCODER, LoraTargets.of(LoraPart.TEXT_ENCODER,
-                new ClipTextModel(ClipTextConfig.from(JsonConfig.parse("text", TEXT)))));
+        targets = LoraTargets.of(UNet2DConditionModel.fromConfig(UNetConfig.parse("unet", UNET)),
+                new ClipTextModel(ClipTextConfig.from(JsonConfig.parse("text", TEXT))));
     }
 
     @AfterAll

@@ -19,7 +19,6 @@ import dev.mdx.unet.UNet2DConditionModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,9 +60,7 @@ class LoraGoldenParityTest {
         weights = NDManager.newBaseManager();
         unet = UNet2DConditionModel.load(Golden.pipelineComponent("unet"), weights);
         textEncoder = ClipTextModel.load(Golden.pipelineComponent("text_encoder"), weights);
-        targets = new EnumMap<>(LoraPart.class);
-        targets.put(LoraPart.UNET, LoraTargets.of(LoraPart.UNET, unet));
-        targets.put(LoraPart.TEXT_ENCODER, LoraTargets.of(LoraPart.TEXT_ENCODER, textEncoder));
+        targets = LoraTargets.of(unet, textEncoder);
         before = snapshot();
     }
 
