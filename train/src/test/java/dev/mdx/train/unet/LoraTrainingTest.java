@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.mdx.io.JsonConfig;
 import dev.mdx.io.StateDicts;
 import dev.mdx.lora.BoundLora;
 import dev.mdx.lora.LoraFile;
@@ -127,6 +128,25 @@ class LoraTrainingTest {
         } finally {
             EngineThreads.set(threads);
         }
+    }
+
+    @Test
+    void aSubsetOfTheDataWithRewrittenCaptions() throws Exception {
+        Path data = ShapesDataset.write(dir.resolve("shapes"), 1, 3, 1, 5);
+        dev.mdx.train.data.ImageDataset set = dev.mdx.train.data.ImageDataset.open(data);
+        JsonConfig section = JsonConfig.parse("data", "{\"labels\": [\"square\"],"
+                + " \"caption_replace\": {\"\\\\bsquare\\\\b\": \"zq block\", \"^a \": \"\"}}");
+        DataSelection selection = DataSelection.of(section);
+        int[] kept = selection.filter(set, set.indices("train"), "data");
+        assertEquals(3, kept.length, "three squares of nine");
+        for (int i : kept) {
+            assertEquals("square", set.item(i).label());
+            assertEquals(List.of("zq block"), selection.captions(List.of(set.item(i).caption())));
+        }
+        DataSelection none = DataSelection.of(JsonConfig.parse("data", "{\"labels\": [\"circle\"]}"));
+        dev.mdx.io.ModelFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.mdx.io.ModelFormatException.class, () -> none.filter(set, set.indices("train"), "cfg"));
+        assertTrue(e.getMessage().contains("no item of") && e.getMessage().contains("[circle]"), e.getMessage());
     }
 
     @Test
