@@ -3,6 +3,7 @@ package dev.mdx.cli;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.BundledModels;
 import dev.mdx.pipeline.EditImages;
+import dev.mdx.lora.LoraSpec;
 import dev.mdx.pipeline.GenerationParameters;
 import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
@@ -37,7 +38,9 @@ import picocli.CommandLine.Spec;
             "Every PNG carries its parameters in an A1111-style 'parameters' text chunk."},
         footer = {"", "Examples:", "  mdx generate \"a red apple\"                      (the bundled emoji model)",
             "  mdx generate -m fashion \"a photo of a sneaker\" -s 42 -b 4",
-            "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png"})
+            "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png",
+            "  mdx generate \"a red apple\" --steps 1 --lora style.safetensors:0.8",
+            "  mdx generate \"a red apple <lora:style:0.8>\" --lora-dir DIR"})
 public final class GenerateCommand implements Runnable {
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.ofEntries(
@@ -155,6 +158,20 @@ public final class GenerateCommand implements Runnable {
 
     /** Tile side of --vae-tiling in image pixels: diffusers' tile_sample_min_size for SD. */
     static final int VAE_TILE_PIXELS = 512;
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+            description = "Apply a LoRA (.safetensors: kohya/A1111 incl. LoCon, diffusers or PEFT) to the UNet and "
+                    + "the text encoder at SCALE (default 1); repeat for several. A prompt can also name one as "
+                    + "<lora:NAME:SCALE>, looked up in --lora-dir.")
+    List<String> loras = new ArrayList<>();
+
+    @Option(names = {"--lora-dir", "--lora-model-dir"}, paramLabel = "DIR",
+            description = "Folder in which a prompt's <lora:NAME:SCALE> finds NAME.safetensors (default: the model's "
+                    + "loras/ folder).")
+    Path loraDir;
+
+    @Option(names = "--lora-lenient", description = "Apply the layers of a LoRA that match the model and list the "
+            + "tensors that match nothing, instead of failing.")
+    boolean loraLenient;
 
     @Override
     public void run() {
@@ -179,7 +196,8 @@ public final class GenerateCommand implements Runnable {
         long start = System.nanoTime();
         Path modelDir = BundledModels.resolve(model);
         // configs only: the request is checked before any weights load
-        TextToImagePipeline.Builder builder = TextToImagePipeline.builder(modelDir).loadWeightsNow(false);
+        TextToImagePipeline.Builder builder = TextToImagePipeline.builder(modelDir).loadWeightsNow(false)
+                .loraDir(loraDir);
         if (threads != null) {
             builder.threads(ThreadsFlag.check(threads));
         }
@@ -267,10 +285,24 @@ public final class GenerateCommand implements Runnable {
                     .useStudent(!noStudent)
                     .edit(edit)
                     .vaeTilePixels(vaeTiling ? VAE_TILE_PIXELS : null)
+                    .loras(loraSpecs())
+                    .loraLenient(loraLenient)
                     .build();
         } catch (InvalidRequestException e) {
             throw flagError(e);
         }
+    }
+
+    private List<LoraSpec> loraSpecs() {
+        List<LoraSpec> specs = new ArrayList<>();
+        for (String value : loras) {
+            try {
+                specs.add(LoraSpec.parse(value));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--lora " + e.getMessage());
+            }
+        }
+        return specs;
     }
 
     private static UsageException flagError(InvalidRequestException e) {

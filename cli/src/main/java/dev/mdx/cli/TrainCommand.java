@@ -1,7 +1,9 @@
 package dev.mdx.cli;
 
+import dev.mdx.io.BundledModels;
 import dev.mdx.train.TrainingStage;
 import dev.mdx.train.TrainingStages;
+import dev.mdx.train.unet.LoraTraining;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +22,22 @@ public final class TrainCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet, classifier.")
+    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet, distill, ufogen, lora, classifier.")
     String stage;
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The stage's JSON config.")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "The stage's JSON config (stage lora may give --base and --data instead).")
     Path config;
+
+    @Option(names = "--base", paramLabel = "MODEL", description = "Stage lora: the frozen base model (a bundled model"
+            + " name or a pipeline folder).")
+    String base;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Stage lora: the captioned data set (mdx data).")
+    Path data;
+
+    @Option(names = "--rank", paramLabel = "R", description = "Stage lora: the LoRA's rank (default 4).")
+    Integer rank;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Run folder: log, checkpoints, export.")
     Path out;
@@ -40,12 +53,29 @@ public final class TrainCommand implements Runnable {
     public void run() {
         TrainingStage s = TrainingStages.find(stage).orElseThrow(() ->
                 new UsageException("unknown stage '" + stage + "'; stages: " + TrainingStages.names()));
-        if (!Files.isRegularFile(config)) {
+        boolean loraFlags = base != null || data != null || rank != null;
+        if (loraFlags && !s.name().equals("lora")) {
+            throw new UsageException("--base, --data and --rank are for stage lora; stage " + s.name()
+                    + " reads its config (-c)");
+        }
+        if (config == null && !loraFlags) {
+            throw new UsageException("give the stage's config with -c/--config FILE"
+                    + (s.name().equals("lora") ? " (or --base MODEL --data DIR [--rank R])" : ""));
+        }
+        if (config != null && !Files.isRegularFile(config)) {
             throw new UsageException("config file " + config + " not found");
+        }
+        Path stageConfig = config;
+        if (loraFlags) {
+            if (config == null && (base == null || data == null)) {
+                throw new UsageException("stage lora without -c needs both --base MODEL and --data DIR");
+            }
+            stageConfig = LoraTraining.writeConfig(config, base == null ? null : BundledModels.resolve(base), data,
+                    rank, out);
         }
         ThreadsFlag.apply(threads);
         PrintStream log = System.out;
-        TrainingStage.Outcome r = s.run(config, out, resume, log);
+        TrainingStage.Outcome r = s.run(stageConfig, out, resume, log);
         // a resumed run that was already complete trains no step and has no loss to report
         String loss = Double.isNaN(r.lastLoss()) ? "" : String.format(Locale.ROOT, ", last loss %.5f", r.lastLoss());
         log.printf("%s at step %d%s%n", r.stopped() ? "stopped" : "finished", r.step(), loss);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.sampling.SamplerKind;
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -14,18 +15,19 @@ import java.util.regex.Pattern;
  * @param samplerName the sampler as the AUTOMATIC1111 web UI names it ("Euler a", "DPM++ 2M Karras", ...)
  * @param model the model's name (its folder name)
  * @param denoisingStrength the strength an edited image was noised to (A1111's "Denoising strength"), or null
+ * @param loras the request's LoRA files as {@code NAME:SCALE} (those the prompt names with {@code <lora:...>} stay in
+ *     the prompt)
  */
 public record GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model,
-        Double denoisingStrength) {
+        Double denoisingStrength, List<String> loras) {
 
-    /** The parameters of a text-to-image run (no edited image). */
+    /** The parameters of a text-to-image run without LoRA files. */
     public GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model) {
         this(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount, sampler, samplerName, eta, model,
-                null);
+                null, List.of());
     }
-
 
     public GenerationParameters {
         Objects.requireNonNull(prompt, "prompt");
@@ -33,7 +35,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         Objects.requireNonNull(sampler, "sampler");
         Objects.requireNonNull(samplerName, "samplerName");
         Objects.requireNonNull(model, "model");
+        loras = List.copyOf(loras);
     }
+
 
     /** The seed of image {@code index} of the batch. */
     public long seedOf(int index) {
@@ -48,7 +52,8 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
      * Negative prompt: negative          (only when there is one)
      * Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: name
      * </pre>
-     * Eta follows when it is not 0 and the sampler uses it. The web UI reads every line up to one starting with
+     * Eta follows when it is not 0 and the sampler uses it, then {@code Lora: "NAME:SCALE, ..."} for the request's
+     * LoRA files. The web UI reads every line up to one starting with
      * "Negative prompt:" as the prompt and the last line as the settings, so each prompt is written as one line
      * (see {@link #promptLine}) and a value with a comma, colon or line break is quoted as the web UI quotes it.
      */
@@ -68,6 +73,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         }
         if (denoisingStrength != null) {
             s.append(", Denoising strength: ").append(number(denoisingStrength));
+        }
+        if (!loras.isEmpty()) {
+            s.append(", Lora: ").append(quote(String.join(", ", loras)));
         }
         return s.toString();
     }

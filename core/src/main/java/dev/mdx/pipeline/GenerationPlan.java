@@ -1,6 +1,7 @@
 package dev.mdx.pipeline;
 
 import dev.mdx.sampling.EditStart;
+import dev.mdx.lora.LoraSet;
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.text.TokenizedPrompt;
@@ -29,10 +30,11 @@ public final class GenerationPlan {
     private final TokenizedPrompt negativePrompt;
     private final List<String> notes;
     private final List<String> warnings;
+    private final LoraSet loras;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
             EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, TokenizedPrompt prompt,
-            TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings) {
+            TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras) {
         this.owner = owner;
         this.variant = variant;
         this.parameters = parameters;
@@ -46,6 +48,7 @@ public final class GenerationPlan {
         this.negativePrompt = negativePrompt;
         this.notes = List.copyOf(notes);
         this.warnings = List.copyOf(warnings);
+        this.loras = loras;
     }
 
     /** Every value the run uses, the random seed resolved: what the images' PNG text records. */
@@ -105,6 +108,14 @@ public final class GenerationPlan {
     /** Things the request asked for that will not happen as asked (a prompt cut, an ignored negative prompt). */
     public List<String> warnings() {
         return warnings;
+    }
+
+    /**
+     * The LoRAs the run fuses into the UNet and the text encoder (the request's, then the prompt's tags), each
+     * matched to the model: what each file applies is in {@link dev.mdx.lora.BoundLora#summary()}.
+     */
+    public LoraSet loras() {
+        return loras;
     }
 
     TextToImagePipeline owner() {

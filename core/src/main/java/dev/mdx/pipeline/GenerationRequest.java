@@ -1,6 +1,9 @@
 package dev.mdx.pipeline;
 
+import dev.mdx.lora.LoraSpec;
 import dev.mdx.sampling.SamplerKind;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -25,10 +28,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param edit the image to start from (image to image, inpainting, outpainting), or null for text to image
  * @param vaeTilePixels the side of the tiles the VAE decodes in, in image pixels; 0 decodes whole; null decodes
  *     whole, or in tiles when only that fits the machine's memory
+ * @param loras LoRA files to fuse into the UNet and the text encoder, in order, besides those the prompt names
+ *     with {@code <lora:NAME:SCALE>} (looked up in the pipeline's LoRA folder)
+ * @param loraLenient apply the layers of a LoRA that match the model and skip (and report) the tensors that match
+ *     nothing, instead of failing
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit, Integer vaeTilePixels) {
+        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient) {
 
     public GenerationRequest {
         if (vaeTilePixels != null && vaeTilePixels < 0) {
@@ -65,6 +72,10 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         if (!(eta >= 0 && eta <= 1)) {
             throw new InvalidRequestException("eta", "must be between 0 and 1, got " + eta);
         }
+        if (loras != null && loras.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new InvalidRequestException("loras", "holds a null entry");
+        }
+        loras = loras == null ? List.of() : List.copyOf(loras);
     }
 
     /** A random seed as the web UI picks them: a non-negative 32-bit value, easy to type back in. */
@@ -92,6 +103,8 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.useStudent = useStudent;
         b.edit = edit;
         b.vaeTilePixels = vaeTilePixels;
+        b.loras = new ArrayList<>(loras);
+        b.loraLenient = loraLenient;
         return b;
     }
 
@@ -110,6 +123,8 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private boolean useStudent = true;
         private ImageEdit edit;
         private Integer vaeTilePixels;
+        private List<LoraSpec> loras = new ArrayList<>();
+        private boolean loraLenient;
 
         private Builder() {}
 
@@ -190,9 +205,27 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** Adds a LoRA, applied after those added before. */
+        public Builder lora(LoraSpec value) {
+            this.loras.add(value);
+            return this;
+        }
+
+        /** Replaces the LoRA list. */
+        public Builder loras(List<LoraSpec> value) {
+            this.loras = new ArrayList<>(value);
+            return this;
+        }
+
+        /** True applies what matches of a LoRA and reports the rest, instead of failing. */
+        public Builder loraLenient(boolean value) {
+            this.loraLenient = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit, vaeTilePixels);
+                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient);
         }
     }
 }

@@ -28,17 +28,19 @@ final class RequestPlanner {
     private final Path baseRoot;
     /** The pipeline's engine threads, or null for {@link ThreadPolicy}'s choice per request. */
     private final Integer threads;
+    private final LoraPlanner loras;
 
-    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads) {
+    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras) {
         this.owner = owner;
         this.baseRoot = baseRoot;
         this.threads = threads;
+        this.loras = loras;
     }
 
     /** The plan of {@code request} on {@code variant}, tokenizing its prompts. */
     GenerationPlan plan(GenerationRequest request, ModelVariant variant) {
         Draft d = draft(request, variant);
-        TokenizedPrompt prompt = tokenize(variant, request.prompt(), "prompt", d.warnings);
+        TokenizedPrompt prompt = tokenize(variant, d.loras.prompt(), "prompt", d.warnings);
         TokenizedPrompt negative = d.guidance.needsUnconditional()
                 ? tokenize(variant, request.negativePrompt(), "negative prompt", d.warnings) : null;
         return d.finish(variant, prompt, negative);
@@ -110,11 +112,14 @@ final class RequestPlanner {
         if (request.eta() != 0 && kind != SamplerKind.DDIM) {
             warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
         }
+        LoraPlanner.Resolved resolvedLoras = loras.resolve(request, variant);
+        warnings.addAll(resolvedLoras.warnings());
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
-                config.modelName(), prepared == null ? null : prepared.strength());
-        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings);
+                config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
+                        .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList());
+        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras);
     }
 
     /**
@@ -186,9 +191,10 @@ final class RequestPlanner {
         final VaeTiling tiling;
         final List<String> notes;
         final List<String> warnings;
+        final LoraPlanner.Resolved loras;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
-                VaeTiling tiling, List<String> notes, List<String> warnings) {
+                VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras) {
             this.used = used;
             this.sampler = sampler;
             this.start = start;
@@ -197,6 +203,7 @@ final class RequestPlanner {
             this.tiling = tiling;
             this.notes = notes;
             this.warnings = warnings;
+            this.loras = loras;
         }
 
         GenerationPlan finish(ModelVariant variant, TokenizedPrompt prompt, TokenizedPrompt negative) {
@@ -210,8 +217,9 @@ final class RequestPlanner {
                         + Students.relativeName(baseRoot, variant.student()) + ")");
             }
             all.addAll(notes);
+            all.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
-                    prompt, negative, all, warnings);
+                    prompt, negative, all, warnings, loras.set());
         }
     }
 

@@ -47,14 +47,17 @@ public final class TextToImagePipeline implements AutoCloseable {
     /** Students by folder, made on first use. */
     private final Map<Path, ModelVariant> students = new HashMap<>();
     private final RequestPlanner planner;
+    private final LoraWeights loraWeights;
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow) {
-        this.planner = new RequestPlanner(this, folder.root(), threads);
+    private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow, Path loraDir) {
+        this.planner = new RequestPlanner(this, folder.root(), threads,
+                new LoraPlanner(loraDir != null ? loraDir : folder.root().resolve(DEFAULT_LORA_DIR)));
         EngineThreads.loadEngine();
         this.root = NDManager.newBaseManager();
         this.weights = new ModelVariant.SharedWeights(root);
+        this.loraWeights = new LoraWeights(root);
         try {
             this.base = variant(folder, null);
             if (loadWeightsNow) {
@@ -65,6 +68,9 @@ public final class TextToImagePipeline implements AutoCloseable {
             throw e;
         }
     }
+
+    /** The folder of a model in which {@code <lora:NAME>} is looked up unless the builder names another. */
+    public static final String DEFAULT_LORA_DIR = "loras";
 
     /** Loads a diffusers pipeline folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/). */
     public static TextToImagePipeline load(Path folder) {
@@ -81,6 +87,7 @@ public final class TextToImagePipeline implements AutoCloseable {
         private Path tokenizerDir;
         private Integer threads;
         private boolean loadWeightsNow = true;
+        private Path loraDir;
 
         private Builder(Path folder) {
             this.folder = Objects.requireNonNull(folder, "folder");
@@ -111,9 +118,18 @@ public final class TextToImagePipeline implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The folder in which a prompt's {@code <lora:NAME:SCALE>} finds {@code NAME.safetensors} (default: the model's
+         * {@value TextToImagePipeline#DEFAULT_LORA_DIR} folder).
+         */
+        public Builder loraDir(Path dir) {
+            this.loraDir = dir;
+            return this;
+        }
+
         /** Checks the folder (naming every missing file at once) and its configs, then loads the weights. */
         public TextToImagePipeline build() {
-            return new TextToImagePipeline(ModelFolder.open(folder, tokenizerDir), threads, loadWeightsNow);
+            return new TextToImagePipeline(ModelFolder.open(folder, tokenizerDir), threads, loadWeightsNow, loraDir);
         }
     }
 
@@ -293,7 +309,7 @@ public final class TextToImagePipeline implements AutoCloseable {
         recorded.check(used.batchCount(), latentShape);
 
         lifecycle.readLock().lock();
-        try (NDManager scope = newScope()) {
+        try (NDManager scope = newScope(); LoraWeights.Lease loras = loraWeights.acquire(variant, plan.loras())) {
             EngineThreads.useOnThisThread(plan.threads());
             GuidedDenoiser denoiser = variant.denoiser();
             long textStart = System.nanoTime();
@@ -314,6 +330,11 @@ public final class TextToImagePipeline implements AutoCloseable {
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /** Who runs on which fused LoRAs; for tests. */
+    LoraWeights loraWeights() {
+        return loraWeights;
     }
 
     private NDManager newScope() {

@@ -3,6 +3,7 @@ package dev.mdx.train;
 import dev.mdx.train.classifier.ClassifierTraining;
 import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.unet.DistillTraining;
+import dev.mdx.train.unet.LoraTraining;
 import dev.mdx.train.unet.UNetTraining;
 import dev.mdx.train.unet.UfoGenTraining;
 import dev.mdx.train.vae.VaeStageConfig;
@@ -33,6 +34,8 @@ public final class TrainingStages {
             trainerStage("ufogen", "UFOGen one-step fine-tuning of a base pipeline (generator + UNet-encoder "
                     + "discriminator, both from the base UNet); exports OUT/pipeline with the UFOGen scheduler",
                     UfoGenTraining::run),
+            trainerStage("lora", "a LoRA on a frozen base pipeline (attention q/k/v/kv/out and feed-forward by "
+                    + "default); exports OUT/lora.safetensors in kohya's format", LoraTraining::run),
             trainerStage("classifier", "a small CNN image classifier (Fashion-MNIST) for scoring generated "
                     + "images; exports OUT/classifier and OUT/report.json (test accuracy)", ClassifierTraining::run));
 

@@ -33,8 +33,14 @@ public final class LatentCache {
      */
     public static NDArray load(Path file, ImageDataset data, int[] indices, AutoencoderKL vae, NDManager manager,
             PrintStream log) {
+        return load(file, data, indices, vae, manager, log, "");
+    }
+
+    /** Like the above for a subset of the split; {@code selection} names it (empty for the whole split). */
+    public static NDArray load(Path file, ImageDataset data, int[] indices, AutoencoderKL vae, NDManager manager,
+            PrintStream log, String selection) {
         String key = data.dir().toAbsolutePath().normalize() + "|" + data.info().count() + "|" + indices.length + "|"
-                + encoderFingerprint(vae);
+                + encoderFingerprint(vae) + (selection.isEmpty() ? "" : "|" + selection);
         if (Files.isRegularFile(file)) {
             try (SafeTensorsFile st = SafeTensorsFile.open(file)) {
                 if (key.equals(st.metadata().get("key"))) {

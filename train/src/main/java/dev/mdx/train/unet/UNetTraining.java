@@ -45,7 +45,7 @@ import java.util.stream.Stream;
  * <p>Config file: {@code trainer} (see TrainingConfig) plus {@code unet} (a config.json path or an inline
  * object), {@code text_encoder}, {@code tokenizer}, {@code vae} (folders), optional {@code scheduler} (a
  * scheduler_config.json; SD's DDIM schedule by default), {@code prediction_type}, and {@code data}
- * ({@code dataset} folder, {@code split}, {@code caption_dropout}). Relative paths are resolved against the
+ * ({@code dataset} folder, {@code split}, {@code caption_dropout}, and the subset keys of {@link DataSelection}). Relative paths are resolved against the
  * config file's folder.
  */
 public final class UNetTraining {
@@ -112,16 +112,18 @@ public final class UNetTraining {
             throw data.error("caption_dropout", "must be in [0, 1), got " + dropout);
         }
         ImageDataset dataset = ImageDataset.open(datasetDir);
-        int[] indices = dataset.trainingPool(data.getString("split", "train"), trainer.trainBatchSize());
+        DataSelection selection = DataSelection.of(data);
+        int[] indices = selection.filter(dataset, dataset.trainingPool(data.getString("split", "train"),
+                trainer.trainBatchSize()), data.source());
         try (NDManager vaeScope = weights.newSubManager()) {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
             ImageBatches.checkChannels(dataset, vae.config().inChannels());
             out.printf("encoding %d images to latents (cached in %s)...%n", indices.length, outDir);
             NDArray latents = LatentCache.load(outDir.resolve("latents.safetensors"), dataset, indices, vae, vaeScope,
-                    out);
+                    out, selection.describe());
             List<List<String>> captions = new ArrayList<>();
             for (int i : indices) {
-                captions.add(dataset.item(i).captions());
+                captions.add(selection.captions(dataset.item(i).captions()));
             }
             Shape latentShape = latents.getShape().slice(1);
             if (latentShape.get(0) != unetConfig.inChannels()) {

@@ -1,0 +1,82 @@
+package dev.mdx.train.unet;
+
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFormatException;
+import dev.mdx.train.data.DatasetItem;
+import dev.mdx.train.data.ImageDataset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A subset of a data set's split and its captions rewritten, from the {@code data} section: {@code labels} (keep
+ * the items with one of these labels), {@code styles} (keep the items of one of these styles, e.g. an emoji set),
+ * {@code caption_replace} (an object of regular expression to replacement, applied to every caption in order: how a
+ * style LoRA's captions stop naming the style, or a concept gets a new word). Used by {@code mdx train lora}.
+ */
+record DataSelection(List<String> labels, List<String> styles, Map<Pattern, String> replacements) {
+    static DataSelection of(JsonConfig data) {
+        Map<Pattern, String> replace = new LinkedHashMap<>();
+        if (data.has("caption_replace")) {
+            JsonConfig r = UNetTraining.section(data, "caption_replace");
+            r.root().fields().forEachRemaining(e -> {
+                if (!e.getValue().isTextual()) {
+                    throw r.error(e.getKey(), "must be a string (the replacement)");
+                }
+                try {
+                    replace.put(Pattern.compile(e.getKey()), e.getValue().asText());
+                } catch (PatternSyntaxException x) {
+                    throw r.error(e.getKey(), "is not a regular expression: " + x.getDescription());
+                }
+            });
+        }
+        return new DataSelection(data.getStrings("labels", List.of()), data.getStrings("styles", List.of()), replace);
+    }
+
+    boolean selects() {
+        return !labels.isEmpty() || !styles.isEmpty();
+    }
+
+    /** The indices whose items pass the filters; fails naming the filters when none does. */
+    int[] filter(ImageDataset dataset, int[] indices, String source) {
+        if (!selects()) {
+            return indices;
+        }
+        List<Integer> kept = new ArrayList<>();
+        for (int i : indices) {
+            DatasetItem item = dataset.item(i);
+            if ((labels.isEmpty() || labels.contains(item.label()))
+                    && (styles.isEmpty() || styles.contains(item.style()))) {
+                kept.add(i);
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new ModelFormatException(source + ": no item of " + dataset.dir() + " has "
+                    + (labels.isEmpty() ? "" : "a label in " + labels) + (labels.isEmpty() || styles.isEmpty() ? ""
+                    : " and ") + (styles.isEmpty() ? "" : "a style in " + styles));
+        }
+        return kept.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    List<String> captions(List<String> captions) {
+        if (replacements.isEmpty()) {
+            return captions;
+        }
+        List<String> out = new ArrayList<>();
+        for (String c : captions) {
+            for (Map.Entry<Pattern, String> e : replacements.entrySet()) {
+                c = e.getKey().matcher(c).replaceAll(e.getValue());
+            }
+            out.add(c.strip());
+        }
+        return out;
+    }
+
+    /** What the latents depend on beyond the split: the filters (not the captions). */
+    String describe() {
+        return selects() ? "labels=" + labels + ";styles=" + styles : "";
+    }
+}
