@@ -156,7 +156,7 @@ ImageRun(GenerationPlan plan, GuidedDenoiser denoiser, NDList text, Shape latent
         }
     }
 
-    private static NDArray decodeLatents(ModelVariant variant, NDArray latents) {
+    static NDArray decodeLatents(ModelVariant variant, NDArray latents) {
         AutoencoderKL vae = variant.vae();
         NDArray z = latents.div((float) vae.scalingFactor());
         if (variant.config().vae().shiftFactor().isPresent()) {
