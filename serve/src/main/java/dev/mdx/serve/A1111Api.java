@@ -140,17 +140,7 @@ final class A1111Api {
     }
 
     private void respond(Context ctx, Generator.Ask ask, Fields f) {
-        Job.Result r;
-        boolean interrupted = false;
-        try {
-            r = generator.generate(ctx, ask);
-        } catch (Job.Interrupted e) {
-            if (e.pngs.isEmpty()) {
-                throw new ApiException(409, "interrupted", null, e.getMessage() + " before any image was finished");
-            }
-            r = new Job.Result(e.pngs, e.parameters, List.of(), List.of(), 0, 0, 0);
-            interrupted = true;
-        }
+        Job.Result r = generator.generate(ctx, ask);
         GenerationParameters p = r.parameters();
         ObjectNode root = Fields.MAPPER.createObjectNode();
         ArrayNode images = root.putArray("images");
@@ -159,12 +149,12 @@ final class A1111Api {
         parameters.put("batch_size", f.has("batch_size") ? f.raw("batch_size").asInt() : 1);
         parameters.put("n_iter", f.has("n_iter") ? f.raw("n_iter").asInt() : 1);
         root.set("parameters", parameters);
-        root.put("info", info(p, r, interrupted));
+        root.put("info", info(p, r));
         Responses.json(ctx, root);
     }
 
     /** A1111's info: a JSON object as a string, with every image's seed and infotext. */
-    private static String info(GenerationParameters p, Job.Result r, boolean interrupted) {
+    private static String info(GenerationParameters p, Job.Result r) {
         ObjectNode info = Fields.MAPPER.createObjectNode();
         int n = r.pngs().size();
         info.put("prompt", p.prompt());
@@ -192,7 +182,7 @@ final class A1111Api {
         info.put("eta", p.eta());
         info.put("index_of_first_image", 0);
         info.put("job_timestamp", JOB_TIMESTAMP.format(Instant.now()));
-        info.put("interrupted", interrupted);
+        info.put("interrupted", r.interrupted());
         info.set("warnings", Fields.MAPPER.valueToTree(r.warnings()));
         info.set("notes", Fields.MAPPER.valueToTree(r.notes()));
         info.put("version", "mdx");

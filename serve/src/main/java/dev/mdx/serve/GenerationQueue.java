@@ -233,11 +233,19 @@ final class GenerationQueue implements AutoCloseable {
     private void succeed(Job j, GenerationResult r, long start, int batchImages) {
         metrics.images(j.model, r.parameters().batchCount());
         j.done.complete(new Job.Result(j.pngs(), r.parameters(), r.warnings(), j.plan.notes(),
-                (start - j.submittedNanos) / 1e6, (System.nanoTime() - start) / 1e6, batchImages));
+                (start - j.submittedNanos) / 1e6, (System.nanoTime() - start) / 1e6, batchImages, false));
     }
 
     /** Completes the job's future with the error its handler turns into a response. */
     private void fail(Job j, RuntimeException e) {
+        List<byte[]> finished = j.pngs();
+        if (e instanceof GenerationCancelledException && j.stop == Job.Stop.INTERRUPTED && !finished.isEmpty()) {
+            // A1111 answers an interrupted request with the images it has
+            metrics.images(j.model, finished.size());
+            j.done.complete(new Job.Result(finished, j.plan.parameters(), j.plan.warnings(), j.plan.notes(),
+                    (j.startedNanos - j.submittedNanos) / 1e6, (System.nanoTime() - j.startedNanos) / 1e6, 0, true));
+            return;
+        }
         j.done.completeExceptionally(failure(j, e));
     }
 
@@ -249,7 +257,8 @@ final class GenerationQueue implements AutoCloseable {
                         + " busy");
                 case SHUTDOWN -> new ApiException(503, "server_unavailable", null, "the server is shutting down");
                 case CLIENT_GONE -> new ApiException(499, "client_closed_request", null, "the client went away");
-                case INTERRUPTED -> new Job.Interrupted(j.pngs(), j.plan.parameters());
+                case INTERRUPTED -> new ApiException(409, "interrupted", null, "generation interrupted by POST"
+                        + " /sdapi/v1/interrupt before any image was finished");
             };
         }
         if (e instanceof NonFiniteValuesException) {

@@ -24,20 +24,12 @@ final class Job {
     enum Stop { CLIENT_GONE, INTERRUPTED, TIMEOUT, SHUTDOWN }
 
     /** What a finished job hands its handler. */
+    /**
+     * What a finished job hands its handler; {@code interrupted} when POST /sdapi/v1/interrupt stopped it after
+     * some of its images were finished (those are the images).
+     */
     record Result(List<byte[]> pngs, GenerationParameters parameters, List<String> warnings,
-            List<String> notes, double queueMs, double runMs, int batchImages) {}
-
-    /** A job stopped by {@code POST /sdapi/v1/interrupt}, with the images it had finished. */
-    static final class Interrupted extends RuntimeException {
-        final List<byte[]> pngs;
-        final GenerationParameters parameters;
-
-        Interrupted(List<byte[]> pngs, GenerationParameters parameters) {
-            super("generation interrupted by POST /sdapi/v1/interrupt");
-            this.pngs = pngs;
-            this.parameters = parameters;
-        }
-    }
+            List<String> notes, double queueMs, double runMs, int batchImages, boolean interrupted) {}
 
     /** Hears a job's progress on the worker thread; must not block (a stream hands events to its own thread). */
     interface Listener {

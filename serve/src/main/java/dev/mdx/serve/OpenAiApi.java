@@ -136,6 +136,7 @@ final class OpenAiApi {
         mdx.put("queue_ms", Math.round(r.queueMs()));
         mdx.put("run_ms", Math.round(r.runMs()));
         mdx.put("batch_images", r.batchImages());
+        mdx.put("interrupted", r.interrupted());
         return mdx;
     }
 
