@@ -1,6 +1,7 @@
 package dev.mdx.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mdx.io.BundledModels;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.tensor.EngineThreads;
 import dev.mdx.testing.TestModels;
@@ -21,8 +22,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A server on a loopback port serving the micro random-weight model as "micro", and an HTTP client for it. Tests
- * talk to it over real HTTP.
+ * A server on a loopback port serving the micro random-weight model as "micro" (or a bundled model), and an HTTP
+ * client for it. Tests talk to it over real HTTP.
  */
 final class TestServer implements AutoCloseable {
     final Path dir;
@@ -33,16 +34,25 @@ final class TestServer implements AutoCloseable {
 
     /** Micro model; {@code settings} adjusts the config (the port is always 0 and the host loopback). */
     TestServer(Consumer<ServeConfig.Builder> settings) {
+        this("micro", null, settings);
+    }
+
+    /** A bundled model, its weights loaded as requests need them. */
+    static TestServer bundled(String name, Consumer<ServeConfig.Builder> settings) {
+        return new TestServer(name, BundledModels.resolve(name), settings);
+    }
+
+    private TestServer(String name, Path bundled, Consumer<ServeConfig.Builder> settings) {
         try {
             EngineThreads.set(1);
             dir = Files.createTempDirectory("mdx-serve-test");
-            Path model = TestModels.microPipeline(dir.resolve("micro"));
-            TextToImagePipeline pipeline = TextToImagePipeline.load(model);
-            ServeConfig.Builder b = ServeConfig.builder().port(0).models(java.util.List.of("micro"));
+            Path model = bundled != null ? bundled : TestModels.microPipeline(dir.resolve("micro"));
+            TextToImagePipeline pipeline = TextToImagePipeline.builder(model).loadWeightsNow(bundled == null).build();
+            ServeConfig.Builder b = ServeConfig.builder().port(0).models(java.util.List.of(name));
             settings.accept(b);
             ServeConfig config = b.build();
             apiKey = config.apiKey();
-            server = MdxServer.start(config, ModelRegistry.of(Map.of("micro", pipeline)),
+            server = MdxServer.start(config, ModelRegistry.of(Map.of(name, pipeline)),
                     new PrintStream(log, true, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
