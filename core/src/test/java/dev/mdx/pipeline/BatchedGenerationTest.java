@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mdx.bench.ResidentMemory;
 import dev.mdx.io.BundledModels;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.testing.ImageDiff;
 import dev.mdx.testing.TestModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,16 +52,6 @@ class BatchedGenerationTest {
         return new BatchedGeneration.Member(plan, StepCallback.NONE, null);
     }
 
-    /** The largest channel difference between two images. */
-    static int maxDifference(RgbImage a, RgbImage b) {
-        assertEquals(a.rgb().length, b.rgb().length);
-        int max = 0;
-        for (int i = 0; i < a.rgb().length; i++) {
-            max = Math.max(max, Math.abs((a.rgb()[i] & 0xff) - (b.rgb()[i] & 0xff)));
-        }
-        return max;
-    }
-
     /** Runs the plans together and checks every image against the same plan run alone; returns the largest gap. */
     private static int assertBatchedMatchesAlone(TextToImagePipeline p, List<GenerationPlan> plans) {
         List<BatchedGeneration.Outcome> outcomes = p.generateTogether(plans.stream().map(
@@ -74,7 +65,7 @@ class BatchedGenerationTest {
             assertEquals(alone.images().size(), o.result().images().size());
             assertEquals(alone.parameters(), o.result().parameters());
             for (int k = 0; k < alone.images().size(); k++) {
-                int d = maxDifference(alone.images().get(k), o.result().images().get(k));
+                int d = ImageDiff.max(alone.images().get(k), o.result().images().get(k));
                 int member = m;
                 int image = k;
                 assertTrue(d <= TOLERANCE, () -> "member " + member + " image " + image + " differs by " + d);
@@ -182,7 +173,7 @@ class BatchedGenerationTest {
         assertTrue(outcomes.get(0).succeeded());
         assertTrue(outcomes.get(0).result().images().isEmpty(), "delivered images are not also kept");
         assertTrue(outcomes.get(1).succeeded());
-        assertTrue(maxDifference(outcomes.get(1).result().images().get(0),
+        assertTrue(ImageDiff.max(outcomes.get(1).result().images().get(0),
                 pipeline.generate(two, StepCallback.NONE, null).images().get(0)) <= TOLERANCE,
                 "the others finish as if alone");
         assertEquals(List.of(0, 1), cancelledSteps, "no steps after the cancel");

@@ -14,7 +14,6 @@ import io.javalin.http.Context;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -60,36 +59,19 @@ final class A1111Api {
     /** The txt2img fields, also the common part of img2img. */
     private Generator.Ask ask(Fields f) {
         ServeConfig config = generator.config();
-        int batchSize = orElse(f.integer("batch_size", 1, config.maxImages()), 1);
-        int iterations = orElse(f.integer("n_iter", 1, config.maxImages()), 1);
+        int batchSize = f.integer("batch_size", 1, config.maxImages(), 1);
+        int iterations = f.integer("n_iter", 1, config.maxImages(), 1);
         String sampler = f.has("sampler_name") ? f.string("sampler_name") : f.string("sampler_index");
-        GenerationRequest.Builder b = GenerationRequest.builder()
+        GenerationRequest.Builder b = Generator.sharedFields(f, config)
                 .prompt(f.string("prompt", ""))
-                .negativePrompt(f.string("negative_prompt", ""))
-                .steps(f.integer("steps", 1, config.maxSteps()))
-                .cfgScale(f.number("cfg_scale", 0, 100))
                 .width(f.integer("width", 1, 65536))
                 .height(f.integer("height", 1, 65536))
                 // A1111 runs n_iter batches of batch_size; images are numbered across both, seed + index each
                 .batchCount(batchSize * iterations)
                 .sampler(Generator.sampler(f.has("sampler_name") ? "sampler_name" : "sampler_index", sampler));
-        Long seed = f.longValue("seed");
-        b.seed(seed == null ? -1 : seed);
-        Double eta = f.number("eta", 0, 1);
-        if (eta != null) {
-            b.eta(eta);
-        }
-        Boolean useStudent = f.bool("use_student");
-        if (useStudent != null) {
-            b.useStudent(useStudent);
-        }
         Fields overrides = f.object("override_settings");
         String model = overrides == null ? null : overrides.string("sd_model_checkpoint");
         return new Generator.Ask(model, b, FIELDS);
-    }
-
-    private static int orElse(Integer v, int fallback) {
-        return v != null ? v : fallback;
     }
 
     private void txt2img(Context ctx) {

@@ -94,6 +94,11 @@ final class Fields {
         return (int) v.asLong();
     }
 
+    int integer(String name, long min, long max, int fallback) {
+        Integer v = integer(name, min, max);
+        return v != null ? v : fallback;
+    }
+
     Long longValue(String name) {
         JsonNode v = raw(name);
         if (v == null) {

@@ -138,6 +138,28 @@ final class Generator {
     }
 
     /**
+     * The fields both API families name alike: negative_prompt, steps, cfg_scale, seed (negative or absent: random),
+     * eta, and mdx's use_student.
+     */
+    static GenerationRequest.Builder sharedFields(Fields f, ServeConfig config) {
+        GenerationRequest.Builder b = GenerationRequest.builder()
+                .negativePrompt(f.string("negative_prompt", ""))
+                .steps(f.integer("steps", 1, config.maxSteps()))
+                .cfgScale(f.number("cfg_scale", 0, 100));
+        Long seed = f.longValue("seed");
+        b.seed(seed == null ? -1 : seed);
+        Double eta = f.number("eta", 0, 1);
+        if (eta != null) {
+            b.eta(eta);
+        }
+        Boolean useStudent = f.bool("use_student");
+        if (useStudent != null) {
+            b.useStudent(useStudent);
+        }
+        return b;
+    }
+
+    /**
      * A sampler by any of its names (mdx's, diffusers' class, A1111's); A1111's " Karras" suffix is accepted, the
      * model's scheduler config decides the sigmas.
      */

@@ -49,23 +49,10 @@ final class OpenAiApi {
             throw ApiException.badRequest("output_format", "output_format '" + output + "' is not supported: images"
                     + " are PNGs carrying their generation parameters");
         }
-        GenerationRequest.Builder b = GenerationRequest.builder()
+        GenerationRequest.Builder b = Generator.sharedFields(f, config)
                 .prompt(f.string("prompt"))
-                .negativePrompt(f.string("negative_prompt", ""))
-                .steps(f.integer("steps", 1, config.maxSteps()))
-                .cfgScale(f.number("cfg_scale", 0, 100))
-                .batchCount(orElse(f.integer("n", 1, config.maxImages()), 1))
+                .batchCount(f.integer("n", 1, config.maxImages(), 1))
                 .sampler(Generator.sampler("sampler", f.string("sampler")));
-        Long seed = f.longValue("seed");
-        b.seed(seed == null ? -1 : seed);
-        Double eta = f.number("eta", 0, 1);
-        if (eta != null) {
-            b.eta(eta);
-        }
-        Boolean useStudent = f.bool("use_student");
-        if (useStudent != null) {
-            b.useStudent(useStudent);
-        }
         String size = f.string("size");
         if (size != null && !size.equals("auto")) {
             Matcher m = SIZE.matcher(size);
@@ -76,10 +63,6 @@ final class OpenAiApi {
             b.size(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
         }
         return new Generator.Ask(f.string("model"), b, FIELDS);
-    }
-
-    private static int orElse(Integer v, int fallback) {
-        return v != null ? v : fallback;
     }
 
     private void generations(Context ctx) {

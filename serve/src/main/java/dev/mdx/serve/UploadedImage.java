@@ -64,7 +64,8 @@ final class UploadedImage {
         }
     }
 
-    private static RgbImage toRgb(BufferedImage image) {
+    /** 8-bit RGB of any image javax.imageio decodes. */
+    static RgbImage toRgb(BufferedImage image) {
         int w = image.getWidth();
         int h = image.getHeight();
         byte[] rgb = new byte[w * h * 3];

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.pipeline.RgbImage;
-import java.awt.image.BufferedImage;
+import dev.mdx.testing.ImageDiff;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -170,7 +170,7 @@ class ServerLoadBehaviourTest {
                 JsonNode alone = TestServer.json(s.post("/v1/images/generations", batchable.get(i)));
                 assertEquals(1, alone.path("mdx").path("batch_images").asInt());
                 assertEquals(100 + i, together.path("data").get(0).path("seed").asInt());
-                int d = maxDifference(image(together), image(alone));
+                int d = ImageDiff.max(image(together), image(alone));
                 assertTrue(d <= 2, "request " + i + " batched differs from alone by " + d);
             }
             String metrics = s.get("/metrics").body();
@@ -268,25 +268,6 @@ class ServerLoadBehaviourTest {
     }
 
     private static RgbImage image(JsonNode response) {
-        BufferedImage image = Pngs.image(Pngs.decode(response.path("data").get(0).path("b64_json").asText()));
-        byte[] rgb = new byte[image.getWidth() * image.getHeight() * 3];
-        for (int y = 0; y < image.getHeight(); y++) {
-            for (int x = 0; x < image.getWidth(); x++) {
-                int p = image.getRGB(x, y);
-                int i = (y * image.getWidth() + x) * 3;
-                rgb[i] = (byte) (p >> 16);
-                rgb[i + 1] = (byte) (p >> 8);
-                rgb[i + 2] = (byte) p;
-            }
-        }
-        return new RgbImage(image.getWidth(), image.getHeight(), rgb);
-    }
-
-    private static int maxDifference(RgbImage a, RgbImage b) {
-        int max = 0;
-        for (int i = 0; i < a.rgb().length; i++) {
-            max = Math.max(max, Math.abs((a.rgb()[i] & 0xff) - (b.rgb()[i] & 0xff)));
-        }
-        return max;
+        return UploadedImage.toRgb(Pngs.image(Pngs.decode(response.path("data").get(0).path("b64_json").asText())));
     }
 }
