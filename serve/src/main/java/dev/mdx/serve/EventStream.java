@@ -76,9 +76,8 @@ final class EventStream implements Job.Listener {
             offer(format.done(result), true);
             return;
         }
-        Throwable cause = error.getCause() != null && !(error instanceof RuntimeException) ? error.getCause() : error;
-        ApiException e = cause instanceof ApiException a ? a
-                : new ApiException(500, "server_error", null, ErrorResponses.internalMessage(cause));
+        ApiException e = error instanceof ApiException a ? a
+                : new ApiException(500, "server_error", null, ErrorResponses.internalMessage(error));
         offer(ErrorResponses.body(e, false), true);
     }
 

@@ -103,7 +103,7 @@ final class GenerationQueue implements AutoCloseable {
             lock.unlock();
         }
         if (removed) {
-            fail(job, new GenerationCancelledException(List.of(), 0, 1, 0, 1));
+            job.done.completeExceptionally(stopped(job));
         }
     }
 
@@ -188,7 +188,7 @@ final class GenerationQueue implements AutoCloseable {
                 j.stop = Job.Stop.TIMEOUT;
             }
             if (j.stop != null) {
-                fail(j, new GenerationCancelledException(List.of(), 0, 1, 0, 1));
+                j.done.completeExceptionally(stopped(j));
             } else {
                 metrics.queueWait(start - j.submittedNanos);
                 live.add(j);
@@ -251,26 +251,29 @@ final class GenerationQueue implements AutoCloseable {
 
     private static RuntimeException failure(Job j, RuntimeException e) {
         if (e instanceof GenerationCancelledException && j.stop != null) {
-            return switch (j.stop) {
-                case TIMEOUT -> new ApiException(504, "timeout", null, "the request did not finish within the"
-                        + " server's request timeout; try fewer images or steps, or retry when the server is less"
-                        + " busy");
-                case SHUTDOWN -> new ApiException(503, "server_unavailable", null, "the server is shutting down");
-                case CLIENT_GONE -> new ApiException(499, "client_closed_request", null, "the client went away");
-                case INTERRUPTED -> new ApiException(409, "interrupted", null, "generation interrupted by POST"
-                        + " /sdapi/v1/interrupt before any image was finished");
-            };
+            return stopped(j);
         }
-        if (e instanceof NonFiniteValuesException) {
-            return new ApiException(500, "model_error", null, e.getMessage());
-        }
-        if (e instanceof MdxException) {
+        // a model that produces NaN, or files that fail as they load: the server's problem, told as it is
+        if (e instanceof NonFiniteValuesException || e instanceof MdxException) {
             return new ApiException(500, "model_error", null, e.getMessage());
         }
         if (e instanceof IllegalStateException && e.getMessage() != null && e.getMessage().contains("closed")) {
             return new ApiException(503, "server_unavailable", null, "the server is shutting down");
         }
         return e;
+    }
+
+    /** The error of a job stopped before it finished. */
+    private static ApiException stopped(Job j) {
+        return switch (j.stop) {
+            case TIMEOUT -> new ApiException(504, "timeout", null, "the request did not finish within the server's"
+                    + " request timeout; try fewer images or steps, or retry when the server is less busy");
+            case SHUTDOWN -> new ApiException(503, "server_unavailable", null, "the server is shutting down");
+            // nginx's code for a client that closed its connection; nobody reads this answer
+            case CLIENT_GONE -> new ApiException(499, "client_closed_request", null, "the client went away");
+            case INTERRUPTED -> new ApiException(409, "interrupted", null, "generation interrupted by POST"
+                    + " /sdapi/v1/interrupt before any image was finished");
+        };
     }
 
     /** Refuses new jobs, stops queued and running ones (503) and waits for the workers. */

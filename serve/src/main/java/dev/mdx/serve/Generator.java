@@ -7,6 +7,7 @@ import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.sampling.SamplerKind;
 import io.javalin.http.Context;
+import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -31,12 +32,23 @@ final class Generator {
     private final ModelRegistry models;
     private final GenerationQueue queue;
     private final BooleanSupplier progressWatched;
+    private final PrintStream log;
 
-    Generator(ServeConfig config, ModelRegistry models, GenerationQueue queue, BooleanSupplier progressWatched) {
+    Generator(ServeConfig config, ModelRegistry models, GenerationQueue queue, BooleanSupplier progressWatched,
+            PrintStream log) {
         this.config = config;
         this.models = models;
         this.queue = queue;
         this.progressWatched = progressWatched;
+        this.log = log;
+    }
+
+    /** A bug in mdx met while answering: the stack trace goes to the server's log, the caller gets a 500. */
+    void logInternalError(String where, Throwable e) {
+        synchronized (log) {
+            log.println("mdx serve: internal error on " + where + ":");
+            e.printStackTrace(log);
+        }
     }
 
     ServeConfig config() {

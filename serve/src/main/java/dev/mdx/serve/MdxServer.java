@@ -46,7 +46,7 @@ public final class MdxServer implements AutoCloseable {
         this.queue = new GenerationQueue(config.workers(), config.queueCapacity(), config.maxBatchImages(), metrics);
         metrics.bindQueue(queue::length, queue::runningCount, models::managedArrays);
         A1111Api[] a1111 = new A1111Api[1];
-        Generator generator = new Generator(config, models, queue, () -> a1111[0].progressWatched());
+        Generator generator = new Generator(config, models, queue, () -> a1111[0].progressWatched(), log);
         a1111[0] = new A1111Api(generator, queue);
         OpenAiApi openAi = new OpenAiApi(generator);
         MdxApi mdx = new MdxApi(generator);
@@ -70,8 +70,7 @@ public final class MdxServer implements AutoCloseable {
             c.routes.exception(HttpResponseException.class, (e, ctx) -> ErrorResponses.send(ctx,
                     httpError(e, ctx)));
             c.routes.exception(Exception.class, (e, ctx) -> {
-                log.println("mdx serve: internal error on " + ctx.method() + " " + ctx.path() + ":");
-                e.printStackTrace(log);
+                generator.logInternalError(ctx.method() + " " + ctx.path(), e);
                 ErrorResponses.send(ctx, new ApiException(500, "server_error", null,
                         ErrorResponses.internalMessage(e)));
             });

@@ -88,7 +88,12 @@ final class OpenAiApi {
         EventStream events = new EventStream(new StreamFormat());
         Job job = generator.admit(ask, events);
         events.queued(job.ahead);
-        job.done.whenComplete(events::finish);
+        job.done.whenComplete((result, error) -> {
+            if (error != null && !(error instanceof ApiException)) {
+                generator.logInternalError("POST /v1/images/generations (stream)", error);
+            }
+            events.finish(result, error);
+        });
         Runnable stop = () -> generator.stop(job, Job.Stop.CLIENT_GONE);
         DisconnectWatch.start(ctx, stop);
         events.pump(ctx, stop);

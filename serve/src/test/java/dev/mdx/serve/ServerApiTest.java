@@ -222,6 +222,19 @@ class ServerApiTest {
         }
     }
 
+    @Test
+    void aModelThatBreaksIsA500ThatSaysSo() throws Exception {
+        try (TestServer broken = new TestServer(model -> TestModels.fillTensor(
+                model.resolve("unet/diffusion_pytorch_model.safetensors"), "conv_in.weight", Float.NaN), b -> { })) {
+            assertError(broken.post("/v1/images/generations", "{\"prompt\": \"a\", \"steps\": 2}"), 500, null,
+                    "step 1 of 2 (timestep");
+            HttpResponse<String> r = broken.post("/sdapi/v1/txt2img", "{\"prompt\": \"a\", \"steps\": 2}");
+            assertEquals("model_error", TestServer.json(r).path("error").path("type").asText());
+            assertTrue(TestServer.json(r).path("detail").asText().contains("NaN or infinite latents"), r.body());
+            assertFalse(broken.log().contains("internal error"), "a broken model is not a bug in mdx");
+        }
+    }
+
     /** A status, the field at fault and part of the message, in the one error shape. */
     static void assertError(HttpResponse<String> r, int status, String param, String message) {
         assertEquals(status, r.statusCode(), r.body());

@@ -34,19 +34,27 @@ final class TestServer implements AutoCloseable {
 
     /** Micro model; {@code settings} adjusts the config (the port is always 0 and the host loopback). */
     TestServer(Consumer<ServeConfig.Builder> settings) {
-        this("micro", null, settings);
+        this("micro", null, settings, model -> { });
+    }
+
+    /** The micro model changed by {@code edit} (given its folder) before it loads. */
+    TestServer(Consumer<Path> edit, Consumer<ServeConfig.Builder> settings) {
+        this("micro", null, settings, edit);
     }
 
     /** A bundled model, its weights loaded as requests need them. */
     static TestServer bundled(String name, Consumer<ServeConfig.Builder> settings) {
-        return new TestServer(name, BundledModels.resolve(name), settings);
+        return new TestServer(name, BundledModels.resolve(name), settings, model -> { });
     }
 
-    private TestServer(String name, Path bundled, Consumer<ServeConfig.Builder> settings) {
+    private TestServer(String name, Path bundled, Consumer<ServeConfig.Builder> settings, Consumer<Path> edit) {
         try {
             EngineThreads.set(1);
             dir = Files.createTempDirectory("mdx-serve-test");
             Path model = bundled != null ? bundled : TestModels.microPipeline(dir.resolve("micro"));
+            if (bundled == null) {
+                edit.accept(model);
+            }
             TextToImagePipeline pipeline = TextToImagePipeline.builder(model).loadWeightsNow(bundled == null).build();
             ServeConfig.Builder b = ServeConfig.builder().port(0).models(java.util.List.of(name));
             settings.accept(b);
