@@ -3,6 +3,7 @@ package dev.mdx.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.mdx.MdxException;
 import org.junit.jupiter.api.Test;
 
 class EngineThreadsTest {
@@ -12,12 +13,15 @@ class EngineThreadsTest {
         try {
             EngineThreads.set(1);
             assertEquals(1, EngineThreads.current());
-            EngineThreads.set(2);
-            assertEquals(2, EngineThreads.current());
-            assertEquals("2", System.getProperty(EngineThreads.INTRA_OP_PROPERTY));
+            int most = EngineThreads.maxThreads();
+            EngineThreads.set(most);
+            assertEquals(most, EngineThreads.current());
+            assertEquals(Integer.toString(most), System.getProperty(EngineThreads.INTRA_OP_PROPERTY));
         } finally {
             EngineThreads.set(saved);
         }
-        assertThrows(IllegalArgumentException.class, () -> EngineThreads.set(0));
+        // more threads than cores only adds hand-offs (and thousands of them ignored SIGTERM)
+        assertThrows(MdxException.class, () -> EngineThreads.set(0));
+        assertThrows(MdxException.class, () -> EngineThreads.set(EngineThreads.maxThreads() + 1));
     }
 }
