@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
             "Run 'mdx COMMAND --help' for a command's options."},
         commandListHeading = "%nCommands:%n",
         subcommands = {GenerateCommand.class, ConvertCommand.class, DataCommand.class, TrainCommand.class,
-            EvalCommand.class, EvalEditCommand.class, InspectCommand.class, BenchCommand.class},
+            EvalCommand.class, EvalEditCommand.class, InspectCommand.class, BenchCommand.class, ServeCommand.class,
+            ServeLoadCommand.class},
         usageHelpAutoWidth = true)
 public final class MdxCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -280,7 +280,7 @@ final class ImageRun {
     }
 
     /** diffusers: vae.decode(latents / scaling_factor + shift_factor); the result is in the latents' manager. */
-    private static NDArray decodeLatents(ModelVariant variant, NDArray latents, VaeTiling tiling) {
+    static NDArray decodeLatents(ModelVariant variant, NDArray latents, VaeTiling tiling) {
         AutoencoderKL vae = variant.vae();
         NDArray z = latents.div((float) vae.scalingFactor());
         if (variant.config().vae().shiftFactor().isPresent()) {

@@ -235,6 +235,19 @@ public final class TextToImagePipeline implements AutoCloseable {
     }
 
     /**
+     * Runs several plans' images through one model batch per step (dynamic batching); the plans must share
+     * {@link BatchedGeneration#batchKey}. Each member gets its own outcome; see {@link BatchedGeneration}.
+     */
+    public List<BatchedGeneration.Outcome> generateTogether(List<BatchedGeneration.Member> members) {
+        lifecycle.readLock().lock();
+        try (NDManager scope = newScope()) {
+            return BatchedGeneration.run(this, scope, members);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
      * The pipeline below the tokenizer: prompts given as token ids, and optionally the initial noise.
      *
      * @param initialNoise standard-normal starting latents for all images, (batchCount, C, H/f, W/f) in C order, which
