@@ -50,7 +50,8 @@ public final class EditImages {
         return luminance(readRgb(file, "mask"));
     }
 
-    static GrayImage luminance(RgbImage image) {
+    /** An RGB image's luminance (PIL's 'L'), as a mask is read. */
+    public static GrayImage luminance(RgbImage image) {
         byte[] rgb = image.rgb();
         byte[] out = new byte[image.width() * image.height()];
         for (int i = 0; i < out.length; i++) {

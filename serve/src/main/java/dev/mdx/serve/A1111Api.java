@@ -4,8 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.pipeline.EditImages;
 import dev.mdx.pipeline.GenerationParameters;
 import dev.mdx.pipeline.GenerationRequest;
+import dev.mdx.pipeline.GrayImage;
+import dev.mdx.pipeline.ImageEdit;
+import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.RgbImage;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.sampling.SamplerKind;
@@ -23,9 +27,12 @@ import java.util.Optional;
  * {@code /progress} with the current preview, and {@code POST /sdapi/v1/interrupt}.
  */
 final class A1111Api {
-    static final Map<String, String> FIELDS = Map.of("prompt", "prompt", "negativePrompt", "negative_prompt",
-            "steps", "steps", "cfgScale", "cfg_scale", "seed", "seed", "width", "width", "height", "height",
-            "batchCount", "batch_size", "sampler", "sampler_name", "eta", "eta");
+    static final Map<String, String> FIELDS = Map.ofEntries(Map.entry("prompt", "prompt"),
+            Map.entry("negativePrompt", "negative_prompt"), Map.entry("steps", "steps"),
+            Map.entry("cfgScale", "cfg_scale"), Map.entry("seed", "seed"), Map.entry("width", "width"),
+            Map.entry("height", "height"), Map.entry("batchCount", "batch_size"), Map.entry("sampler", "sampler_name"),
+            Map.entry("eta", "eta"), Map.entry("strength", "denoising_strength"), Map.entry("mask", "mask"),
+            Map.entry("maskBlur", "mask_blur"));
     private static final DateTimeFormatter JOB_TIMESTAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
             .withZone(ZoneOffset.UTC);
     /** How long after a progress poll the running jobs keep making previews. */
@@ -81,19 +88,22 @@ final class A1111Api {
     }
 
     /**
-     * img2img: the fields are read and checked now (init_images, mask, denoising_strength, within the upload
-     * limits), so clients get their errors; the generation itself needs the library's image-to-image support.
+     * img2img and inpainting: init_images[0] (resized and centre-cropped to width x height), an optional mask
+     * (white repaints; the original pixels are pasted back outside it), denoising_strength and mask_blur, within
+     * the upload limits. Edits run alone, never in a dynamic batch.
      */
     private void img2img(Context ctx) {
         Fields f = Fields.parse(Responses.body(ctx, generator.config().maxBodyBytes()));
         Generator.Ask ask = ask(f);
         Img2Img edit = Img2Img.read(f, generator.config());
-        generator.plan(ask);
-        // when the library takes an init image, mask and strength: set them on ask.request() and respond(ctx, ask, f)
-        throw new ApiException(501, "not_implemented", null, "img2img lands with issue 13: the request is valid ("
-                + edit.init().width() + "x" + edit.init().height() + " init image" + (edit.mask() != null
-                ? " with a mask" : "") + ", denoising_strength " + Fields.number(edit.strength()) + "), but this"
-                + " server cannot run image-to-image yet");
+        int maskBlur = f.integer("mask_blur", 0, ImageEdit.MAX_MASK_BLUR, ImageEdit.DEFAULT_MASK_BLUR);
+        try {
+            GrayImage mask = edit.mask() == null ? null : EditImages.luminance(edit.mask());
+            ask.request().edit(new ImageEdit(edit.init(), mask, edit.strength(), maskBlur, true, null));
+        } catch (InvalidRequestException e) {
+            throw ApiException.badRequest(FIELDS.getOrDefault(e.field(), e.field()), e.getMessage());
+        }
+        respond(ctx, ask, f);
     }
 
     /** img2img's own fields. */

@@ -166,12 +166,17 @@ class ServerApiTest {
     }
 
     @Test
-    void img2imgChecksItsInputAndSaysWhenItLands() {
+    void img2imgRunsAndChecksItsInput() {
         String png = tinyPngBase64(16, 16);
         HttpResponse<String> valid = server.post("/sdapi/v1/img2img", "{\"prompt\": \"a\", \"init_images\": [\""
-                + png + "\"], \"mask\": \"data:image/png;base64," + png + "\", \"denoising_strength\": 0.5}");
-        assertError(valid, 501, null, "img2img lands with issue 13");
-        assertTrue(valid.body().contains("16x16 init image with a mask, denoising_strength 0.5"), valid.body());
+                + png + "\"], \"mask\": \"data:image/png;base64," + png + "\", \"denoising_strength\": 0.5,"
+                + " \"steps\": 2}");
+        assertEquals(200, valid.statusCode(), valid.body());
+        JsonNode answer = TestServer.json(valid);
+        assertEquals(1, answer.path("images").size(), valid.body());
+        assertTrue(answer.path("info").asText().contains("Denoising strength: 0.5"), valid.body());
+        assertError(server.post("/sdapi/v1/img2img", "{\"init_images\": [\"" + png + "\"], \"mask\": \""
+                + greyPngBase64(16, 16) + "\"}"), 400, "mask", "mostly grey");
         assertError(server.post("/sdapi/v1/img2img", "{\"prompt\": \"a\"}"), 400, "init_images",
                 "init_images must be a list");
         assertError(server.post("/sdapi/v1/img2img", "{\"init_images\": [\"bm90IGFuIGltYWdl\"]}"), 400,
@@ -243,6 +248,12 @@ class ServerApiTest {
         assertTrue(error.path("message").asText().contains(message), () -> "'" + message + "' not in " + r.body());
         assertEquals(param, error.path("param").isNull() ? null : error.path("param").asText(), r.body());
         assertFalse(error.path("type").asText().isEmpty());
+    }
+
+    static String greyPngBase64(int w, int h) {
+        byte[] rgb = new byte[w * h * 3];
+        java.util.Arrays.fill(rgb, (byte) 128);
+        return java.util.Base64.getEncoder().encodeToString(dev.mdx.io.PngWriter.encode(rgb, w, h, java.util.Map.of()));
     }
 
     static String tinyPngBase64(int w, int h) {
