@@ -31,7 +31,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** {@code mdx generate --lora FILE[:SCALE]}, {@code <lora:NAME:SCALE>} with {@code --lora-dir}, {@code --lora-lenient}. */
+/**
+ * {@code mdx generate --lora FILE[:SCALE]}, {@code <lora:NAME:SCALE>} with {@code --lora-dir}, {@code --lora-lenient}.
+ */
 class GenerateLoraCommandTest {
     private static Path shared;
     private static Path micro;
@@ -82,8 +84,8 @@ class GenerateLoraCommandTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("note: LoRA style.safetensors at 0.8: "), r.err());
         assertTrue(r.err().contains("note: LoRA style.safetensors at 1: "), r.err());
-        assertTrue(r.err().contains("note: LoRA style.safetensors at 0.5: ") && r.err().contains("from <lora:style:0.5>"),
-                r.err());
+        assertTrue(r.err().contains("note: LoRA style.safetensors at 0.5: ")
+                && r.err().contains("from <lora:style:0.5>"), r.err());
         assertTrue(r.err().contains("tensors applied (") && r.err().contains("UNet and 1 text encoder layers, kohya)"),
                 r.err());
         assertTrue(Files.isRegularFile(shared.resolve("out.png")));

@@ -85,7 +85,8 @@ public final class LoraFile {
     public record Identity(Path path, long size, FileTime modified) {}
 
     private static final List<String> PICKLE_EXTENSIONS = List.of(".ckpt", ".pt", ".pth", ".bin", ".pkl");
-    private static final Pattern KOHYA = Pattern.compile("(lora_unet|lora_te)_(.+)\\.(lora_down\\.weight|lora_up\\.weight|alpha)");
+    private static final Pattern KOHYA = Pattern.compile(
+            "(lora_unet|lora_te)_(.+)\\.(lora_down\\.weight|lora_up\\.weight|alpha)");
     /** diffusers 0.2x: unet.X.lora.down.weight, text_encoder.X.lora_linear_layer.up.weight. */
     private static final Pattern DIFFUSERS = Pattern.compile(
             "(unet\\.|text_encoder\\.)?(.+)\\.(lora|lora_linear_layer)\\.(down|up)\\.weight");

@@ -64,7 +64,8 @@ public final class LoraTargets {
             Target clash = byKohyaName.put(kohyaName(path), target);
             if (clash != null) {
                 // two paths that differ only in '.' versus '_' cannot be told apart in kohya's names
-                throw new IllegalStateException("modules " + clash.path() + " and " + path + " have the same kohya name");
+                throw new IllegalStateException("modules " + clash.path() + " and " + path
+                        + " have the same kohya name");
             }
             return;
         }

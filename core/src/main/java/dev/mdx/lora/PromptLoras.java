@@ -99,7 +99,8 @@ public final class PromptLoras {
                     .filter(n -> n.toLowerCase(Locale.ROOT).endsWith(".safetensors"))
                     .map(n -> n.substring(0, n.length() - ".safetensors".length()))
                     .sorted().limit(20).toList();
-            return names.isEmpty() ? " (it holds no .safetensors files)" : " (it has: " + String.join(", ", names) + ")";
+            return names.isEmpty() ? " (it holds no .safetensors files)"
+                    : " (it has: " + String.join(", ", names) + ")";
         } catch (IOException e) {
             return "";
         }

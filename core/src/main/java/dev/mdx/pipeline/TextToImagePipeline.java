@@ -32,12 +32,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@link #generate(GenerationPlan, StepCallback, ImageCallback)} runs it. Students (MODEL/students/NAME) share the
  * base model's text encoder and VAE; their UNets load on first use.
  *
- * <p>Load once, generate many times. {@code generate} is thread-safe: the models are read-only, samplers are
- * stateless, and every call has its own memory scope, sampler state and noise, and sets the engine's thread count
- * for its own thread, so the same request gives the same bytes on any thread. Images of a batch are generated one
- * after the other (A1111's "batch count"), image k from seed + k for both its initial noise and any noise its
- * sampler draws, so image k comes out the same when generated alone with seed + k. {@link #close()} waits for
- * running calls and frees the weights.
+ * <p>A request's LoRAs are read and matched to the model when it is planned and fused into the weights for its run:
+ * calls with the same LoRAs share the fused weights, a call with others waits for them to finish and then finds the
+ * original weights restored bit for bit before its own are fused ({@code LoraWeights}).
+ *
+ * <p>Load once, generate many times. {@code generate} is thread-safe: the models are read-only while calls run,
+ * samplers are stateless, and every call has its own memory scope, sampler state and noise, and sets the engine's
+ * thread count for its own thread, so the same request gives the same bytes on any thread. Images of a batch are
+ * generated one after the other (A1111's "batch count"), image k from seed + k for both its initial noise and any
+ * noise its sampler draws, so image k comes out the same when generated alone with seed + k. {@link #close()} waits
+ * for running calls and frees the weights.
  */
 public final class TextToImagePipeline implements AutoCloseable {
     /** Owns the weights and, as sub-managers, the scope of every running call, so leaks show in one count. */

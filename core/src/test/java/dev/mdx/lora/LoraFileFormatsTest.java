@@ -85,7 +85,8 @@ class LoraFileFormatsTest {
         Files.writeString(tmp.resolve("adapter_config.json"), "{\"r\": 2, \"lora_alpha\": 1}");
         BoundLora b = bind(file);
         assertTrue(b.complete(), () -> b.describeProblems(""));
-        assertEquals(List.of(LoraPart.UNET, LoraPart.TEXT_ENCODER), b.deltas().stream().map(BoundLora.Delta::part).toList());
+        assertEquals(List.of(LoraPart.UNET, LoraPart.TEXT_ENCODER),
+                b.deltas().stream().map(BoundLora.Delta::part).toList());
         assertEquals(Q + ".weight", b.deltas().get(0).weightKey());
         assertEquals(1f, b.deltas().get(0).alpha(), "lora_alpha of adapter_config.json");
         assertTrue(b.summary().contains("PEFT"), b.summary());

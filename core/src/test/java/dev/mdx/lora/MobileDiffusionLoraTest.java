@@ -38,7 +38,8 @@ class MobileDiffusionLoraTest {
              "block_out_channels": [8, 16], "layers_per_block": 1, "norm_num_groups": 4,
              "cross_attention_dim": 12, "attention_head_dim": [2, 2], "use_linear_projection": true,
              "attention_kind": "relu", "shared_kv_projection": true, "ff_activation": "swiglu", "ff_mult": 3,
-             "separable_conv_levels": [false, true], "self_attention_levels": [true, false], "mid_block_self_attention": true,
+             "separable_conv_levels": [false, true], "self_attention_levels": [true, false],
+             "mid_block_self_attention": true,
              "mid_block_transformer_layers": 2}""";
     private static final Predicate<String> MD_LAYERS = p -> p.endsWith(".to_kv") || p.endsWith(".to_q")
             || p.endsWith("ff.net.0.proj") || p.endsWith("ff.net.2") || p.endsWith(".depthwise")

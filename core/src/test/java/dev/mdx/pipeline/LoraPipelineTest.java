@@ -109,7 +109,8 @@ class LoraPipelineTest {
         assertTrue(notes.get(0).startsWith("LoRA a.safetensors at 1: ") && notes.get(0).contains(" tensors applied"),
                 notes.get(0));
         assertTrue(notes.get(1).startsWith("LoRA b.safetensors at 0.5: "), notes.get(1));
-        assertTrue(plan.parameters().infotext(0).endsWith(", Model: micro, Lora: \"a.safetensors:1, b.safetensors:0.5\""),
+        assertTrue(plan.parameters().infotext(0)
+                .endsWith(", Model: micro, Lora: \"a.safetensors:1, b.safetensors:0.5\""),
                 "the PNG text names the files: " + plan.parameters().infotext(0));
         float[] a = decoded(request().lora(new LoraSpec(loraA, 1)).build());
         float[] ab = decoded(request().lora(new LoraSpec(loraA, 1)).lora(new LoraSpec(loraB, 0.5)).build());
@@ -124,8 +125,8 @@ class LoraPipelineTest {
         GenerationPlan plan = fixture.pipeline.plan(tagged);
         assertEquals(0.7, plan.loras().entries().get(0).scale());
         assertEquals("a fox <lora:style:0.7>", plan.parameters().prompt(), "the parameters keep the prompt as given");
-        GenerationRequest explicit = request().prompt("a fox ").lora(new LoraSpec(dir.resolve("style.safetensors"), 0.7))
-                .build();
+        GenerationRequest explicit = request().prompt("a fox ")
+                .lora(new LoraSpec(dir.resolve("style.safetensors"), 0.7)).build();
         assertArrayEquals(fixture.pipeline.plan(explicit).prompt().inputIds(), plan.prompt().inputIds(),
                 "the text encoder does not read the tag");
         assertArrayEquals(decoded(explicit), decoded(tagged));

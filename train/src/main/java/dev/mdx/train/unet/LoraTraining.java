@@ -68,7 +68,10 @@ public final class LoraTraining {
         return new Settings(rank, (float) alpha, targets);
     }
 
-    /** The layers of {@code targets} whose paths end with one of the kinds; every kind must match one, or none if optional. */
+    /**
+     * The layers of {@code targets} whose paths end with one of the kinds; each kind must match a layer unless it is
+     * in {@code optional}.
+     */
     static List<String> select(LoraTargets targets, List<String> kinds, List<String> optional, JsonConfig c) {
         List<String> paths = new ArrayList<>();
         List<String> unused = new ArrayList<>(kinds);
