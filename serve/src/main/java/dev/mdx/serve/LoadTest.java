@@ -61,7 +61,7 @@ public final class LoadTest {
     /** What happened, in numbers. */
     public record Report(int requests, int clients, int steps, int images, int rejected429, Map<Integer, Integer>
             otherErrors, int lost, double seconds, double p50Ms, double p95Ms, double p99Ms, long rssBeforeBytes,
-            long rssAfterBytes, double meanBatchImages) {
+            long rssAfterBytes, double meanBatchImages, double serverCpuMsPerImage) {
         public double imagesPerSecond() {
             return images / seconds;
         }
@@ -70,10 +70,11 @@ public final class LoadTest {
         public String summary() {
             return String.format(Locale.ROOT, "%d requests from %d clients at %d step%s: %.2f images/s, latency p50"
                     + " %.0f ms, p95 %.0f ms, p99 %.0f ms; %d images, %d rejected (429), %d other errors %s, %d lost;"
-                    + " mean UNet batch %.1f images; server RSS %.0f MB before, %.0f MB after (%+.0f MB) in %.1f s",
+                    + " mean UNet batch %.1f images; server CPU %.0f ms per image; server RSS %.0f MB before, %.0f MB"
+                    + " after (%+.0f MB) in %.1f s",
                     requests, clients, steps, steps == 1 ? "" : "s", imagesPerSecond(), p50Ms, p95Ms, p99Ms, images,
                     rejected429, otherErrors.values().stream().mapToInt(Integer::intValue).sum(), otherErrors, lost,
-                    meanBatchImages, rssBeforeBytes / 1e6, rssAfterBytes / 1e6,
+                    meanBatchImages, serverCpuMsPerImage, rssBeforeBytes / 1e6, rssAfterBytes / 1e6,
                     (rssAfterBytes - rssBeforeBytes) / 1e6, seconds);
         }
     }
@@ -84,6 +85,8 @@ public final class LoadTest {
             "a heart", "a birthday cake", "a snowman", "a banana", "an owl", "a pine tree");
     private static final Pattern RSS = Pattern.compile("(?m)^process_resident_memory_bytes\\S* ([0-9.eE+]+)$");
     private static final Pattern BATCH = Pattern.compile("(?m)^mdx_batch_images_(sum|count)\\S* ([0-9.eE+]+)$");
+    /** The server's CPU time: on a shared machine, CPU per image varies far less than wall time. */
+    private static final Pattern CPU = Pattern.compile("(?m)^process_cpu_time_ns_total\\S* ([0-9.eE+]+)$");
 
     private final Settings settings;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -166,7 +169,9 @@ public final class LoadTest {
         return new Report(settings.requests() - notSent, settings.clients(), settings.steps(), images.get(),
                 rejected.get(), new TreeMap<>(errors), lost.get(), seconds, percentile(sorted, 50),
                 percentile(sorted, 95), percentile(sorted, 99), before.getOrDefault("rss", -1.0).longValue(),
-                after.getOrDefault("rss", -1.0).longValue(), batches > 0 ? batchImages / batches : 0);
+                after.getOrDefault("rss", -1.0).longValue(), batches > 0 ? batchImages / batches : 0,
+                images.get() > 0 ? (after.getOrDefault("cpu", 0.0) - before.getOrDefault("cpu", 0.0)) / 1e6
+                        / images.get() : Double.NaN);
     }
 
     private enum Kind { IMAGE, REJECTED, ERROR, LOST }
@@ -236,6 +241,10 @@ public final class LoadTest {
         Matcher m = RSS.matcher(text);
         if (m.find()) {
             out.put("rss", Double.parseDouble(m.group(1)));
+        }
+        Matcher cm = CPU.matcher(text);
+        if (cm.find()) {
+            out.put("cpu", Double.parseDouble(cm.group(1)));
         }
         Matcher bm = BATCH.matcher(text);
         while (bm.find()) {

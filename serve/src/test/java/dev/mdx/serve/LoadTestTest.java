@@ -28,6 +28,7 @@ class LoadTestTest {
             assertTrue(r.p50Ms() <= r.p95Ms() && r.p95Ms() <= r.p99Ms(), r.summary());
             assertTrue(r.rssBeforeBytes() > 0 && r.rssAfterBytes() > 0, r.summary());
             assertTrue(r.meanBatchImages() >= 1, r.summary());
+            assertTrue(r.serverCpuMsPerImage() > 0, r.summary());
             assertTrue(r.summary().startsWith("24 requests from 6 clients at 1 step:"), r.summary());
         }
     }
