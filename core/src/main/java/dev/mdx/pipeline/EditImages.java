@@ -29,20 +29,12 @@ public final class EditImages {
 
     /** The RGB pixels of an image file (PNG, JPEG, BMP, GIF: what javax.imageio reads); alpha is dropped. */
     public static RgbImage readRgb(Path file, String what) {
-        BufferedImage image = read(file, what);
-        int w = image.getWidth();
-        int h = image.getHeight();
-        byte[] rgb = new byte[w * h * 3];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int p = image.getRGB(x, y);
-                int o = (y * w + x) * 3;
-                rgb[o] = (byte) (p >> 16);
-                rgb[o + 1] = (byte) (p >> 8);
-                rgb[o + 2] = (byte) p;
-            }
-        }
-        return new RgbImage(w, h, rgb);
+        return toRgb(read(file, what));
+    }
+
+    /** 8-bit RGB of any image javax.imageio decodes (alpha dropped). */
+    public static RgbImage toRgb(BufferedImage image) {
+        return crop(image, 0, 0, image.getWidth(), image.getHeight());
     }
 
     /** A mask file as luminance (PIL's 'L': 299 R + 587 G + 114 B per mille), white = repaint. */

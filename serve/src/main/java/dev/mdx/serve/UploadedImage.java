@@ -1,7 +1,7 @@
 package dev.mdx.serve;
 
+import dev.mdx.pipeline.EditImages;
 import dev.mdx.pipeline.RgbImage;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Base64;
@@ -55,29 +55,12 @@ final class UploadedImage {
                     throw ApiException.tooLarge(param, param + " is " + w + "x" + h + "; this server takes images of"
                             + " at most " + maxPixels + " pixels");
                 }
-                return toRgb(reader.read(0));
+                return EditImages.toRgb(reader.read(0));
             } finally {
                 reader.dispose();
             }
         } catch (IOException e) {
             throw ApiException.badRequest(param, param + " could not be decoded: " + e.getMessage());
         }
-    }
-
-    /** 8-bit RGB of any image javax.imageio decodes. */
-    static RgbImage toRgb(BufferedImage image) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        byte[] rgb = new byte[w * h * 3];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int p = image.getRGB(x, y);
-                int i = (y * w + x) * 3;
-                rgb[i] = (byte) (p >> 16);
-                rgb[i + 1] = (byte) (p >> 8);
-                rgb[i + 2] = (byte) p;
-            }
-        }
-        return new RgbImage(w, h, rgb);
     }
 }

@@ -268,6 +268,6 @@ class ServerLoadBehaviourTest {
     }
 
     private static RgbImage image(JsonNode response) {
-        return UploadedImage.toRgb(Pngs.image(Pngs.decode(response.path("data").get(0).path("b64_json").asText())));
+        return dev.mdx.pipeline.EditImages.toRgb(Pngs.image(Pngs.decode(response.path("data").get(0).path("b64_json").asText())));
     }
 }
