@@ -64,4 +64,19 @@ class LoraStudentTest {
                     .build()), "so is the student");
         }
     }
+
+    /** A shipped LoRA must fit the model it ships with: retrain it (docs/TRAINING.md) when the base changes. */
+    @Test
+    void theShippedFashionLoraMatchesItsModelAndItsStudents() {
+        try (TextToImagePipeline pipeline = TextToImagePipeline.builder(BundledModels.resolve("fashion"))
+                .loadWeightsNow(false).build()) {
+            for (int steps : new int[] {50, 8, 1}) {
+                GenerationPlan plan = pipeline.plan(pipeline.newRequest().prompt("a photo of a zxq <lora:zxq:1>")
+                        .steps(steps).build());
+                BoundLora bound = plan.loras().entries().get(0).lora();
+                assertTrue(bound.complete(), () -> bound.describeProblems(""));
+                assertEquals(bound.file().tensorCount(), bound.appliedTensors());
+            }
+        }
+    }
 }

@@ -112,7 +112,8 @@ public final class LoraTraining {
             LossFunction<LatentBatch> loss = (batch, ctx) -> loss(network, unet, diffusion, batch, ctx);
             out.printf(Locale.ROOT, "LoRA rank %d, alpha %s on %d layers of %s (%,d parameters; the base's %,d"
                     + " stay frozen); %d training examples%n", settings.rank(), settings.alpha(),
-                    network.layerCount(), p.folder.root(), network.parameterCount(), unet.parameterCount(),
+                    network.layerCount(), p.folder.root().toAbsolutePath().normalize(), network.parameterCount(),
+                    unet.parameterCount(),
                     batches.size());
             Trainer.Result result;
             try (Trainer<LatentBatch> t = Trainer.builder(network, loss, batches, p.trainer, outDir)
@@ -123,11 +124,12 @@ public final class LoraTraining {
                     Map<String, NDArray> values = new LinkedHashMap<>();
                     Map<String, NDArray> ema = t.ema() != null ? t.ema().shadows() : Map.of();
                     network.namedParameters().forEach((k, param) -> values.put(k, ema.getOrDefault(k, param.get())));
+                    Path baseDir = p.folder.root().toAbsolutePath().normalize();
                     network.export(file, values, DataType.FLOAT16, Map.of("ss_base_model_version", "mdx",
-                            "mdx_base", p.folder.root().toString(), "mdx_targets", String.join(",",
-                                    settings.targets()), "ss_steps", Long.toString(result.step())));
+                            "mdx_base", baseDir.toString(), "mdx_targets", String.join(",", settings.targets()),
+                            "ss_steps", Long.toString(result.step())));
                     out.printf(Locale.ROOT, "exported %s (%.2f MB); use it with: mdx generate -m %s --lora %s%n",
-                            file, size(file) / 1e6, p.folder.root(), file);
+                            file, size(file) / 1e6, baseDir, file);
                 }
             }
             return result;
