@@ -62,13 +62,21 @@ public record MemoryEstimate(int unetBatch, long height, long width, VaeTiling t
         return String.format(Locale.ROOT, "%,.1f GB", bytes / 1e9);
     }
 
-    /** The parts: "runtime 0.4 GB + weights 3.4 GB + the larger of the UNet step ... and the VAE decode ...". */
+    /**
+     * The parts, e.g. "runtime 300 MB + weights 4.3 GB + the larger of the UNet step at batch 2 (1.2 GB) and the
+     * VAE decode (whole latent: 3.8 GB)".
+     */
     public String breakdown() {
-        return String.format(Locale.ROOT, "runtime %s + weights %s + the larger of the UNet step at batch %d %s"
-                + " (of which attention %s) and the VAE decode (%s) %s%s", format(runtime),
-                format(weights), unetBatch, format(unetActivations()), format(unetAttention),
-                tiling, format(vaeDecode), heldFromDenoising == 0 ? "" : " on top of the step's freed "
-                        + format(heldFromDenoising) + " that malloc may still hold");
+        long step = unetActivations();
+        String unet = String.format(Locale.ROOT, "the UNet step at batch %d (%s%s)", unetBatch, format(step),
+                unetAttention * 100 > step ? ", of which attention " + format(unetAttention) : "");
+        String decode = String.format(Locale.ROOT, "the VAE decode (%s: %s)", tiling, format(vaeDecode));
+        String base = "runtime " + format(runtime) + " + weights " + format(weights) + " + ";
+        if (heldFromDenoising == 0) {
+            return base + "the larger of " + unet + " and " + decode;
+        }
+        return base + unet + ", then " + decode + " on top of up to " + format(heldFromDenoising)
+                + " the step freed that malloc may keep";
     }
 
     @Override

@@ -22,10 +22,23 @@ import java.util.Optional;
  */
 public final class MemoryEstimator {
     /**
-     * Resident memory of the JVM and libtorch before a model is loaded, measured (0.30-0.33 GB for the bundled
-     * and preset models) and rounded up: it is the floor of every estimate.
+     * Resident memory of the JVM and libtorch besides the weights: 0.17 GB once the engine has run an op, plus
+     * 0.02-0.06 GB of classes, heap and loading buffers once a model is loaded (measured), rounded up.
      */
-    public static final long RUNTIME_BYTES = 400_000_000L;
+    public static final long RUNTIME_BYTES = 250_000_000L;
+
+    /**
+     * What a phase adds beyond its arrays (oneDNN's kernels and caches, libtorch's per-thread buffers, weights
+     * reordered for a convolution): measured up to 0.16 GB above the arrays' resident share; counted once per phase.
+     */
+    static final long ENGINE_BUFFERS_BYTES = 200_000_000L;
+
+    /**
+     * The part of a UNet step's activations that malloc still holds when a decode that follows without
+     * {@link NativeMemory#releaseFreed()} makes its own arrays: measured between none and about half (a decode
+     * reuses the freed blocks its arrays fit in), rounded up.
+     */
+    static final double HELD_FRACTION = 0.6;
 
     /**
      * The decoded image's conversion to 8-bit RGB per pixel: the decoded float32 image, its scaled, shifted and
@@ -105,12 +118,12 @@ public final class MemoryEstimator {
         Tally step = new Tally();
         UNetActivations.walk(step, unet, unetBatch, latentH, latentW, context);
         long attention = saturate(step.peakAttention());
-        long features = saturate(step.peak() - step.peakAttention());
-        long held = releasedBetweenPhases ? 0 : saturate(step.peak());
+        long features = saturate(ENGINE_BUFFERS_BYTES + step.peak() - step.peakAttention());
+        long held = releasedBetweenPhases ? 0 : saturate(HELD_FRACTION * (ENGINE_BUFFERS_BYTES + step.peak()));
 
         return new MemoryEstimate(unetBatch, height, width, tiling, RUNTIME_BYTES, weights,
-                saturate(textEncoder(unetBatch, context)), features, attention,
-                saturate(decode(latentH, latentW, factor, tiling)), held);
+                saturate(ENGINE_BUFFERS_BYTES + Tally.HEAP_OVERHEAD * textEncoder(unetBatch, context)), features,
+                attention, saturate(ENGINE_BUFFERS_BYTES + decode(latentH, latentW, factor, tiling)), held);
     }
 
     /**
@@ -126,14 +139,14 @@ public final class MemoryEstimator {
             return e;
         }
         VaeTiling tiles = tilingThatFits(unetBatch, height, width, limit).orElse(null);
-        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "a %dx%d image needs about %s of memory at"
-                + " its peak, more than the %s this machine can give (%s): %s.", width, height,
+        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "A %dx%d image needs about %s of memory at"
+                + " its peak, but this machine can give %s (%s). Estimate: %s.", width, height,
                 MemoryEstimate.format(e.total()), MemoryEstimate.format(limit.bytes()), limit.source(), e.breakdown()));
         if (tiles != null) {
             MemoryEstimate tiled = estimate(unetBatch, height, width, tiles);
             int px = tiles.tileLatentSize() * vae.downsampleFactor();
-            m.append(String.format(Locale.ROOT, " Only the VAE decode is too large: decoding it in tiles of %dx%d"
-                    + " pixels needs about %s.", px, px, MemoryEstimate.format(tiled.total())));
+            m.append(String.format(Locale.ROOT, " Only the VAE decode is too large: with the VAE decoding in tiles of"
+                    + " %dx%d pixels the request needs about %s.", px, px, MemoryEstimate.format(tiled.total())));
         } else {
             m.append(' ').append(smallerSize(unetBatch, height, width, limit));
         }
@@ -214,7 +227,7 @@ public final class MemoryEstimator {
         VaeDecodeActivations.walk(t, vae, Math.min(latentH, tiling.tileLatentSize()),
                 Math.min(latentW, tiling.tileLatentSize()));
         // the last join: the rows and the whole image, then the conversion
-        return Math.max(t.peak(), (12 + CONVERSION_BYTES_PER_PIXEL) * pixels);
+        return Math.max(t.peak(), Tally.resident((12 + CONVERSION_BYTES_PER_PIXEL) * pixels));
     }
 
     /**

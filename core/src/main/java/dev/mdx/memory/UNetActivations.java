@@ -51,6 +51,7 @@ final class UNetActivations {
             ops.elementwise(2 * map(c.inChannels(), h, w));
         }
         ops.conv(map(c.inChannels(), h, w), map(first, h, w));
+        t.checkpoint("conv_in");
 
         List<double[]> skips = new ArrayList<>();
         skips.add(new double[] {first, h, w});
@@ -77,6 +78,7 @@ final class UNetActivations {
                 w = w2;
                 skips.add(new double[] {out, h, w});
             }
+            t.checkpoint("down_blocks." + level);
             in = out;
         }
 
@@ -87,6 +89,7 @@ final class UNetActivations {
         for (int j = 1; j < c.midBlockResnets(); j++) {
             resnet(bottom, bottom, last, c.midBlockScaleFactor(), h, w);
         }
+        t.checkpoint("mid_block");
 
         int prev = bottom;
         for (int j = 0; j < c.levels(); j++) {
@@ -113,11 +116,13 @@ final class UNetActivations {
                 h = next[1];
                 w = next[2];
             }
+            t.checkpoint("up_blocks." + j);
             prev = out;
         }
         ops.groupNorm(map(first, h, w));
         ops.silu(map(first, h, w));
         ops.conv(map(first, h, w), map(c.outChannels(), h, w));
+        t.checkpoint("conv_out");
     }
 
     /** ResnetBlock2D in its own scope; its output stays. */

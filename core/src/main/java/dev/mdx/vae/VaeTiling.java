@@ -83,6 +83,6 @@ public record VaeTiling(int tileLatentSize) {
 
     @Override
     public String toString() {
-        return enabled() ? "tiles of " + tileLatentSize + " latent px (overlap " + overlap() + ")" : "whole";
+        return enabled() ? "tiles of " + tileLatentSize + " latent px, overlap " + overlap() : "whole latent";
     }
 }

@@ -43,7 +43,8 @@ import java.util.Locale;
  * Without arguments it runs the standard points one after the other, printing the table; arguments
  * {@code MODEL,SIZE,BATCH,TILE[,release]} run those points instead (MODEL a preset name, optionally + "/light", or
  * a pipeline folder; TILE the decode's tile in latent pixels, 0 for a whole decode; "release" calls
- * {@link NativeMemory#releaseFreed()} between the UNet step and the decode, presets only). Each point prints a
+ * {@link NativeMemory#releaseFreed()} between the UNet step and the decode; both for presets only, as the
+ * pipeline decodes whole and does not release). Each point prints a
  * {@code RAW} line of bytes; {@code --render FILE} redraws the table from saved RAW lines with the current
  * estimator. Per point the peak is reset ({@code /proc/self/clear_refs}) before the UNet phase and before the
  * decode, so each phase's peak is the process's resident high-water mark during it. Bundled models run through
@@ -56,7 +57,7 @@ public final class MemoryCalibration {
 
     /** model, image side, UNet batch, decode tile (0 whole)[, release]. */
     private static final List<String> STANDARD = List.of(
-            "models/emoji,64,2,0", "models/emoji,512,2,0", "models/emoji,1024,2,0", "models/emoji,2048,1,64",
+            "models/emoji,64,2,0", "models/emoji,512,2,0", "models/emoji,1024,2,0", "models/emoji,2048,1,0",
             "models/fashion,256,2,0",
             "mobilediffusion-tiny,256,2,0", "mobilediffusion-tiny,1024,2,0", "mobilediffusion-tiny,1024,2,64",
             "mobilediffusion-tiny,1024,2,0,release",
@@ -70,6 +71,10 @@ public final class MemoryCalibration {
         if (args.length > 0 && args[0].equals(POINT)) {
             System.out.println(RAW + " " + String.join(",", List.of(args).subList(1, args.length)) + " "
                     + measure(Point.parse(args[1])));
+            return;
+        }
+        if (args.length == 2 && args[0].equals("--trace")) {
+            trace(Point.parse(args[1]));
             return;
         }
         System.out.println(HEADER);
@@ -218,6 +223,55 @@ public final class MemoryCalibration {
             image.toFloatArray();
         }
         return new long[] {weights, unetPeak, ResidentMemory.peakBytes()};
+    }
+
+    /**
+     * One UNet forward of the point, printing at each top-level module the resident size above the start and the
+     * peak since the previous module (through the probe, which sees every block's output), then the estimator's
+     * walk at the same points.
+     */
+    private static void trace(Point p) {
+        EngineThreads.set(2);
+        UNetConfig uc;
+        try (NDManager root = NDManager.newBaseManager()) {
+            UNet2DConditionModel unet;
+            if (p.folder()) {
+                unet = UNet2DConditionModel.load(Path.of(p.model()).resolve("unet"), root);
+            } else {
+                unet = UNet2DConditionModel.fromConfig(Presets.unet(p.model().replace("/light", "")));
+                StateDicts.initRandom(unet, root, 2);
+            }
+            uc = unet.config();
+            int latent = p.size() / downsampleFactor(p);
+            NDArray context = root.randomNormal(new Shape(p.batch(), 77, uc.crossAttentionDim().get(0)));
+            long base = ResidentMemory.currentBytes();
+            resetPeak();
+            java.util.Map<String, NDArray> sink = new java.util.LinkedHashMap<>() {
+                @Override
+                public NDArray put(String key, NDArray value) {
+                    if (!key.contains(".") || key.split("\\.").length == 2 && !key.startsWith("time")) {
+                        System.out.printf(Locale.ROOT, "measured  %-16s held %7.0f MB, peak since the previous %7.0f"
+                                + " MB%n", key, (ResidentMemory.currentBytes() - base) / 1e6,
+                                (ResidentMemory.peakBytes() - base) / 1e6);
+                        resetPeak();
+                    }
+                    return null; // nothing is kept beyond the forward pass's own scope
+                }
+            };
+            try (NDManager scope = root.newSubManager()) {
+                context.tempAttach(scope);
+                NDArray x = scope.randomNormal(new Shape(p.batch(), uc.inChannels(), latent, latent));
+                unet.forward(x, scope.create(new float[] {500f}), context, sink);
+            }
+        }
+        Tally t = new Tally();
+        UNetActivations.walk(t, uc, p.batch(), p.size() / downsampleFactor(p), p.size() / downsampleFactor(p), 77);
+        t.checkpoints().forEach(line -> System.out.println("estimated " + line));
+    }
+
+    private static int downsampleFactor(Point p) {
+        return p.folder() ? PipelineConfig.read(ModelFolder.open(Path.of(p.model()), null)).vaeScaleFactor()
+                : Presets.vae(p.model().replace("/light", "")).downsampleFactor();
     }
 
     /** Resets VmHWM to the current resident size (Linux 4.0+). */

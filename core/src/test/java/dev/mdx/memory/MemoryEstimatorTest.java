@@ -117,7 +117,7 @@ class MemoryEstimatorTest {
         MemoryLimit limit = new MemoryLimit((whole.denoisePhase() + whole.decodePhase()) / 2, "test");
         InsufficientMemoryException e = assertThrows(InsufficientMemoryException.class,
                 () -> est.check(2, 1536, 1536, VaeTiling.NONE, limit));
-        assertTrue(e.getMessage().contains("Only the VAE decode is too large: decoding it in tiles of"), e.getMessage());
+        assertTrue(e.getMessage().contains("Only the VAE decode is too large: with the VAE decoding in tiles of"), e.getMessage());
         VaeTiling tiles = e.tilingThatFits().orElseThrow();
         assertTrue(tiles.enabled());
         assertTrue(est.check(2, 1536, 1536, tiles, limit).total() <= limit.bytes());
