@@ -67,12 +67,18 @@ class LoraStudentTest {
 
     /** A shipped LoRA must fit the model it ships with: retrain it (docs/TRAINING.md) when the base changes. */
     @Test
-    void theShippedFashionLoraMatchesItsModelAndItsStudents() {
-        try (TextToImagePipeline pipeline = TextToImagePipeline.builder(BundledModels.resolve("fashion"))
+    void theShippedLorasMatchTheirModelsAndTheirStudents() {
+        for (String[] shipped : new String[][] {{"fashion", "a photo of a zxq <lora:zxq:1>"},
+            {"emoji", "a red apple <lora:openmoji:1>"}}) {
+            checkShipped(shipped[0], shipped[1]);
+        }
+    }
+
+    private static void checkShipped(String model, String prompt) {
+        try (TextToImagePipeline pipeline = TextToImagePipeline.builder(BundledModels.resolve(model))
                 .loadWeightsNow(false).build()) {
             for (int steps : new int[] {50, 8, 1}) {
-                GenerationPlan plan = pipeline.plan(pipeline.newRequest().prompt("a photo of a zxq <lora:zxq:1>")
-                        .steps(steps).build());
+                GenerationPlan plan = pipeline.plan(pipeline.newRequest().prompt(prompt).steps(steps).build());
                 BoundLora bound = plan.loras().entries().get(0).lora();
                 assertTrue(bound.complete(), () -> bound.describeProblems(""));
                 assertEquals(bound.file().tensorCount(), bound.appliedTensors());
