@@ -207,6 +207,7 @@ public final class UfoGenTraining {
                     row.append(String.format(Locale.ROOT, ",%.6g", v));
                 }
                 writer.write(row.append('\n').toString());
+                writer.flush(); // readable while the run goes on: one row per step is cheap
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
