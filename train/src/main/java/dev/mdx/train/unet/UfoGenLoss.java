@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  *
  * The reconstruction term is the standard denoising loss of the same forward pass (epsilon or v MSE, as the
  * reference code does). Phase {@value #GENERATOR} is the generator, {@value #DISCRIMINATOR} the discriminator.
- * Options: t' drawn uniformly from {0..tPrimeMax} instead of t - k (the discriminator judges the one-step prediction
+ * Options: t = N-1 for a share of the examples (the one-step regime, where x0' is blurry), t' drawn uniformly from {0..tPrimeMax} instead of t - k (the discriminator judges the one-step prediction
  * at low noise, as adversarial diffusion distillation judges x0'), and the hinge loss (D: relu(1 - D(real)) +
  * relu(1 + D(fake)); G: -D(fake); no clamps) instead of the clamped BCE.
  */
@@ -41,11 +41,13 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
      * @param hinge the hinge loss instead of the clamped BCE
      * @param probeEvery every this many steps a G step also measures the gradient norm of each term on the
      *     generator (two extra backward passes); 0 never
+     * @param oneStepFraction the probability that an example's t is N-1, the one-step sampler's only timestep,
+     *     instead of uniform: at lower t the prediction is close to the data and gives D nothing to judge
      */
     public record Settings(int stepGap, double reconstructionWeight, double adversarialWeight, double logitClamp,
-            int tPrimeMax, boolean hinge, int probeEvery) {
+            int tPrimeMax, boolean hinge, int probeEvery, double oneStepFraction) {
         public Settings(int stepGap, double reconstructionWeight, double adversarialWeight, double logitClamp) {
-            this(stepGap, reconstructionWeight, adversarialWeight, logitClamp, -1, false, 0);
+            this(stepGap, reconstructionWeight, adversarialWeight, logitClamp, -1, false, 0, 0);
         }
     }
 
@@ -89,7 +91,7 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
     @Override
     public NDArray loss(LatentBatch batch, StepContext ctx) {
         NDManager scope = ctx.scope();
-        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1);
+        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1, settings.oneStepFraction());
         NDArray x0Pred = g.levels().x0(prediction, g.predicted(), g.noisy());
         int[] tPrev = g.levels().t().clone();
         for (int i = 0; i < tPrev.length; i++) {

@@ -33,7 +33,8 @@ import java.util.Locale;
  * optimizer: {@code discriminator_learning_rate} (the trainer's), {@code discriminator_adam_beta1} (0),
  * {@code discriminator_adam_beta2} (0.999), {@code discriminator_weight_decay} (0); {@code discriminator_max_timestep}
  * (-1: t' = t - step_gap; else t' ~ U{0..value}), {@code discriminator_loss} ({@code bce} or {@code hinge}) and
- * {@code probe_every} (30: how often a G step measures each term's gradient norm on the generator; 0 never).
+ * {@code probe_every} (30: how often a G step measures each term's gradient norm on the generator; 0 never),
+ * {@code one_step_fraction} (0: the share of examples at t = N-1 instead of uniform t).
  */
 public final class UfoGenTraining {
     static final String TERMS_FILE = "ufogen_terms.csv";
@@ -49,7 +50,8 @@ public final class UfoGenTraining {
         JsonConfig u = p.section("ufogen");
         FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
                 "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
-                "discriminator_weight_decay", "discriminator_max_timestep", "discriminator_loss", "probe_every"));
+                "discriminator_weight_decay", "discriminator_max_timestep", "discriminator_loss", "probe_every",
+                "one_step_fraction"));
         int n = p.schedule.numTrainTimesteps();
         int tPrimeMax = u.getInt("discriminator_max_timestep", -1);
         if (tPrimeMax < -1 || tPrimeMax >= n) {
@@ -64,9 +66,13 @@ public final class UfoGenTraining {
         if (probeEvery < 0) {
             throw u.error("probe_every", "must be >= 0 (0: never), got " + probeEvery);
         }
+        double oneStep = nonNegative(u, "one_step_fraction", 0.0);
+        if (oneStep > 1) {
+            throw u.error("one_step_fraction", "must be in [0, 1], got " + oneStep);
+        }
         UfoGenLoss.Settings settings = new UfoGenLoss.Settings(u.getInt("step_gap", 250),
                 nonNegative(u, "reconstruction_weight", 1.0), nonNegative(u, "adversarial_weight", 1.0),
-                nonNegative(u, "logit_clamp", 0.5), tPrimeMax, dLoss.equals("hinge"), probeEvery);
+                nonNegative(u, "logit_clamp", 0.5), tPrimeMax, dLoss.equals("hinge"), probeEvery, oneStep);
         if (settings.stepGap() < 1 || settings.stepGap() >= n) {
             throw u.error("step_gap", "must be in [1, " + n + "), got " + settings.stepGap());
         }

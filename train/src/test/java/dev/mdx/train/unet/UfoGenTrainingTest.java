@@ -194,7 +194,7 @@ class UfoGenTrainingTest {
         for (boolean hinge : new boolean[] {false, true}) {
             List<UfoGenLoss.Terms> terms;
             try (NDManager m = NDManager.newBaseManager()) {
-                Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, hinge, 0));
+                Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, hinge, 0, 0));
                 try (Trainer<LatentBatch> t = trainer(s, s.loss(), 60, dir.resolve("d" + hinge),
                         TrainingPhase.Schedule.cycle(UfoGenLoss.DISCRIMINATOR))) {
                     t.run(false);
@@ -229,7 +229,7 @@ class UfoGenTrainingTest {
         Map<String, float[]> without;
         List<UfoGenLoss.Terms> probed;
         try (NDManager m = NDManager.newBaseManager()) {
-            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, -1, false, 1));
+            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, -1, false, 1, 0.5));
             try (Trainer<LatentBatch> t = trainer(s, s.loss(), 6, dir.resolve("p"), "dgg")) {
                 t.run(false);
             }
@@ -237,7 +237,7 @@ class UfoGenTrainingTest {
             probed = s.terms();
         }
         try (NDManager m = NDManager.newBaseManager()) {
-            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, -1, false, 0));
+            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, -1, false, 0, 0.5));
             try (Trainer<LatentBatch> t = trainer(s, s.loss(), 6, dir.resolve("q"), "dgg")) {
                 t.run(false);
             }
