@@ -10,6 +10,7 @@ import dev.mdx.schedule.PredictionType;
 import dev.mdx.train.AdamW;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingPhase;
+import dev.mdx.vae.AutoencoderKL;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -34,7 +35,9 @@ import java.util.Locale;
  * {@code discriminator_adam_beta2} (0.999), {@code discriminator_weight_decay} (0); {@code discriminator_max_timestep}
  * (-1: t' = t - step_gap; else t' ~ U{0..value}), {@code discriminator_loss} ({@code bce} or {@code hinge}) and
  * {@code probe_every} (30: how often a G step measures each term's gradient norm on the generator; 0 never),
- * {@code one_step_fraction} (0: the share of examples at t = N-1 instead of uniform t).
+ * {@code one_step_fraction} (0: the share of examples at t = N-1 instead of uniform t), {@code discriminator}
+ * ({@code unet_encoder}, or {@code pixel}: {@link PixelDiscriminator}, with discriminator_max_timestep 0) and
+ * {@code pixel_discriminator_width} (32).
  */
 public final class UfoGenTraining {
     static final String TERMS_FILE = "ufogen_terms.csv";
@@ -51,7 +54,7 @@ public final class UfoGenTraining {
         FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
                 "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
                 "discriminator_weight_decay", "discriminator_max_timestep", "discriminator_loss", "probe_every",
-                "one_step_fraction"));
+                "one_step_fraction", "discriminator", "pixel_discriminator_width"));
         int n = p.schedule.numTrainTimesteps();
         int tPrimeMax = u.getInt("discriminator_max_timestep", -1);
         if (tPrimeMax < -1 || tPrimeMax >= n) {
@@ -75,6 +78,17 @@ public final class UfoGenTraining {
                 nonNegative(u, "logit_clamp", 0.5), tPrimeMax, dLoss.equals("hinge"), probeEvery, oneStep);
         if (settings.stepGap() < 1 || settings.stepGap() >= n) {
             throw u.error("step_gap", "must be in [1, " + n + "), got " + settings.stepGap());
+        }
+        String dKind = u.getString("discriminator", "unet_encoder");
+        if (!dKind.equals("unet_encoder") && !dKind.equals("pixel")) {
+            throw u.error("discriminator", "must be unet_encoder or pixel, got '" + dKind + "'");
+        }
+        if (dKind.equals("pixel") && tPrimeMax != 0) {
+            throw u.error("discriminator", "pixel judges decoded clean samples: it needs discriminator_max_timestep 0");
+        }
+        int pixelWidth = u.getInt("pixel_discriminator_width", 32);
+        if (pixelWidth < 1) {
+            throw u.error("pixel_discriminator_width", "must be >= 1, got " + pixelWidth);
         }
         TrainingPhase.Schedule schedule = phasePattern(u);
         double dLr = u.getDouble("discriminator_learning_rate", p.trainer.learningRate());
@@ -102,8 +116,17 @@ public final class UfoGenTraining {
             LatentBatchSource batches = p.batches(outDir, weights, out);
             TextConditioning text = p.text(weights);
             var generator = p.loadUnet(weights);
-            UfoGenDiscriminator discriminator = new UfoGenDiscriminator(p.unetConfig);
-            discriminator.initFrom(generator, weights);
+            Discriminator discriminator;
+            if (dKind.equals("pixel")) {
+                PixelDiscriminator pixel = new PixelDiscriminator(AutoencoderKL.load(p.folder.vaeDir(), weights),
+                        pixelWidth);
+                pixel.init(weights, p.trainer.seed() + 1);
+                discriminator = pixel;
+            } else {
+                UfoGenDiscriminator encoder = new UfoGenDiscriminator(p.unetConfig);
+                encoder.initFrom(generator, weights);
+                discriminator = encoder;
+            }
             UfoGenModels models = new UfoGenModels(generator, discriminator);
             out.printf(Locale.ROOT, "UFOGen: generator %,d parameters, discriminator %,d; step gap %d; %d examples%n",
                     generator.parameterCount(), discriminator.parameterCount(), settings.stepGap(), batches.size());

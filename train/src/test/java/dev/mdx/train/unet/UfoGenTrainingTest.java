@@ -20,6 +20,8 @@ import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.train.TrainingPhase;
 import dev.mdx.unet.UNet2DConditionModel;
+import dev.mdx.vae.AutoencoderKL;
+import dev.mdx.vae.VaeConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -28,6 +30,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,10 +69,26 @@ class UfoGenTrainingTest {
     }
 
     private static Setup setup(NDManager m, UfoGenLoss.Settings settings) {
+        return setup(m, settings, false);
+    }
+
+    /** With {@code pixel}, the discriminator is a PixelDiscriminator over a random two-level VAE (8x8 -> 16x16). */
+    private static Setup setup(NDManager m, UfoGenLoss.Settings settings, boolean pixel) {
         UNet2DConditionModel generator = UNet2DConditionModel.fromConfig(DiffusionTrainingTest.tinyUnet());
         StateDicts.initRandom(generator, m, 1);
-        UfoGenDiscriminator d = new UfoGenDiscriminator(DiffusionTrainingTest.tinyUnet());
-        d.initFrom(generator, m);
+        Discriminator d;
+        if (pixel) {
+            AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
+                    OptionalDouble.empty(), 16, true, true, true, null));
+            StateDicts.initRandom(vae, m, 4);
+            PixelDiscriminator p = new PixelDiscriminator(vae, 8);
+            p.init(m, 5);
+            d = p;
+        } else {
+            UfoGenDiscriminator e = new UfoGenDiscriminator(DiffusionTrainingTest.tinyUnet());
+            e.initFrom(generator, m);
+            d = e;
+        }
         UfoGenModels models = new UfoGenModels(generator, d);
         List<UfoGenLoss.Terms> terms = new ArrayList<>();
         UfoGenLoss loss = new UfoGenLoss(models, tinyText(m), NoiseSchedule.of(ScheduleConfig.defaults()),
@@ -187,15 +206,16 @@ class UfoGenTrainingTest {
      * The discriminator alone (D steps only) on two easy distributions: real = the constant-per-channel latents,
      * fake = the x0 an untrained epsilon generator implies (large, noisy), both at t' = 0. Its logits start at 0
      * (accuracy 0 by the strict > 0 / < 0 rule) and it must end up classifying both sides, for the clamped BCE and
-     * for the hinge loss; the per-bucket logits put every example in the t' = 0 bucket.
+     * for the hinge loss, and in image space (PixelDiscriminator through a random VAE decoder); the per-bucket logits put every example in the t' = 0 bucket.
      */
     @Test
     void discriminatorSeparatesTwoEasyDistributions() {
-        for (boolean hinge : new boolean[] {false, true}) {
+        for (String kind : new String[] {"bce", "hinge", "pixel"}) {
+            boolean hinge = !kind.equals("bce");
             List<UfoGenLoss.Terms> terms;
             try (NDManager m = NDManager.newBaseManager()) {
-                Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, hinge, 0, 0));
-                try (Trainer<LatentBatch> t = trainer(s, s.loss(), 60, dir.resolve("d" + hinge),
+                Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, hinge, 0, 0), kind.equals("pixel"));
+                try (Trainer<LatentBatch> t = trainer(s, s.loss(), 60, dir.resolve("d" + kind),
                         TrainingPhase.Schedule.cycle(UfoGenLoss.DISCRIMINATOR))) {
                     t.run(false);
                 }
@@ -209,8 +229,8 @@ class UfoGenTrainingTest {
                     .orElseThrow();
             UfoGenLoss.Terms last = terms.get(59);
             System.out.printf("D alone (%s): accuracy real %.2f fake %.2f over the last 20 steps; last %s%n",
-                    hinge ? "hinge" : "bce", real, fake, last);
-            assertTrue(real >= 0.85 && fake >= 0.85, (hinge ? "hinge" : "bce") + ": real " + real + " fake " + fake);
+                    kind, real, fake, last);
+            assertTrue(real >= 0.85 && fake >= 0.85, kind + ": real " + real + " fake " + fake);
             assertTrue(last.realByBucket()[0] > last.fakeByBucket()[0], "t' = 0 bucket: real above fake");
             for (int b = 1; b < UfoGenLoss.BUCKETS.length; b++) {
                 assertTrue(Double.isNaN(last.realByBucket()[b]), "t' is always 0 here, bucket " + b + " is empty");
@@ -257,5 +277,25 @@ class UfoGenTrainingTest {
         // after a D step the head is no longer zero, so the adversarial term reaches the generator
         assertFalse(probed.stream().filter(t -> t.phase() == UfoGenLoss.GENERATOR).allMatch(t ->
                 t.adversarialGradNorm() == 0), "the adversarial term never reached the generator");
+    }
+
+    /**
+     * The pixel discriminator trains only its own convolutions (the VAE decoder is frozen: not among its
+     * parameters, unchanged by D steps) and passes the adversarial gradient through the decoder to the generator.
+     */
+    @Test
+    void pixelDiscriminatorKeepsTheVaeFrozenAndReachesTheGenerator() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, true, 1, 0.5), true);
+            assertTrue(s.models().namedParameters().keySet().stream().filter(k -> k.startsWith("discriminator."))
+                    .allMatch(k -> k.matches("discriminator\\.(conv[123]|logit_head)\\..*")),
+                    "only the patch convolutions are the discriminator's parameters");
+            try (Trainer<LatentBatch> t = trainer(s, s.loss(), 4, dir.resolve("px"), "dg")) {
+                t.run(false);
+            }
+            UfoGenLoss.Terms g = s.terms().get(3);
+            assertEquals(UfoGenLoss.GENERATOR, g.phase());
+            assertTrue(g.adversarialGradNorm() > 0, "the adversarial term reaches the generator: " + g);
+        }
     }
 }
