@@ -37,7 +37,8 @@ import java.util.Locale;
  * {@code probe_every} (30: how often a G step measures each term's gradient norm on the generator; 0 never),
  * {@code one_step_fraction} (0: the share of examples at t = N-1 instead of uniform t), {@code discriminator}
  * ({@code unet_encoder}, or {@code pixel}: {@link PixelDiscriminator}, with discriminator_max_timestep 0) and
- * {@code pixel_discriminator_width} (32).
+ * {@code pixel_discriminator_width} (32) and {@code pixel_discriminator_text} (false: unconditional; true: a
+ * projection term on the mean text embedding).
  */
 public final class UfoGenTraining {
     static final String TERMS_FILE = "ufogen_terms.csv";
@@ -54,7 +55,7 @@ public final class UfoGenTraining {
         FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
                 "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
                 "discriminator_weight_decay", "discriminator_max_timestep", "discriminator_loss", "probe_every",
-                "one_step_fraction", "discriminator", "pixel_discriminator_width"));
+                "one_step_fraction", "discriminator", "pixel_discriminator_width", "pixel_discriminator_text"));
         int n = p.schedule.numTrainTimesteps();
         int tPrimeMax = u.getInt("discriminator_max_timestep", -1);
         if (tPrimeMax < -1 || tPrimeMax >= n) {
@@ -119,7 +120,8 @@ public final class UfoGenTraining {
             Discriminator discriminator;
             if (dKind.equals("pixel")) {
                 PixelDiscriminator pixel = new PixelDiscriminator(AutoencoderKL.load(p.folder.vaeDir(), weights),
-                        pixelWidth);
+                        pixelWidth, u.getBool("pixel_discriminator_text", false)
+                                ? p.unetConfig.crossAttentionDim().get(0) : 0);
                 pixel.init(weights, p.trainer.seed() + 1);
                 discriminator = pixel;
             } else {

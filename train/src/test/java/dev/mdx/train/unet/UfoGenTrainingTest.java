@@ -81,7 +81,8 @@ class UfoGenTrainingTest {
             AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
                     OptionalDouble.empty(), 16, true, true, true, null));
             StateDicts.initRandom(vae, m, 4);
-            PixelDiscriminator p = new PixelDiscriminator(vae, 8);
+            PixelDiscriminator p = new PixelDiscriminator(vae, 8,
+                    DiffusionTrainingTest.tinyUnet().crossAttentionDim().get(0));
             p.init(m, 5);
             d = p;
         } else {
@@ -288,7 +289,7 @@ class UfoGenTrainingTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, true, 1, 0.5), true);
             assertTrue(s.models().namedParameters().keySet().stream().filter(k -> k.startsWith("discriminator."))
-                    .allMatch(k -> k.matches("discriminator\\.(conv[123]|logit_head)\\..*")),
+                    .allMatch(k -> k.matches("discriminator\\.(conv[123]|logit_head|text_projection)\\..*")),
                     "only the patch convolutions are the discriminator's parameters");
             try (Trainer<LatentBatch> t = trainer(s, s.loss(), 4, dir.resolve("px"), "dg")) {
                 t.run(false);
@@ -296,6 +297,30 @@ class UfoGenTrainingTest {
             UfoGenLoss.Terms g = s.terms().get(3);
             assertEquals(UfoGenLoss.GENERATOR, g.phase());
             assertTrue(g.adversarialGradNorm() > 0, "the adversarial term reaches the generator: " + g);
+        }
+    }
+
+    /** The projection term makes the pixel discriminator's logits depend on the text; without it they do not. */
+    @Test
+    void pixelDiscriminatorIsTextConditionedThroughItsProjection() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
+                    OptionalDouble.empty(), 16, true, true, true, null));
+            StateDicts.initRandom(vae, m, 4);
+            PixelDiscriminator conditioned = new PixelDiscriminator(vae, 8, 6);
+            StateDicts.initRandom(conditioned, m, 7); // a random projection, as after some training
+            PixelDiscriminator plain = new PixelDiscriminator(vae, 8, 0);
+            StateDicts.initRandom(plain, m, 7);
+            assertFalse(plain.namedParameters().keySet().stream().anyMatch(k -> k.startsWith("text_projection")));
+            Rng rng = new Rng(9);
+            var latents = m.create(rng.gaussians(2 * 4 * 8 * 8), new Shape(2, 4, 8, 8));
+            var t = m.zeros(new Shape(2));
+            var a = m.create(rng.gaussians(2 * 5 * 6), new Shape(2, 5, 6));
+            var b = m.create(rng.gaussians(2 * 5 * 6), new Shape(2, 5, 6));
+            assertFalse(Arrays.equals(conditioned.forward(latents, t, a).toFloatArray(),
+                    conditioned.forward(latents, t, b).toFloatArray()), "the text changes the logits");
+            assertArrayEquals(plain.forward(latents, t, a).toFloatArray(), plain.forward(latents, t, b).toFloatArray(),
+                    0f, "unconditional: the text does not matter");
         }
     }
 }
