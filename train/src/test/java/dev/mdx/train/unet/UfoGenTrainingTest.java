@@ -72,15 +72,21 @@ class UfoGenTrainingTest {
         return setup(m, settings, false);
     }
 
+    /** A random two-level VAE: 4x8x8 latents (the tiny UNet's) to 3x16x16 images. */
+    private static AutoencoderKL tinyVae(NDManager m) {
+        AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
+                OptionalDouble.empty(), 16, true, true, true, null));
+        StateDicts.initRandom(vae, m, 4);
+        return vae;
+    }
+
     /** With {@code pixel}, the discriminator is a PixelDiscriminator over a random two-level VAE (8x8 -> 16x16). */
     private static Setup setup(NDManager m, UfoGenLoss.Settings settings, boolean pixel) {
         UNet2DConditionModel generator = UNet2DConditionModel.fromConfig(DiffusionTrainingTest.tinyUnet());
         StateDicts.initRandom(generator, m, 1);
         Discriminator d;
         if (pixel) {
-            AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
-                    OptionalDouble.empty(), 16, true, true, true, null));
-            StateDicts.initRandom(vae, m, 4);
+            AutoencoderKL vae = tinyVae(m);
             PixelDiscriminator p = new PixelDiscriminator(vae, 8,
                     DiffusionTrainingTest.tinyUnet().crossAttentionDim().get(0));
             p.init(m, 5);
@@ -304,9 +310,7 @@ class UfoGenTrainingTest {
     @Test
     void pixelDiscriminatorIsTextConditionedThroughItsProjection() {
         try (NDManager m = NDManager.newBaseManager()) {
-            AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
-                    OptionalDouble.empty(), 16, true, true, true, null));
-            StateDicts.initRandom(vae, m, 4);
+            AutoencoderKL vae = tinyVae(m);
             PixelDiscriminator conditioned = new PixelDiscriminator(vae, 8, 6);
             StateDicts.initRandom(conditioned, m, 7); // a random projection, as after some training
             PixelDiscriminator plain = new PixelDiscriminator(vae, 8, 0);
