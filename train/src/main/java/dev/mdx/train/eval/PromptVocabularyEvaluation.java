@@ -52,27 +52,49 @@ public final class PromptVocabularyEvaluation {
         int[] protoItems = prototypeImages <= 0 || prototypeImages >= train.length ? train
                 : DataOrder.sample(train, prototypeImages, Evaluation.PROMPT_ORDER_SEED + 2);
         Map<String, Integer> protoIndex = new LinkedHashMap<>();
-        float[][] embeds = embedImages(scorer, data, protoItems);
+        float[][] prototypes = prototypes(Arrays.stream(protoItems).mapToObj(data::label).toList(),
+                embedImages(scorer, data, protoItems), protoIndex);
+        List<String> protoLabels = new ArrayList<>(protoIndex.keySet());
+        PromptSets sets = promptSets(Arrays.stream(heldIn).mapToObj(data::item).toList(), paraphrases, protoIndex);
+        List<Miss> missed = new ArrayList<>();
+        Retrieval.Accuracy canonicalAcc = promptAccuracy(scorer, sets.canonical(), prototypes, protoLabels,
+                new ArrayList<>());
+        Retrieval.Accuracy paraphraseAcc = promptAccuracy(scorer, sets.paraphrased(), prototypes, protoLabels, missed);
+        return new Report(realIn, realOut, canonicalAcc, paraphraseAcc, prototypes.length, protoItems.length, missed);
+    }
+
+    /** Distinct prompts with the prototype index of the label they name. */
+    record PromptSets(Map<String, Integer> canonical, Map<String, Integer> paraphrased) {}
+
+    /**
+     * One prototype per label, in order of first appearance (filled into {@code index}): the sum of the label's unit
+     * image embeddings, i.e. their mean direction.
+     */
+    static float[][] prototypes(List<String> labels, float[][] embeds, Map<String, Integer> index) {
         List<float[]> sums = new ArrayList<>();
-        for (int i = 0; i < protoItems.length; i++) {
-            int p = protoIndex.computeIfAbsent(data.label(protoItems[i]), k -> protoIndex.size());
+        double[][] unit = Retrieval.unit(embeds);
+        for (int i = 0; i < labels.size(); i++) {
+            int p = index.computeIfAbsent(labels.get(i), k -> index.size());
             if (p == sums.size()) {
-                sums.add(new float[embeds[i].length]);
+                sums.add(new float[unit[i].length]);
             }
-            double[] unit = Retrieval.unit(new float[][] {embeds[i]})[0];
-            for (int d = 0; d < unit.length; d++) {
-                sums.get(p)[d] += (float) unit[d];
+            for (int d = 0; d < unit[i].length; d++) {
+                sums.get(p)[d] += (float) unit[i][d];
             }
         }
-        float[][] prototypes = sums.toArray(new float[0][]);
-        List<String> protoLabels = new ArrayList<>(protoIndex.keySet());
+        return sums.toArray(new float[0][]);
+    }
 
+    /**
+     * The canonical caption of each sampled item, and the paraphrases of its label that ask for no style or for the
+     * item's style; items whose label has no prototype are skipped.
+     */
+    static PromptSets promptSets(List<DatasetItem> items, List<HeldOutPrompt> paraphrases, Map<String, Integer> protoIndex) {
         Map<String, Integer> canonical = new LinkedHashMap<>();
         Map<String, Integer> paraphrased = new LinkedHashMap<>();
         Map<String, List<HeldOutPrompt>> byLabel = new LinkedHashMap<>();
         paraphrases.forEach(p -> byLabel.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(p));
-        for (int item : heldIn) {
-            DatasetItem it = data.item(item);
+        for (DatasetItem it : items) {
             Integer truth = protoIndex.get(it.label());
             if (truth == null) {
                 continue;
@@ -84,10 +106,7 @@ public final class PromptVocabularyEvaluation {
                 }
             }
         }
-        List<Miss> missed = new ArrayList<>();
-        Retrieval.Accuracy canonicalAcc = promptAccuracy(scorer, canonical, prototypes, protoLabels, new ArrayList<>());
-        Retrieval.Accuracy paraphraseAcc = promptAccuracy(scorer, paraphrased, prototypes, protoLabels, missed);
-        return new Report(realIn, realOut, canonicalAcc, paraphraseAcc, prototypes.length, protoItems.length, missed);
+        return new PromptSets(canonical, paraphrased);
     }
 
     private static Retrieval.Accuracy realAccuracy(ClipScorer scorer, ImageDataset data, LabelSet labels,
@@ -106,7 +125,12 @@ public final class PromptVocabularyEvaluation {
             float[][] prototypes, List<String> protoLabels, List<Miss> missed) {
         List<String> texts = new ArrayList<>(prompts.keySet());
         int[] truth = texts.stream().mapToInt(prompts::get).toArray();
-        double[][] scores = Retrieval.cosine(scorer.textEmbeddings(texts), prototypes);
+        return accuracy(texts, scorer.textEmbeddings(texts), truth, prototypes, protoLabels, missed);
+    }
+
+    static Retrieval.Accuracy accuracy(List<String> texts, float[][] textEmbeds, int[] truth, float[][] prototypes,
+            List<String> protoLabels, List<Miss> missed) {
+        double[][] scores = Retrieval.cosine(textEmbeds, prototypes);
         for (int q = 0; q < scores.length && missed.size() < MAX_MISSES; q++) {
             int best = 0;
             for (int c = 1; c < scores[q].length; c++) {
