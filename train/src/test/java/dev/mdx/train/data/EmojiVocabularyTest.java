@@ -12,9 +12,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class EmojiVocabularyTest {
-    private static final EmojiEntry FOX = new EmojiEntry("1F98A", "1F98A", "fox", "fox", List.of("face", "fox", "animal"), List.of(), 1);
-    private static final EmojiEntry WAVE_MEDIUM = new EmojiEntry("1F44B-1F3FD", "1F44B", "waving hand: medium skin tone",
-            "waving hand", List.of("bye", "hand", "hello", "hey", "hi", "wave", "waving"), List.of(3), 2);
+    private static final EmojiEntry FOX = EmojiCaptionsTest.FOX;
+    private static final EmojiEntry WAVE_MEDIUM = EmojiCaptionsTest.WAVE_MEDIUM;
 
     @Test
     void captionsAddLabelShortcodesAndKeywordsAfterTheV1Ones() {
