@@ -1,11 +1,17 @@
 package dev.mdx.train.eval;
 
 import ai.djl.ndarray.NDManager;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.io.StateDicts;
 import dev.mdx.pipeline.RgbImage;
 import dev.mdx.pipeline.StepCallback;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.train.classifier.ImageClassifier;
+import dev.mdx.text.ClipTokenizer;
+import dev.mdx.train.clip.ClipModel;
 import dev.mdx.train.clip.ClipScorer;
+import dev.mdx.train.clip.ClipStageConfig;
+import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.data.FashionCaptions;
 import dev.mdx.train.data.HeldOutPrompt;
 import dev.mdx.train.data.HeldOutPrompts;
@@ -23,6 +29,8 @@ import java.util.Map;
  * <ul>
  * <li>{@code clip CLIP_DIR DATASET IMAGES PROTOTYPES}: {@link PromptVocabularyEvaluation} on the set's held-out
  *     paraphrase list: the CLIP's retrieval ceiling on real images and its prompt accuracy, canonical vs paraphrased;
+ * <li>{@code checkpoint RUN STEP_DIR DATASET IMAGES PROTOTYPES}: the same for the EMA weights of a checkpoint of an
+ *     unfinished {@code mdx train clip} run (its config and tokenizer from RUN);
  * <li>{@code generate MODEL CLASSIFIER DATASET SEEDS STEPS PER_CLASS}: Fashion-MNIST images generated (DDIM, CFG 7.5,
  *     seeds 1000...) for the canonical prompts, the issue's words ("a photo of a trouser", "pants", ...) and
  *     PER_CLASS held-out paraphrases per class (every k-th of the list), and the share the classifier puts in the
@@ -47,15 +55,27 @@ public final class PromptVocabularyMeasure {
 
     private PromptVocabularyMeasure() {}
 
+    /** A scorer on a checkpoint's EMA weights, built as the run built its model. */
+    private static ClipScorer checkpointScorer(Path run, Path step, ImageDataset data, NDManager m) {
+        ClipStageConfig stage = ClipStageConfig.from(JsonConfig.read(run.resolve("training_config.json")));
+        ClipTokenizer tokenizer = ClipTokenizer.load(run.resolve(ClipTraining.TOKENIZER_DIR));
+        ClipModel model = new ClipModel(stage.modelConfig(tokenizer.vocabSize(), data.height(), data.channels()));
+        StateDicts.load(model, step.resolve("ema.safetensors"), m);
+        return new ClipScorer(model, tokenizer, m, 64);
+    }
+
     public static void main(String[] args) {
-        Path dataset = Path.of(args[args[0].equals("clip") ? 2 : 3]);
+        boolean clip = args[0].equals("clip") || args[0].equals("checkpoint");
+        int shift = args[0].equals("checkpoint") ? 1 : 0;
+        Path dataset = Path.of(args[clip ? 2 + shift : 3]);
         ImageDataset data = ImageDataset.open(dataset);
         List<HeldOutPrompt> paraphrases = HeldOutPrompts.read(dataset);
         try (NDManager m = NDManager.newBaseManager()) {
-            if (args[0].equals("clip")) {
-                ClipScorer scorer = ClipScorer.load(Path.of(args[1]), m, 64);
+            if (clip) {
+                ClipScorer scorer = shift == 0 ? ClipScorer.load(Path.of(args[1]), m, 64)
+                        : checkpointScorer(Path.of(args[1]), Path.of(args[2]), data, m);
                 PromptVocabularyEvaluation.Report r = PromptVocabularyEvaluation.run(scorer, data, paraphrases,
-                        Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+                        Integer.parseInt(args[3 + shift]), Integer.parseInt(args[4 + shift]));
                 System.out.printf(Locale.ROOT, "real held-in  image->label top-1 %.3f top-5 %.3f (%d images)%n",
                         r.realHeldIn().top1(), r.realHeldIn().top5(), r.realHeldIn().queries());
                 if (r.realHeldOut() != null) {
