@@ -28,8 +28,12 @@ public final class PromptVocabularyEvaluation {
     /** A prompt whose label was not the nearest prototype, with the label that was. */
     public record Miss(String prompt, String label, String nearest) {}
 
+    /** Top-1 hits of one label's prompts. */
+    public record LabelScore(String label, int hits, int prompts) {}
+
     public record Report(Retrieval.Accuracy realHeldIn, Retrieval.Accuracy realHeldOut, Retrieval.Accuracy canonical,
-            Retrieval.Accuracy paraphrases, int prototypeLabels, int prototypeImages, List<Miss> missed) {}
+            Retrieval.Accuracy paraphrases, int prototypeLabels, int prototypeImages, List<Miss> missed,
+            List<LabelScore> paraphrasesByLabel) {}
 
     private static final int MAX_MISSES = 40;
 
@@ -60,7 +64,8 @@ public final class PromptVocabularyEvaluation {
         Retrieval.Accuracy canonicalAcc = promptAccuracy(scorer, sets.canonical(), prototypes, protoLabels,
                 new ArrayList<>());
         Retrieval.Accuracy paraphraseAcc = promptAccuracy(scorer, sets.paraphrased(), prototypes, protoLabels, missed);
-        return new Report(realIn, realOut, canonicalAcc, paraphraseAcc, prototypes.length, protoItems.length, missed);
+        return new Report(realIn, realOut, canonicalAcc, paraphraseAcc, prototypes.length, protoItems.length,
+                missed.subList(0, Math.min(MAX_MISSES, missed.size())), byLabel(sets.paraphrased(), missed, protoLabels));
     }
 
     /** Distinct prompts with the prototype index of the label they name. */
@@ -120,7 +125,26 @@ public final class PromptVocabularyEvaluation {
                 items.length);
     }
 
-    /** Top-1 / top-5 of each prompt's label among the prototypes; top-1 misses go to {@code missed}. */
+    /** Per label (in prototype order, labels with prompts only): its prompts and their top-1 hits. */
+    static List<LabelScore> byLabel(Map<String, Integer> prompts, List<Miss> missed, List<String> protoLabels) {
+        int[] total = new int[protoLabels.size()];
+        int[] misses = new int[protoLabels.size()];
+        prompts.values().forEach(t -> total[t]++);
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < protoLabels.size(); i++) {
+            index.put(protoLabels.get(i), i);
+        }
+        missed.forEach(m -> misses[index.get(m.label())]++);
+        List<LabelScore> out = new ArrayList<>();
+        for (int i = 0; i < total.length; i++) {
+            if (total[i] > 0) {
+                out.add(new LabelScore(protoLabels.get(i), total[i] - misses[i], total[i]));
+            }
+        }
+        return out;
+    }
+
+    /** Top-1 / top-5 of each prompt's label among the prototypes; every top-1 miss goes to {@code missed}. */
     private static Retrieval.Accuracy promptAccuracy(ClipScorer scorer, Map<String, Integer> prompts,
             float[][] prototypes, List<String> protoLabels, List<Miss> missed) {
         List<String> texts = new ArrayList<>(prompts.keySet());
@@ -131,7 +155,7 @@ public final class PromptVocabularyEvaluation {
     static Retrieval.Accuracy accuracy(List<String> texts, float[][] textEmbeds, int[] truth, float[][] prototypes,
             List<String> protoLabels, List<Miss> missed) {
         double[][] scores = Retrieval.cosine(textEmbeds, prototypes);
-        for (int q = 0; q < scores.length && missed.size() < MAX_MISSES; q++) {
+        for (int q = 0; q < scores.length; q++) {
             int best = 0;
             for (int c = 1; c < scores[q].length; c++) {
                 best = scores[q][c] > scores[q][best] ? c : best;

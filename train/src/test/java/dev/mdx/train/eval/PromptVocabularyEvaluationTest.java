@@ -58,5 +58,8 @@ class PromptVocabularyEvaluationTest {
         assertEquals(2.0 / 3, a.top5(), 1e-12);
         assertEquals(List.of(new PromptVocabularyEvaluation.Miss("p1", "b", "c"),
                 new PromptVocabularyEvaluation.Miss("p2", "a", "f")), missed);
+        assertEquals(List.of(new PromptVocabularyEvaluation.LabelScore("a", 1, 2),
+                new PromptVocabularyEvaluation.LabelScore("b", 0, 1)),
+                PromptVocabularyEvaluation.byLabel(Map.of("p0", 0, "p1", 1, "p2", 0), missed, labels));
     }
 }

@@ -88,6 +88,10 @@ public final class PromptVocabularyMeasure {
                         r.canonical().top1(), r.canonical().top5(), r.canonical().queries());
                 System.out.printf(Locale.ROOT, "  paraphrases top-1 %.3f top-5 %.3f (%d prompts)%n",
                         r.paraphrases().top1(), r.paraphrases().top5(), r.paraphrases().queries());
+                if (r.paraphrasesByLabel().size() <= 20) {
+                    r.paraphrasesByLabel().forEach(x -> System.out.printf(Locale.ROOT, "  paraphrases of %s: %d/%d%n",
+                            x.label(), x.hits(), x.prompts()));
+                }
                 r.missed().forEach(x -> System.out.println("  missed: \"" + x.prompt() + "\" (" + x.label()
                         + ") -> " + x.nearest()));
                 return;
