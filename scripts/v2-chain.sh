@@ -15,7 +15,9 @@ if [ "$what" = snapshot ]; then
 fi
 CP="$SNAP/mdx-cli-0.1.0-SNAPSHOT.jar:$SNAP/mdx-core-0.1.0-SNAPSHOT.jar:$SNAP/mdx-train-0.1.0-SNAPSHOT.jar:$SNAP/mdx-serve-0.1.0-SNAPSHOT.jar:$(cat "$SNAP/classpath.txt")"
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
-java_() { nice -n "${NICE:-15}" java -Xmx3g -Dai.djl.offline=true -Dmdx.home="$ROOT" "$@"; }
+# libtorch warns once per small conv that NNPACK does not support this CPU: harmless, filtered as ./mdx does
+java_() { nice -n "${NICE:-15}" java -Xmx3g -Dai.djl.offline=true -Dmdx.home="$ROOT" "$@" \
+    2> >(grep --line-buffered -v 'Could not initialize NNPACK' >&2); }
 mdx() { java_ -cp "$CP" dev.mdx.cli.Main "$@"; }
 # measure OUT.txt ARGS...: written only when the measurement finishes
 measure() { local out="$1"; shift; java_ -cp "$SNAP/test-classes:$CP" dev.mdx.train.eval.PromptVocabularyMeasure "$@" \
