@@ -238,7 +238,7 @@ public final class MemoryCalibration {
             if (p.folder()) {
                 unet = UNet2DConditionModel.load(Path.of(p.model()).resolve("unet"), root);
             } else {
-                unet = UNet2DConditionModel.fromConfig(Presets.unet(p.model().replace("/light", "")));
+                unet = UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(p.model().replace("/light", "")));
                 StateDicts.initRandom(unet, root, 2);
             }
             uc = unet.config();
@@ -271,7 +271,7 @@ public final class MemoryCalibration {
 
     private static int downsampleFactor(Point p) {
         return p.folder() ? PipelineConfig.read(ModelFolder.open(Path.of(p.model()), null)).vaeScaleFactor()
-                : Presets.vae(p.model().replace("/light", "")).downsampleFactor();
+                : ArchitecturePresets.vae(p.model().replace("/light", "")).downsampleFactor();
     }
 
     /** Resets VmHWM to the current resident size (Linux 4.0+). */

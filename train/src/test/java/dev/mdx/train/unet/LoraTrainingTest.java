@@ -68,7 +68,7 @@ class LoraTrainingTest {
                     + "\"train_batch_size\": 8, \"learning_rate\": 1e-2, \"lr_warmup_steps\": 5,"
                     + "\"checkpointing_steps\": 1000, \"use_ema\": false, \"log_every\": 1000}}");
             try (Trainer<LatentBatch> t = Trainer.builder(network, (b, ctx) -> LoraTraining.loss(network, unet,
-                    diffusion, b, ctx), UfoGenTrainingTest.tinyData(8, 0.1), cfg, dir).shutdownHook(false)
+                    diffusion, NoiseEmphasis.NONE, b, ctx), UfoGenTrainingTest.tinyData(8, 0.1), cfg, dir).shutdownHook(false)
                     .progress(new PrintStream(new ByteArrayOutputStream()), false).build()) {
                 t.run(false);
                 assertTrue(t.trainable().keySet().stream().allMatch(k -> k.startsWith("lora_unet_")

@@ -1,0 +1,139 @@
+package dev.mdx.prompt;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.mdx.text.ClipTextModel;
+import dev.mdx.text.ClipTextOutput;
+import java.util.List;
+
+/**
+ * The UNet conditioning of {@link ChunkedPrompt}s: each chunk through the text encoder (embedding vectors in place
+ * of their placeholder ids), the output of the layer {@code clipSkip} selects (A1111: 1 = the last layer, 2 = the one
+ * before it followed by the final layer norm), the attention weights applied as A1111's default emphasis does
+ * (each position's hidden state times its weight, then the chunk rescaled so its mean is the unweighted mean), and
+ * the chunks concatenated along the sequence. One chunk of weight 1 without embeddings at clip skip 1 is exactly
+ * {@code forward(ids).lastHiddenState()}.
+ */
+public final class PromptEncoder {
+    /** A1111's default: the last layer. */
+    public static final int DEFAULT_CLIP_SKIP = 1;
+
+    private PromptEncoder() {}
+
+    /**
+     * Checks a clip skip against the text encoder.
+     *
+     * @throws IllegalArgumentException when it is not between 1 and the encoder's layer count
+     */
+    public static int checkClipSkip(int clipSkip, int layers) {
+        if (clipSkip < 1 || clipSkip > layers) {
+            throw new IllegalArgumentException("must be between 1 (the last layer) and " + layers + " (this text"
+                    + " encoder's layer count), got " + clipSkip);
+        }
+        return clipSkip;
+    }
+
+    /**
+     * (B, chunks * L, D) conditioning of the rows, in {@code scope}'s sub-scopes (the result is in {@code scope}).
+     *
+     * @param rows prompts with the same chunk count
+     */
+    public static NDArray encode(ClipTextModel encoder, List<ChunkedPrompt> rows, int clipSkip, NDManager scope) {
+        checkClipSkip(clipSkip, encoder.config().numHiddenLayers());
+        int chunks = rows.get(0).chunkCount();
+        int length = rows.get(0).chunkLength();
+        for (ChunkedPrompt r : rows) {
+            if (r.chunkCount() != chunks || r.chunkLength() != length) {
+                throw new IllegalArgumentException("prompts encoded together must have the same number of chunks");
+            }
+        }
+        NDList parts = new NDList(chunks);
+        for (int c = 0; c < chunks; c++) {
+            parts.add(chunk(encoder, rows, c, clipSkip, scope));
+        }
+        // (B, L, D) x chunks -> (B, chunks * L, D)
+        return chunks == 1 ? parts.get(0) : NDArrays.concat(parts, 1);
+    }
+
+    /** (B, L, D) of chunk c of every row. */
+    private static NDArray chunk(ClipTextModel encoder, List<ChunkedPrompt> rows, int c, int clipSkip,
+            NDManager scope) {
+        int batch = rows.size();
+        int length = rows.get(0).chunkLength();
+        long[] ids = new long[batch * length];
+        boolean vectors = false;
+        boolean weighted = false;
+        for (int b = 0; b < batch; b++) {
+            int[] row = rows.get(b).idsOf(c);
+            for (int i = 0; i < length; i++) {
+                ids[b * length + i] = row[i];
+            }
+            vectors |= rows.get(b).hasVectors(c);
+            weighted |= rows.get(b).weighted(c);
+        }
+        NDArray inputIds = scope.create(ids, new Shape(batch, length));
+        ClipTextOutput out = vectors ? encoder.forward(inputIds, replaceMask(rows, c, encoder, scope),
+                replacement(rows, c, encoder, scope)) : encoder.forward(inputIds);
+        NDArray z = encoder.conditioning(out, clipSkip - 1);
+        return weighted ? emphasis(z, rows, c, scope) : z;
+    }
+
+    /**
+     * A1111's "Original" emphasis, per row: z * w, rescaled by mean(z) / mean(z * w) so the row's mean is kept. A row of
+     * weight 1 comes out bit for bit (z * 1 = z and mean / mean = 1).
+     */
+    static NDArray emphasis(NDArray z, List<ChunkedPrompt> rows, int c, NDManager scope) {
+        int batch = rows.size();
+        int length = rows.get(0).chunkLength();
+        float[] w = new float[batch * length];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(rows.get(b).weightsOf(c), 0, w, b * length, length);
+        }
+        // (B, L, D) * (B, L, 1); means over (L, D) per row -> (B, 1, 1) (the engine reduces one axis at a time)
+        NDArray weighted = z.mul(scope.create(w, new Shape(batch, length, 1)));
+        NDArray before = z.reshape(batch, -1).mean(new int[] {1}, true).reshape(batch, 1, 1);
+        NDArray after = weighted.reshape(batch, -1).mean(new int[] {1}, true).reshape(batch, 1, 1);
+        return weighted.mul(before.div(after));
+    }
+
+    private static int width(ClipTextModel encoder) {
+        return encoder.config().hiddenSize();
+    }
+
+    /** (B, L, D) true where a row's position has an embedding vector. */
+    private static NDArray replaceMask(List<ChunkedPrompt> rows, int c, ClipTextModel encoder, NDManager scope) {
+        int batch = rows.size();
+        int length = rows.get(0).chunkLength();
+        int d = width(encoder);
+        boolean[] mask = new boolean[batch * length * d];
+        for (int b = 0; b < batch; b++) {
+            float[][] v = rows.get(b).vectorsOf(c);
+            for (int i = 0; i < length; i++) {
+                if (v[i] != null) {
+                    java.util.Arrays.fill(mask, (b * length + i) * d, (b * length + i + 1) * d, true);
+                }
+            }
+        }
+        return scope.create(mask, new Shape(batch, length, d));
+    }
+
+    /** (B, L, D) the embedding vectors where there are some, 0 elsewhere. */
+    private static NDArray replacement(List<ChunkedPrompt> rows, int c, ClipTextModel encoder, NDManager scope) {
+        int batch = rows.size();
+        int length = rows.get(0).chunkLength();
+        int d = width(encoder);
+        float[] values = new float[batch * length * d];
+        for (int b = 0; b < batch; b++) {
+            float[][] v = rows.get(b).vectorsOf(c);
+            for (int i = 0; i < length; i++) {
+                if (v[i] != null) {
+                    System.arraycopy(v[i], 0, values, (b * length + i) * d, d);
+                }
+            }
+        }
+        return scope.create(values, new Shape(batch, length, d));
+    }
+}
