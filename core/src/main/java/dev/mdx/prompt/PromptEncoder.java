@@ -75,8 +75,13 @@ public final class PromptEncoder {
             weighted |= rows.get(b).weighted(c);
         }
         NDArray inputIds = scope.create(ids, new Shape(batch, length));
-        ClipTextOutput out = vectors ? encoder.forward(inputIds, replaceMask(rows, c, encoder, scope),
-                replacement(rows, c, encoder, scope)) : encoder.forward(inputIds);
+        ClipTextOutput out;
+        if (vectors) {
+            NDArray[] replace = vectors(rows, c, encoder, scope);
+            out = encoder.forward(inputIds, replace[0], replace[1]);
+        } else {
+            out = encoder.forward(inputIds);
+        }
         NDArray z = encoder.conditioning(out, clipSkip - 1);
         return weighted ? emphasis(z, rows, c, scope) : z;
     }
@@ -99,41 +104,27 @@ public final class PromptEncoder {
         return weighted.mul(before.div(after));
     }
 
-    private static int width(ClipTextModel encoder) {
-        return encoder.config().hiddenSize();
-    }
-
-    /** (B, L, D) true where a row's position has an embedding vector. */
-    private static NDArray replaceMask(List<ChunkedPrompt> rows, int c, ClipTextModel encoder, NDManager scope) {
+    /**
+     * Chunk c's embedding vectors of every row as the encoder takes them: (B, L, D) true where a position has a vector,
+     * and (B, L, D) the vectors there, 0 elsewhere.
+     */
+    private static NDArray[] vectors(List<ChunkedPrompt> rows, int c, ClipTextModel encoder, NDManager scope) {
         int batch = rows.size();
         int length = rows.get(0).chunkLength();
-        int d = width(encoder);
+        int d = encoder.config().hiddenSize();
         boolean[] mask = new boolean[batch * length * d];
-        for (int b = 0; b < batch; b++) {
-            float[][] v = rows.get(b).vectorsOf(c);
-            for (int i = 0; i < length; i++) {
-                if (v[i] != null) {
-                    java.util.Arrays.fill(mask, (b * length + i) * d, (b * length + i + 1) * d, true);
-                }
-            }
-        }
-        return scope.create(mask, new Shape(batch, length, d));
-    }
-
-    /** (B, L, D) the embedding vectors where there are some, 0 elsewhere. */
-    private static NDArray replacement(List<ChunkedPrompt> rows, int c, ClipTextModel encoder, NDManager scope) {
-        int batch = rows.size();
-        int length = rows.get(0).chunkLength();
-        int d = width(encoder);
         float[] values = new float[batch * length * d];
         for (int b = 0; b < batch; b++) {
             float[][] v = rows.get(b).vectorsOf(c);
             for (int i = 0; i < length; i++) {
                 if (v[i] != null) {
-                    System.arraycopy(v[i], 0, values, (b * length + i) * d, d);
+                    int at = (b * length + i) * d;
+                    java.util.Arrays.fill(mask, at, at + d, true);
+                    System.arraycopy(v[i], 0, values, at, d);
                 }
             }
         }
-        return scope.create(values, new Shape(batch, length, d));
+        Shape shape = new Shape(batch, length, d);
+        return new NDArray[] {scope.create(mask, shape), scope.create(values, shape)};
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.StateDicts;
 import dev.mdx.memory.MemoryEstimator;
 import dev.mdx.models.ArchitecturePresets;
+import dev.mdx.testing.TestModels;
 import dev.mdx.vae.VaeTiling;
 import org.junit.jupiter.api.Test;
 
@@ -23,15 +24,6 @@ class LongContextUNetTest {
              "down_block_types": ["CrossAttnDownBlock2D"], "up_block_types": ["CrossAttnUpBlock2D"],
              "block_out_channels": [8], "layers_per_block": 1, "norm_num_groups": 4, "cross_attention_dim": 12,
              "attention_head_dim": 2}""";
-    private static final String MOBILE_DIFFUSION = """
-            {"_class_name": "UNet2DConditionModel", "sample_size": 8, "in_channels": 4, "out_channels": 4,
-             "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
-             "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
-             "block_out_channels": [8, 16], "layers_per_block": 1, "norm_num_groups": 4,
-             "cross_attention_dim": 12, "attention_head_dim": [2, 2], "use_linear_projection": true,
-             "attention_kind": "relu", "shared_kv_projection": true, "ff_activation": "swiglu", "ff_mult": 3,
-             "separable_conv_levels": [false, true], "self_attention_levels": [true, false],
-             "mid_block_self_attention": true, "mid_block_transformer_layers": 2}""";
 
     @Test
     void stableDiffusionUNetReadsALongerContext() {
@@ -40,7 +32,7 @@ class LongContextUNetTest {
 
     @Test
     void mobileDiffusionUNetReadsALongerContext() {
-        assertDoubledContextChangesNothing(MOBILE_DIFFUSION);
+        assertDoubledContextChangesNothing(TestModels.MICRO_MOBILE_DIFFUSION_UNET);
     }
 
     private static void assertDoubledContextChangesNothing(String config) {
