@@ -34,11 +34,15 @@ import java.util.Set;
  *     manifest, SEEDS images each, the share the model's small CLIP calls STYLE among the set's styles (zero-shot,
  *     "LABEL, S style"), and its top-1 label retrieval among those labels; writes a grid of the first 8 labels.
  * </ul>
- * A measurement program, not a test: {@code java -cp ... dev.mdx.train.eval.LoraTransferMeasure style ...}.
+ * A measurement program, not a test: {@code java -cp ... dev.mdx.train.eval.LoraTransferMeasure style ...}
+ * ({@code -Dmeasure.steps} and {@code -Dmeasure.scales} change the rows).
  */
 public final class LoraTransferMeasure {
-    private static final int[] STEPS = {50, 8, 1};
-    private static final double[] SCALES = {0, 0.5, 1.0};
+    /** The step counts and LoRA scales measured; {@code -Dmeasure.steps=1 -Dmeasure.scales=0,1,2} picks others. */
+    private static final int[] STEPS = java.util.Arrays.stream(System.getProperty("measure.steps", "50,8,1")
+            .split(",")).mapToInt(Integer::parseInt).toArray();
+    private static final double[] SCALES = java.util.Arrays.stream(System.getProperty("measure.scales", "0,0.5,1")
+            .split(",")).mapToDouble(Double::parseDouble).toArray();
     private static final List<String> EMOJI_STYLES = List.of("noto", "twemoji", "fluent", "openmoji");
 
     private LoraTransferMeasure() {}
