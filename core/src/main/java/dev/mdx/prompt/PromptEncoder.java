@@ -88,7 +88,9 @@ public final class PromptEncoder {
 
     /**
      * A1111's "Original" emphasis, per row: z * w, rescaled by mean(z) / mean(z * w) so the row's mean is kept. A row of
-     * weight 1 comes out bit for bit (z * 1 = z and mean / mean = 1).
+     * weight 1 comes out bit for bit (z * 1 = z and mean / mean = 1). Where mean(z * w) is no more than rounding
+     * noise (below {@value #NEGLIGIBLE_MEAN} of the row's root mean square; an encoder whose final layer norm has no
+     * bias averages to 0) the ratio would be noise too, and the row is left at z * w instead of being blown up.
      */
     static NDArray emphasis(NDArray z, List<ChunkedPrompt> rows, int c, NDManager scope) {
         int batch = rows.size();
@@ -97,12 +99,22 @@ public final class PromptEncoder {
         for (int b = 0; b < batch; b++) {
             System.arraycopy(rows.get(b).weightsOf(c), 0, w, b * length, length);
         }
-        // (B, L, D) * (B, L, 1); means over (L, D) per row -> (B, 1, 1) (the engine reduces one axis at a time)
+        // (B, L, D) * (B, L, 1); means over (L, D) per row -> (B,) (the engine reduces one axis at a time)
         NDArray weighted = z.mul(scope.create(w, new Shape(batch, length, 1)));
-        NDArray before = z.reshape(batch, -1).mean(new int[] {1}, true).reshape(batch, 1, 1);
-        NDArray after = weighted.reshape(batch, -1).mean(new int[] {1}, true).reshape(batch, 1, 1);
-        return weighted.mul(before.div(after));
+        NDArray flat = weighted.reshape(batch, -1);
+        float[] before = z.reshape(batch, -1).mean(new int[] {1}).toFloatArray();
+        float[] after = flat.mean(new int[] {1}).toFloatArray();
+        float[] rms = flat.square().mean(new int[] {1}).sqrt().toFloatArray();
+        float[] factor = new float[batch];
+        for (int b = 0; b < batch; b++) {
+            float f = before[b] / after[b];
+            factor[b] = Math.abs(after[b]) > NEGLIGIBLE_MEAN * rms[b] && Float.isFinite(f) ? f : 1f;
+        }
+        return weighted.mul(scope.create(factor, new Shape(batch, 1, 1)));
     }
+
+    /** A row mean below this share of the row's root mean square is rounding noise. */
+    static final double NEGLIGIBLE_MEAN = 1e-5;
 
     /**
      * Chunk c's embedding vectors of every row as the encoder takes them: (B, L, D) true where a position has a vector,

@@ -144,6 +144,23 @@ class PromptEncoderTest {
     }
 
     @Test
+    void aZeroMeanConditioningIsWeightedWithoutTheRescaleThatWouldBlowItUp() {
+        ChunkedPrompt p = chunker(null).chunk("a (red:1.5) apple");
+        int d = 4;
+        float[] z = new float[77 * d];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = i % 2 == 0 ? 1f : -1f;
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            float[] out = PromptEncoder.emphasis(scope.create(z, new Shape(1, 77, d)), List.of(p), 0, scope)
+                    .toFloatArray();
+            for (int i = 0; i < z.length; i++) {
+                assertEquals(z[i] * p.weightsOf(0)[i / d], out[i], 1e-6, "z * w at " + i);
+            }
+        }
+    }
+
+    @Test
     void longPromptsAreEncodedInChunksOf75() {
         String text = letters(100);
         ChunkedPrompt p = chunker(null).chunk(text);
