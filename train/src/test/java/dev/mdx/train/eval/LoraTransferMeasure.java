@@ -92,15 +92,18 @@ public final class LoraTransferMeasure {
                             images.size()));
                     int styled = 0;
                     int retrieved = 0;
+                    int[] byStyle = new int[EMOJI_STYLES.size()];
                     for (int i = 0; i < emb.length; i++) {
                         int label = i / seeds;
-                        styled += argMax(emb[i], styleText, label * EMOJI_STYLES.size(), EMOJI_STYLES.size()) == style
-                                ? 1 : 0;
+                        int called = argMax(emb[i], styleText, label * EMOJI_STYLES.size(), EMOJI_STYLES.size());
+                        byStyle[called]++;
+                        styled += called == style ? 1 : 0;
                         retrieved += argMax(emb[i], labelText, 0, labels.size()) == label ? 1 : 0;
                     }
                     System.out.printf(Locale.ROOT, "steps %d, LoRA %.1f: %s style %d/%d (%.0f%%), label top-1 %.0f%%"
                             + " of %d%n", steps, scale, args[6], styled, emb.length, 100.0 * styled / emb.length,
                             100.0 * retrieved / emb.length, labels.size());
+                    System.out.println("  styles called: " + EMOJI_STYLES + " " + java.util.Arrays.toString(byStyle));
                 }
             }
             SampleGrid.write(Path.of(args[7]), grid, size, size, Math.min(8, labels.size()), 2, Map.of("Description",
