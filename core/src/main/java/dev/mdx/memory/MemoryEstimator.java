@@ -157,7 +157,7 @@ public final class MemoryEstimator {
             return e;
         }
         VaeTiling tiles = tilingThatFits(unetBatch, height, width, limit).orElse(null);
-        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "A %dx%d image needs about %s of memory at"
+        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "a %dx%d image needs about %s of memory at"
                 + " its peak, but this machine can give %s (%s). Estimate: %s.", width, height,
                 MemoryEstimate.format(e.total()), MemoryEstimate.format(limit.bytes()), limit.source(), e.breakdown()));
         if (tiles != null) {
