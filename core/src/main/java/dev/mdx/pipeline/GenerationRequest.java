@@ -32,12 +32,18 @@ import java.util.concurrent.ThreadLocalRandom;
  *     with {@code <lora:NAME:SCALE>} (looked up in the pipeline's LoRA folder)
  * @param loraLenient apply the layers of a LoRA that match the model and skip (and report) the tensors that match
  *     nothing, instead of failing
+ * @param clipSkip A1111's "Clip skip": 1 conditions on the text encoder's last layer, 2 on the one before it (then
+ *     the final layer norm), and so on up to the encoder's layer count; null for 1
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient) {
+        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Integer clipSkip) {
 
     public GenerationRequest {
+        if (clipSkip != null && clipSkip < 1) {
+            throw new InvalidRequestException("clipSkip", "must be at least 1 (1 = the text encoder's last layer), got "
+                    + clipSkip);
+        }
         if (vaeTilePixels != null && vaeTilePixels < 0) {
             throw new InvalidRequestException("vaeTilePixels", "must be 0 (whole) or a tile side in pixels, got "
                     + vaeTilePixels);
@@ -105,6 +111,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.vaeTilePixels = vaeTilePixels;
         b.loras = new ArrayList<>(loras);
         b.loraLenient = loraLenient;
+        b.clipSkip = clipSkip;
         return b;
     }
 
@@ -125,6 +132,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private Integer vaeTilePixels;
         private List<LoraSpec> loras = new ArrayList<>();
         private boolean loraLenient;
+        private Integer clipSkip;
 
         private Builder() {}
 
@@ -223,9 +231,15 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** A1111's clip skip (1 = the last layer); null for 1. */
+        public Builder clipSkip(Integer value) {
+            this.clipSkip = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient);
+                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, clipSkip);
         }
     }
 }
