@@ -32,10 +32,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *     with {@code <lora:NAME:SCALE>} (looked up in the pipeline's LoRA folder)
  * @param loraLenient apply the layers of a LoRA that match the model and skip (and report) the tensors that match
  *     nothing, instead of failing
+ * @param control spatial control through a control adapter (a condition map or a photo to extract one from), or
+ *     null for none
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient) {
+        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, ImageControl control) {
 
     public GenerationRequest {
         if (vaeTilePixels != null && vaeTilePixels < 0) {
@@ -105,6 +107,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.vaeTilePixels = vaeTilePixels;
         b.loras = new ArrayList<>(loras);
         b.loraLenient = loraLenient;
+        b.control = control;
         return b;
     }
 
@@ -125,6 +128,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private Integer vaeTilePixels;
         private List<LoraSpec> loras = new ArrayList<>();
         private boolean loraLenient;
+        private ImageControl control;
 
         private Builder() {}
 
@@ -223,9 +227,15 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** Steers the layout with a control adapter (see {@link ImageControl}); null for none. */
+        public Builder control(ImageControl value) {
+            this.control = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient);
+                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, control);
         }
     }
 }

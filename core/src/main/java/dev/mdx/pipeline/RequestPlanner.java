@@ -29,8 +29,11 @@ final class RequestPlanner {
     /** The pipeline's engine threads, or null for {@link ThreadPolicy}'s choice per request. */
     private final Integer threads;
     private final LoraPlanner loras;
+    private final ControlPlanner controls;
 
-    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras) {
+    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras,
+            ControlPlanner controls) {
+        this.controls = controls;
         this.owner = owner;
         this.baseRoot = baseRoot;
         this.threads = threads;
@@ -112,6 +115,7 @@ final class RequestPlanner {
         if (request.eta() != 0 && kind != SamplerKind.DDIM) {
             warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
         }
+        PlannedControl control = controls.plan(request.control(), variant, outWidth, outHeight, notes);
         LoraPlanner.Resolved resolvedLoras = loras.resolve(request, variant);
         warnings.addAll(resolvedLoras.warnings());
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
@@ -119,7 +123,7 @@ final class RequestPlanner {
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
                         .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList());
-        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras);
+        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras, control);
     }
 
     /**
@@ -192,9 +196,12 @@ final class RequestPlanner {
         final List<String> notes;
         final List<String> warnings;
         final LoraPlanner.Resolved loras;
+        final PlannedControl control;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
-                VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras) {
+                VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras,
+                PlannedControl control) {
+            this.control = control;
             this.used = used;
             this.sampler = sampler;
             this.start = start;
@@ -219,7 +226,7 @@ final class RequestPlanner {
             all.addAll(notes);
             all.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
-                    prompt, negative, all, warnings, loras.set());
+                    prompt, negative, all, warnings, loras.set(), control);
         }
     }
 

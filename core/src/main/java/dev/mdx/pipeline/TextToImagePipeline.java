@@ -56,10 +56,11 @@ public final class TextToImagePipeline implements AutoCloseable {
     private boolean closed;
 
     private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow, Path loraDir) {
-        this.planner = new RequestPlanner(this, folder.root(), threads,
-                new LoraPlanner(loraDir != null ? loraDir : folder.root().resolve(DEFAULT_LORA_DIR)));
         EngineThreads.loadEngine();
         this.root = NDManager.newBaseManager();
+        this.planner = new RequestPlanner(this, folder.root(), threads,
+                new LoraPlanner(loraDir != null ? loraDir : folder.root().resolve(DEFAULT_LORA_DIR)),
+                new ControlPlanner(folder.root(), root));
         this.weights = new ModelVariant.SharedWeights(root);
         this.loraWeights = new LoraWeights(root);
         try {
