@@ -174,6 +174,6 @@ public final class AdapterTraining {
     private static final String DEFAULT_CONFIG = """
             {"trainer": {"max_train_steps": 2000, "train_batch_size": 16, "learning_rate": 2e-4,
                          "lr_warmup_steps": 50, "checkpointing_steps": 250, "use_ema": false, "log_every": 50},
-             "data": {"split": "train", "caption_dropout": 0.1},
+             "data": {"split": "train", "limit": 8000, "caption_dropout": 0.1},
              "adapter": {"timesteps": "cubic"}}""";
 }

@@ -15,9 +15,11 @@ import java.util.regex.PatternSyntaxException;
  * A subset of a data set's split and its captions rewritten, from the {@code data} section: {@code labels} (keep
  * the items with one of these labels), {@code styles} (keep the items of one of these styles, e.g. an emoji set),
  * {@code caption_replace} (an object of regular expression to replacement, applied to every caption in order: how a
- * style LoRA's captions stop naming the style, or a concept gets a new word). Used by {@code mdx train lora}.
+ * style LoRA's captions stop naming the style, or a concept gets a new word), {@code limit} (keep the first N items
+ * that pass: a shorter latent cache for a stage that sees few examples, such as an adapter). Used by {@code mdx
+ * train lora} and {@code mdx train adapter}.
  */
-record DataSelection(List<String> labels, List<String> styles, Map<Pattern, String> replacements) {
+record DataSelection(List<String> labels, List<String> styles, Map<Pattern, String> replacements, int limit) {
     static DataSelection of(JsonConfig data) {
         Map<Pattern, String> replace = new LinkedHashMap<>();
         if (data.has("caption_replace")) {
@@ -33,11 +35,16 @@ record DataSelection(List<String> labels, List<String> styles, Map<Pattern, Stri
                 }
             });
         }
-        return new DataSelection(data.getStrings("labels", List.of()), data.getStrings("styles", List.of()), replace);
+        int limit = data.getInt("limit", 0);
+        if (limit < 0) {
+            throw data.error("limit", "must be 0 (all) or a number of items, got " + limit);
+        }
+        return new DataSelection(data.getStrings("labels", List.of()), data.getStrings("styles", List.of()), replace,
+                limit);
     }
 
     boolean selects() {
-        return !labels.isEmpty() || !styles.isEmpty();
+        return !labels.isEmpty() || !styles.isEmpty() || limit > 0;
     }
 
     /** The indices whose items pass the filters; fails naming the filters when none does. */
@@ -58,7 +65,7 @@ record DataSelection(List<String> labels, List<String> styles, Map<Pattern, Stri
                     + (labels.isEmpty() ? "" : "a label in " + labels) + (labels.isEmpty() || styles.isEmpty() ? ""
                     : " and ") + (styles.isEmpty() ? "" : "a style in " + styles));
         }
-        return kept.stream().mapToInt(Integer::intValue).toArray();
+        return kept.stream().mapToInt(Integer::intValue).limit(limit > 0 ? limit : Long.MAX_VALUE).toArray();
     }
 
     List<String> captions(List<String> captions) {
@@ -77,6 +84,6 @@ record DataSelection(List<String> labels, List<String> styles, Map<Pattern, Stri
 
     /** What the latents depend on beyond the split: the filters (not the captions). */
     String describe() {
-        return selects() ? "labels=" + labels + ";styles=" + styles : "";
+        return selects() ? "labels=" + labels + ";styles=" + styles + (limit > 0 ? ";limit=" + limit : "") : "";
     }
 }
