@@ -40,10 +40,14 @@ final class ControlPlanner {
         ControlAdapter adapter = load(file);
         AdapterConfig config = adapter.config();
         PipelineConfig model = variant.config();
-        config.requireFits(model.unet(), model.vaeScaleFactor(), "the adapter " + file.getFileName());
+        try {
+            config.requireFits(model.unet(), model.vaeScaleFactor(), "the adapter " + file.getFileName());
+        } catch (AdapterMismatchException e) {
+            throw new InvalidRequestException("control", "cannot run: " + e.getMessage());
+        }
         if (control.type() != null && control.type() != config.condition()) {
-            throw new AdapterMismatchException("the adapter " + file.getFileName() + " reads " + config.condition()
-                    + " maps, not " + control.type());
+            throw new InvalidRequestException("control", "cannot run: the adapter " + file.getFileName() + " reads "
+                    + config.condition() + " maps, not " + control.type());
         }
         if (w % config.downscaleFactor() != 0 || h % config.downscaleFactor() != 0) {
             throw new InvalidRequestException("control", "needs an output size divisible by "

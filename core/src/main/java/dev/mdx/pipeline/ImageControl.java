@@ -40,16 +40,20 @@ public record ImageControl(GrayImage map, RgbImage source, ConditionType type, d
      * is refused: it is a photo (extract its map with {@link #extract}) or a map of another kind.
      */
     public static GrayImage readMap(Path file) {
-        RgbImage image = EditImages.readRgb(file, "control image");
+        return toMap(EditImages.readRgb(file, "control image"), "image " + file);
+    }
+
+    /** A decoded condition map as grey; one with colour is refused as {@link #readMap} says ({@code what} names it). */
+    public static GrayImage toMap(RgbImage image, String what) {
         byte[] rgb = image.rgb();
         for (int i = 0; i < rgb.length; i += 3) {
             int r = rgb[i] & 0xff;
             int g = rgb[i + 1] & 0xff;
             int b = rgb[i + 2] & 0xff;
             if (Math.max(Math.abs(r - g), Math.max(Math.abs(g - b), Math.abs(r - b))) > GREY_TOLERANCE) {
-                throw new InvalidRequestException("control", "image " + file + " has colour (3 channels) but a"
-                        + " condition map has one: white edges or a white silhouette on black; to extract one from"
-                        + " a photo use --control-from");
+                throw new InvalidRequestException("control", what + " has colour (3 channels) but a condition map"
+                        + " has one: white edges or a white silhouette on black; to extract one from a photo name its"
+                        + " condition type");
             }
         }
         return EditImages.luminance(image);

@@ -137,7 +137,7 @@ public final class LoraTransferMeasure {
     }
 
     /** (n, 1, H, W) in [-1, 1], the mean of the channels. */
-    private static NDArray gray(NDManager scope, List<RgbImage> images, int from, int to) {
+    static NDArray gray(NDManager scope, List<RgbImage> images, int from, int to) {
         return pixels(scope, images, from, to, true);
     }
 

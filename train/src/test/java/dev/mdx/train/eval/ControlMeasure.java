@@ -1,0 +1,164 @@
+package dev.mdx.train.eval;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.control.ConditionType;
+import dev.mdx.io.AtomicFiles;
+import dev.mdx.io.JsonConfig;
+import dev.mdx.pipeline.GenerationRequest;
+import dev.mdx.pipeline.GrayImage;
+import dev.mdx.pipeline.ImageControl;
+import dev.mdx.pipeline.RgbImage;
+import dev.mdx.pipeline.StepCallback;
+import dev.mdx.pipeline.TextToImagePipeline;
+import dev.mdx.train.classifier.ImageClassifier;
+import dev.mdx.train.data.ImageDataset;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The control adapter's measured effect (docs/CONTROL.md): for N held-out real images of the data set's test split,
+ * the condition map is extracted from the image and the model generates from the image's caption (seed 1000 + i),
+ * without and with the adapter, at 50 steps (the base model), 8 (the distilled student) and 1 (the UFOGen
+ * student); the same extractor runs on each output and {@link ControlAgreement} compares it with the map. Where the
+ * model ships a classifier (fashion), the share of outputs it puts in the image's class is reported too. Writes
+ * OUT/report.json, OUT/table.md and OUT/grid.png (the first 6 images: real, condition, outputs).
+ *
+ * <p>A measurement program, not a test: {@code java -cp ... dev.mdx.train.eval.ControlMeasure MODEL DATA TYPE N OUT
+ * [ADAPTER] [SCALE]}.
+ */
+public final class ControlMeasure {
+    private static final int[] STEPS = {50, 8, 1};
+    private static final int GRID_ROWS = 6;
+
+    private ControlMeasure() {}
+
+    public static void main(String[] args) throws Exception {
+        Path model = Path.of(args[0]);
+        ImageDataset data = ImageDataset.open(Path.of(args[1]));
+        ConditionType type = ConditionType.parse(args[2]);
+        int n = Integer.parseInt(args[3]);
+        Path out = Path.of(args[4]);
+        Path adapter = args.length > 5 && !args[5].equals("-") ? Path.of(args[5]) : null;
+        double scale = args.length > 6 ? Double.parseDouble(args[6]) : 1.0;
+        int[] test = data.indices("test");
+        int[] picked = new int[n];
+        for (int i = 0; i < n; i++) {
+            picked[i] = test[(int) ((long) i * test.length / n)];
+        }
+        Files.createDirectories(out);
+        List<RgbImage> real = new ArrayList<>();
+        List<GrayImage> maps = new ArrayList<>();
+        for (int index : picked) {
+            RgbImage image = new RgbImage(data.width(), data.height(), data.rgb(index));
+            real.add(image);
+            maps.add(type.extract(image));
+        }
+        ObjectNode report = JsonConfig.MAPPER.createObjectNode();
+        report.put("model", model.toString());
+        report.put("condition", type.cliName());
+        report.put("images", n);
+        report.put("scale", scale);
+        ArrayNode rows = report.putArray("rows");
+        StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "| steps | %s without | with adapter |"
+                + " ratio | class accuracy without | with |%n|---|---:|---:|---:|---:|---:|%n",
+                type == ConditionType.CANNY ? "edge F1 (2 px)" : "mask IoU"));
+        List<List<RgbImage>> gridOutputs = new ArrayList<>();
+        try (TextToImagePipeline p = TextToImagePipeline.load(model); NDManager m = NDManager.newBaseManager()) {
+            Path classifierDir = model.resolve("classifier");
+            ImageClassifier classifier = Files.isDirectory(classifierDir) ? ImageClassifier.load(classifierDir, m)
+                    : null;
+            for (int steps : STEPS) {
+                double[] agreement = new double[2];
+                double[] accuracy = new double[2];
+                for (int on = 0; on < 2; on++) {
+                    long start = System.nanoTime();
+                    List<RgbImage> images = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        GenerationRequest.Builder b = p.newRequest().prompt(data.caption(picked[i])).steps(steps)
+                                .seed(1000 + i);
+                        if (on == 1) {
+                            ImageControl c = ImageControl.map(maps.get(i), type, scale);
+                            b.control(adapter == null ? c : c.withAdapter(adapter));
+                        }
+                        images.add(p.generate(b.build()).images().get(0));
+                    }
+                    double sum = 0;
+                    for (int i = 0; i < n; i++) {
+                        sum += ControlAgreement.of(type, maps.get(i), type.extract(images.get(i)));
+                    }
+                    agreement[on] = sum / n;
+                    if (classifier != null) {
+                        int[] pred = classifier.predict((scope, from, to) -> LoraTransferMeasure.gray(scope, images,
+                                from, to), n, 64, m);
+                        int hits = 0;
+                        for (int i = 0; i < n; i++) {
+                            hits += classifier.config().classNames().get(pred[i]).equals(data.label(picked[i])) ? 1
+                                    : 0;
+                        }
+                        accuracy[on] = (double) hits / n;
+                    }
+                    gridOutputs.add(images.subList(0, Math.min(GRID_ROWS, n)));
+                    System.out.printf(Locale.ROOT, "steps %d, adapter %s: agreement %.3f, class accuracy %s (%.0f s)%n",
+                            steps, on == 1 ? "on" : "off", agreement[on], classifier == null ? "-"
+                                    : String.format(Locale.ROOT, "%.1f%%", 100 * accuracy[on]),
+                            (System.nanoTime() - start) / 1e9);
+                }
+                ObjectNode row = rows.addObject();
+                row.put("steps", steps);
+                row.put("agreement_without", agreement[0]);
+                row.put("agreement_with", agreement[1]);
+                if (classifier != null) {
+                    row.put("class_accuracy_without", accuracy[0]);
+                    row.put("class_accuracy_with", accuracy[1]);
+                }
+                table.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.2fx | %s | %s |%n", steps, agreement[0],
+                        agreement[1], agreement[1] / Math.max(1e-9, agreement[0]),
+                        classifier == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * accuracy[0]),
+                        classifier == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * accuracy[1])));
+            }
+        }
+        AtomicFiles.writeBytes(out.resolve("report.json"), (JsonConfig.pretty(report) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.writeBytes(out.resolve("table.md"), table.toString().getBytes(StandardCharsets.UTF_8));
+        System.out.print(table);
+        writeGrid(out.resolve("grid.png"), real, maps, gridOutputs, picked, data);
+    }
+
+    /** Rows: one held-out image each; columns: the real image, its map, then with / without at 50, 8, 1 steps. */
+    private static void writeGrid(Path file, List<RgbImage> real, List<GrayImage> maps, List<List<RgbImage>> outputs,
+            int[] picked, ImageDataset data) {
+        List<String> columns = List.of("real", "condition", "50 with", "8 with", "1 with", "50 without",
+                "8 without", "1 without");
+        List<ImageTable.Row> rows = new ArrayList<>();
+        for (int r = 0; r < Math.min(GRID_ROWS, real.size()); r++) {
+            List<BufferedImage> cells = new ArrayList<>();
+            cells.add(ImageTable.buffered(real.get(r)));
+            cells.add(ImageTable.buffered(gray(maps.get(r))));
+            // outputs are in order (50 off, 50 on, 8 off, 8 on, 1 off, 1 on)
+            for (int on = 1; on >= 0; on--) {
+                for (int s = 0; s < STEPS.length; s++) {
+                    cells.add(ImageTable.buffered(outputs.get(2 * s + on).get(r)));
+                }
+            }
+            rows.add(new ImageTable.Row(data.caption(picked[r]), cells));
+        }
+        ImageTable.write(file, columns, rows, 64);
+    }
+
+    private static RgbImage gray(GrayImage g) {
+        byte[] rgb = new byte[g.values().length * 3];
+        for (int i = 0; i < g.values().length; i++) {
+            rgb[3 * i] = g.values()[i];
+            rgb[3 * i + 1] = g.values()[i];
+            rgb[3 * i + 2] = g.values()[i];
+        }
+        return new RgbImage(g.width(), g.height(), rgb);
+    }
+}
