@@ -140,7 +140,7 @@ public final class ControlMeasure {
         for (int r = 0; r < Math.min(GRID_ROWS, real.size()); r++) {
             List<BufferedImage> cells = new ArrayList<>();
             cells.add(ImageTable.buffered(real.get(r)));
-            cells.add(ImageTable.buffered(gray(maps.get(r))));
+            cells.add(ImageTable.buffered(rgb(maps.get(r))));
             // outputs are in order (50 off, 50 on, 8 off, 8 on, 1 off, 1 on)
             for (int on = 1; on >= 0; on--) {
                 for (int s = 0; s < STEPS.length; s++) {
@@ -152,7 +152,8 @@ public final class ControlMeasure {
         ImageTable.write(file, columns, rows, 64);
     }
 
-    private static RgbImage gray(GrayImage g) {
+    /** A map as an RGB image, for a sheet. */
+    static RgbImage rgb(GrayImage g) {
         byte[] rgb = new byte[g.values().length * 3];
         for (int i = 0; i < g.values().length; i++) {
             rgb[3 * i] = g.values()[i];
