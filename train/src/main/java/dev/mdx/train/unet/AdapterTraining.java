@@ -107,11 +107,11 @@ public final class AdapterTraining {
                     Map<String, NDArray> ema = t.ema() != null ? t.ema().shadows() : Map.of();
                     Map<String, NDArray> values = new LinkedHashMap<>();
                     adapter.namedParameters().forEach((k, param) -> values.put(k, ema.getOrDefault(k, param.get())));
-                    export(file, values, settings.adapter(), p.folder.root().toAbsolutePath().normalize(),
-                            result.step());
+                    Path baseDir = p.folder.root().toAbsolutePath().normalize();
+                    export(file, values, settings.adapter(), baseDir, result.step());
                     out.printf(Locale.ROOT, "exported %s; use it with: mdx generate -m %s --adapter %s"
-                            + " --control-from PHOTO (or copy it to %s/adapters/%s.safetensors)%n", file,
-                            p.folder.root(), file, p.folder.root(), settings.adapter().condition());
+                            + " --control-from PHOTO (or copy it to %s/adapters/%s.safetensors)%n", file, baseDir,
+                            file, baseDir, settings.adapter().condition());
                 }
             }
             return result;
