@@ -31,10 +31,9 @@ import java.util.Locale;
  * OUT/report.json, OUT/table.md and OUT/grid.png (the first 6 images: real, condition, outputs).
  *
  * <p>A measurement program, not a test: {@code java -cp ... dev.mdx.train.eval.ControlMeasure MODEL DATA TYPE N OUT
- * [ADAPTER] [SCALE]}.
+ * [ADAPTER|-] [SCALE] [STEPS,...]} (steps default 50,8,1; the grid needs three).
  */
 public final class ControlMeasure {
-    private static final int[] STEPS = {50, 8, 1};
     private static final int GRID_ROWS = 6;
 
     private ControlMeasure() {}
@@ -47,6 +46,8 @@ public final class ControlMeasure {
         Path out = Path.of(args[4]);
         Path adapter = args.length > 5 && !args[5].equals("-") ? Path.of(args[5]) : null;
         double scale = args.length > 6 ? Double.parseDouble(args[6]) : 1.0;
+        int[] stepCounts = args.length > 7 ? java.util.Arrays.stream(args[7].split(",")).mapToInt(Integer::parseInt)
+                .toArray() : new int[] {50, 8, 1};
         int[] test = data.indices("test");
         int[] picked = new int[n];
         for (int i = 0; i < n; i++) {
@@ -74,7 +75,7 @@ public final class ControlMeasure {
             Path classifierDir = model.resolve("classifier");
             ImageClassifier classifier = Files.isDirectory(classifierDir) ? ImageClassifier.load(classifierDir, m)
                     : null;
-            for (int steps : STEPS) {
+            for (int steps : stepCounts) {
                 double[] agreement = new double[2];
                 double[] accuracy = new double[2];
                 for (int on = 0; on < 2; on++) {
@@ -128,14 +129,20 @@ public final class ControlMeasure {
                 .getBytes(StandardCharsets.UTF_8));
         AtomicFiles.writeBytes(out.resolve("table.md"), table.toString().getBytes(StandardCharsets.UTF_8));
         System.out.print(table);
-        writeGrid(out.resolve("grid.png"), real, maps, gridOutputs, picked, data);
+        if (stepCounts.length == 3) {
+            writeGrid(out.resolve("grid.png"), real, maps, gridOutputs, picked, data, stepCounts);
+        }
     }
 
     /** Rows: one held-out image each; columns: the real image, its map, then with / without at 50, 8, 1 steps. */
     private static void writeGrid(Path file, List<RgbImage> real, List<GrayImage> maps, List<List<RgbImage>> outputs,
-            int[] picked, ImageDataset data) {
-        List<String> columns = List.of("real", "condition", "50 with", "8 with", "1 with", "50 without",
-                "8 without", "1 without");
+            int[] picked, ImageDataset data, int[] steps) {
+        List<String> columns = new ArrayList<>(List.of("real", "condition"));
+        for (String kind : List.of(" with", " without")) {
+            for (int s : steps) {
+                columns.add(s + kind);
+            }
+        }
         List<ImageTable.Row> rows = new ArrayList<>();
         for (int r = 0; r < Math.min(GRID_ROWS, real.size()); r++) {
             List<BufferedImage> cells = new ArrayList<>();
@@ -143,7 +150,7 @@ public final class ControlMeasure {
             cells.add(ImageTable.buffered(rgb(maps.get(r))));
             // outputs are in order (50 off, 50 on, 8 off, 8 on, 1 off, 1 on)
             for (int on = 1; on >= 0; on--) {
-                for (int s = 0; s < STEPS.length; s++) {
+                for (int s = 0; s < steps.length; s++) {
                     cells.add(ImageTable.buffered(outputs.get(2 * s + on).get(r)));
                 }
             }
