@@ -53,7 +53,7 @@ public final class ControlMeasure {
         for (int i = 0; i < n; i++) {
             picked[i] = test[(int) ((long) i * test.length / n)];
         }
-        Files.createDirectories(out);
+        Files.createDirectories(out.resolve("images"));
         List<RgbImage> real = new ArrayList<>();
         List<GrayImage> maps = new ArrayList<>();
         for (int index : picked) {
@@ -67,9 +67,11 @@ public final class ControlMeasure {
         report.put("images", n);
         report.put("scale", scale);
         ArrayNode rows = report.putArray("rows");
+        boolean edges = type == ConditionType.CANNY;
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "| steps | %s without | with adapter |"
-                + " ratio | class accuracy without | with |%n|---|---:|---:|---:|---:|---:|%n",
-                type == ConditionType.CANNY ? "edge F1 (2 px)" : "mask IoU"));
+                + " ratio |%s class accuracy without | with |%n|---|---:|---:|---:|%s---:|---:|%n",
+                edges ? "edge F1 (2 px)" : "mask IoU", edges ? " F1 1 px without / with | F1 0 px without / with |"
+                : "", edges ? "---:|---:|" : ""));
         List<List<RgbImage>> gridOutputs = new ArrayList<>();
         try (TextToImagePipeline p = TextToImagePipeline.load(model); NDManager m = NDManager.newBaseManager()) {
             Path classifierDir = model.resolve("classifier");
@@ -78,6 +80,7 @@ public final class ControlMeasure {
             for (int steps : stepCounts) {
                 double[] agreement = new double[2];
                 double[] accuracy = new double[2];
+                double[][] tight = new double[2][];
                 for (int on = 0; on < 2; on++) {
                     long start = System.nanoTime();
                     List<RgbImage> images = new ArrayList<>();
@@ -91,10 +94,19 @@ public final class ControlMeasure {
                         images.add(p.generate(b.build()).images().get(0));
                     }
                     double sum = 0;
+                    double[] exact = new double[2];
                     for (int i = 0; i < n; i++) {
-                        sum += ControlAgreement.of(type, maps.get(i), type.extract(images.get(i)));
+                        GrayImage got = type.extract(images.get(i));
+                        sum += ControlAgreement.of(type, maps.get(i), got);
+                        if (type == ConditionType.CANNY) {
+                            exact[0] += ControlAgreement.edgeF1(maps.get(i), got, 0) / n;
+                            exact[1] += ControlAgreement.edgeF1(maps.get(i), got, 1) / n;
+                        }
+                        images.get(i).writePng(out.resolve("images").resolve(steps + (on == 1 ? "-with-" : "-without-")
+                                + i + ".png"), java.util.Map.of());
                     }
                     agreement[on] = sum / n;
+                    tight[on] = exact;
                     if (classifier != null) {
                         int[] pred = classifier.predict((scope, from, to) -> LoraTransferMeasure.gray(scope, images,
                                 from, to), n, 64, m);
@@ -115,12 +127,22 @@ public final class ControlMeasure {
                 row.put("steps", steps);
                 row.put("agreement_without", agreement[0]);
                 row.put("agreement_with", agreement[1]);
+                if (type == ConditionType.CANNY) {
+                    row.put("edge_f1_0px_without", tight[0][0]);
+                    row.put("edge_f1_0px_with", tight[1][0]);
+                    row.put("edge_f1_1px_without", tight[0][1]);
+                    row.put("edge_f1_1px_with", tight[1][1]);
+                }
                 if (classifier != null) {
                     row.put("class_accuracy_without", accuracy[0]);
                     row.put("class_accuracy_with", accuracy[1]);
                 }
-                table.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.2fx | %s | %s |%n", steps, agreement[0],
-                        agreement[1], agreement[1] / Math.max(1e-9, agreement[0]),
+                String extra = type != ConditionType.CANNY ? "" : String.format(Locale.ROOT,
+                        " | %.3f / %.3f (%.2fx) | %.3f / %.3f (%.2fx)", tight[0][1], tight[1][1],
+                        tight[1][1] / Math.max(1e-9, tight[0][1]), tight[0][0], tight[1][0],
+                        tight[1][0] / Math.max(1e-9, tight[0][0]));
+                table.append(String.format(Locale.ROOT, "| %d | %.3f | %.3f | %.2fx%s | %s | %s |%n", steps,
+                        agreement[0], agreement[1], agreement[1] / Math.max(1e-9, agreement[0]), extra,
                         classifier == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * accuracy[0]),
                         classifier == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * accuracy[1])));
             }
