@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.control.ConditionType;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.pipeline.EditImages;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GrayImage;
 import dev.mdx.pipeline.ImageControl;
@@ -91,7 +92,10 @@ public final class ControlMeasure {
                             ImageControl c = ImageControl.map(maps.get(i), type, scale);
                             b.control(adapter == null ? c : c.withAdapter(adapter));
                         }
-                        images.add(p.generate(b.build()).images().get(0));
+                        // an uncontrolled image of an earlier run into OUT is reused: it does not depend on the adapter
+                        Path kept = out.resolve("images").resolve(steps + "-without-" + i + ".png");
+                        images.add(on == 0 && Files.isRegularFile(kept) ? EditImages.readRgb(kept, "kept image")
+                                : p.generate(b.build()).images().get(0));
                     }
                     double sum = 0;
                     double[] exact = new double[2];
