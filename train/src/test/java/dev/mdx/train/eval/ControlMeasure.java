@@ -45,7 +45,9 @@ public final class ControlMeasure {
         ConditionType type = ConditionType.parse(args[2]);
         int n = Integer.parseInt(args[3]);
         Path out = Path.of(args[4]);
-        Path adapter = args.length > 5 && !args[5].equals("-") ? Path.of(args[5]) : null;
+        // "none": only the uncontrolled images (kept in OUT for a later run with an adapter)
+        boolean baselineOnly = args.length > 5 && args[5].equals("none");
+        Path adapter = args.length > 5 && !args[5].equals("-") && !baselineOnly ? Path.of(args[5]) : null;
         double scale = args.length > 6 ? Double.parseDouble(args[6]) : 1.0;
         int[] stepCounts = args.length > 7 ? java.util.Arrays.stream(args[7].split(",")).mapToInt(Integer::parseInt)
                 .toArray() : new int[] {50, 8, 1};
@@ -82,7 +84,7 @@ public final class ControlMeasure {
                 double[] agreement = new double[2];
                 double[] accuracy = new double[2];
                 double[][] tight = new double[2][];
-                for (int on = 0; on < 2; on++) {
+                for (int on = 0; on < (baselineOnly ? 1 : 2); on++) {
                     long start = System.nanoTime();
                     List<RgbImage> images = new ArrayList<>();
                     for (int i = 0; i < n; i++) {
@@ -127,6 +129,9 @@ public final class ControlMeasure {
                                     : String.format(Locale.ROOT, "%.1f%%", 100 * accuracy[on]),
                             (System.nanoTime() - start) / 1e9);
                 }
+                if (baselineOnly) {
+                    continue;
+                }
                 ObjectNode row = rows.addObject();
                 row.put("steps", steps);
                 row.put("agreement_without", agreement[0]);
@@ -155,7 +160,7 @@ public final class ControlMeasure {
                 .getBytes(StandardCharsets.UTF_8));
         AtomicFiles.writeBytes(out.resolve("table.md"), table.toString().getBytes(StandardCharsets.UTF_8));
         System.out.print(table);
-        if (stepCounts.length == 3) {
+        if (stepCounts.length == 3 && !baselineOnly) {
             writeGrid(out.resolve("grid.png"), real, maps, gridOutputs, picked, data, stepCounts);
         }
     }
