@@ -34,8 +34,8 @@ import java.util.Map;
  * <p>Config: {@code trainer} and {@code data} as stage unet, {@code base}, and an {@code adapter} object:
  * {@code condition} ({@code canny} or {@code mask}, required), {@code channels} (per UNet level; default half the
  * UNet's), {@code res_blocks} (2), {@code mid_block} (false: also add a residual to the mid block), and
- * {@code timesteps} ({@code cubic}, T2I-Adapter's bias towards the noisy early steps where the layout is decided:
- * t = (1 - u^3) T; or {@code uniform}).
+ * {@code timesteps} ({@code uniform}, or {@code cubic}: T2I-Adapter's bias towards the noisy early steps,
+ * t = (1 - u^3) T, which gave too little signal on the bundled epsilon-prediction models; docs/CONTROL.md).
  */
 public final class AdapterTraining {
     public static final String EXPORT_FILE = "adapter.safetensors";
@@ -64,7 +64,7 @@ public final class AdapterTraining {
         if (c.has("channels")) {
             widths = java.util.Arrays.stream(c.getInts("channels", new int[0])).boxed().toList();
         }
-        String timesteps = c.getString("timesteps", "cubic");
+        String timesteps = c.getString("timesteps", "uniform");
         if (!timesteps.equals("cubic") && !timesteps.equals("uniform")) {
             throw c.error("timesteps", "must be cubic or uniform, got " + timesteps);
         }
@@ -157,7 +157,7 @@ public final class AdapterTraining {
 
     /**
      * The config of {@code mdx train adapter --base MODEL --data DIR --condition TYPE}: {@code template} (or the
-     * defaults: 2000 steps of batch 16 at learning rate 2e-4) with those values set, written with absolute paths to
+     * defaults: 2000 steps of batch 16 at learning rate 1e-3) with those values set, written with absolute paths to
      * {@code OUT/adapter_config.json}.
      */
     public static Path writeConfig(Path template, Path base, Path data, ConditionType condition, Path outDir) {
@@ -172,8 +172,8 @@ public final class AdapterTraining {
     }
 
     private static final String DEFAULT_CONFIG = """
-            {"trainer": {"max_train_steps": 2000, "train_batch_size": 16, "learning_rate": 2e-4,
+            {"trainer": {"max_train_steps": 2000, "train_batch_size": 16, "learning_rate": 1e-3,
                          "lr_warmup_steps": 50, "checkpointing_steps": 250, "use_ema": false, "log_every": 50},
              "data": {"split": "train", "limit": 8000, "caption_dropout": 0.1},
-             "adapter": {"timesteps": "cubic"}}""";
+             "adapter": {"timesteps": "uniform"}}""";
 }
