@@ -3,7 +3,9 @@ package dev.mdx.cli;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.BundledModels;
 import dev.mdx.pipeline.EditImages;
+import dev.mdx.control.ConditionType;
 import dev.mdx.lora.LoraSpec;
+import dev.mdx.pipeline.ImageControl;
 import dev.mdx.pipeline.GenerationParameters;
 import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
@@ -59,7 +61,9 @@ public final class GenerateCommand implements Runnable {
             Map.entry("mask", "--mask"),
             Map.entry("maskBlur", "--mask-blur"),
             Map.entry("outpaint", "--outpaint"),
-            Map.entry("clipSkip", "--clip-skip"));
+            Map.entry("clipSkip", "--clip-skip"),
+            Map.entry("control", "--control-image/--control-from"),
+            Map.entry("controlScale", "--control-scale"));
 
     @Spec
     CommandSpec spec;
@@ -160,6 +164,27 @@ public final class GenerateCommand implements Runnable {
 
     /** Tile side of --vae-tiling in image pixels: diffusers' tile_sample_min_size for SD. */
     static final int VAE_TILE_PIXELS = 512;
+    @Option(names = "--control-image", paramLabel = "FILE",
+            description = "A ready condition map of the output's size (white edges or a white silhouette on black)"
+                    + " that the model's control adapter follows.")
+    Path controlImage;
+
+    @Option(names = "--control-from", paramLabel = "FILE",
+            description = "A photo whose condition map (--control-type) is extracted and followed.")
+    Path controlFrom;
+
+    @Option(names = "--control-type", paramLabel = "TYPE",
+            description = "canny or mask: the map --control-from extracts and the adapter (MODEL/adapters/TYPE"
+                    + ".safetensors) that reads it (default: the model's only adapter).")
+    String controlType;
+
+    @Option(names = {"--control-scale", "--control-strength"}, paramLabel = "S",
+            description = "Multiplies the adapter's features: 0 off, 1 as trained (default), more follows harder.")
+    Double controlScale;
+
+    @Option(names = "--adapter", paramLabel = "FILE", description = "A control adapter file instead of the model's.")
+    Path adapter;
+
     @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
             description = "Apply a LoRA (.safetensors: kohya/A1111 incl. LoCon, diffusers or PEFT) to the UNet and "
                     + "the text encoder at SCALE (default 1); repeat for several. A prompt can also name one as "
@@ -300,10 +325,36 @@ public final class GenerateCommand implements Runnable {
                     .loras(loraSpecs())
                     .loraLenient(loraLenient)
                     .clipSkip(clipSkip)
+                    .control(control())
                     .build();
         } catch (InvalidRequestException e) {
             throw flagError(e);
         }
+    }
+
+    /** The control flags as a request field, or null without --control-image/--control-from. */
+    private ImageControl control() {
+        if (controlImage == null && controlFrom == null) {
+            if (controlType != null || controlScale != null || adapter != null) {
+                throw new UsageException("--control-type, --control-scale and --adapter steer a control adapter:"
+                        + " give a map with --control-image FILE or a photo with --control-from FILE");
+            }
+            return null;
+        }
+        if (controlImage != null && controlFrom != null) {
+            throw new UsageException("give either --control-image (a ready map) or --control-from (a photo), not"
+                    + " both");
+        }
+        ConditionType type;
+        try {
+            type = controlType == null ? null : ConditionType.parse(controlType);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--control-type: " + e.getMessage());
+        }
+        double scale = controlScale != null ? controlScale : ImageControl.DEFAULT_SCALE;
+        ImageControl c = controlImage != null ? ImageControl.map(ImageControl.readMap(controlImage), type, scale)
+                : ImageControl.extract(EditImages.readRgb(controlFrom, "control photo"), type, scale);
+        return adapter == null ? c : c.withAdapter(adapter);
     }
 
     private List<LoraSpec> loraSpecs() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.inspect.AdapterCost;
 import dev.mdx.inspect.ComponentCost;
 import dev.mdx.inspect.ModelCost;
 import dev.mdx.inspect.PartCost;
@@ -14,6 +15,7 @@ import dev.mdx.models.ModelConfigs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -82,6 +84,10 @@ public final class InspectCommand implements Runnable {
         }
         PrintWriter out = spec.commandLine().getOut();
         print(cost, out);
+        Path dir = Path.of(model);
+        if (Files.isDirectory(dir)) {
+            printAdapters(AdapterCost.of(dir, cost), out);
+        }
         if (json != null) {
             write(cost.toJsonNode());
             out.println("wrote " + json);
@@ -123,6 +129,15 @@ public final class InspectCommand implements Runnable {
             n.set("config", r.config().toJsonNode());
         }
         return doc;
+    }
+
+    static void printAdapters(List<AdapterCost> adapters, PrintWriter out) {
+        for (AdapterCost a : adapters) {
+            out.printf("control adapter %-16s %,15d params (%.1f%% of the UNet)  %10.4f GFLOP once per image (%.1f%% of"
+                    + " one UNet forward at batch 1)%n", a.name(), a.params(), 100 * a.paramShare(), a.flops() / 1e9,
+                    100 * a.flopShare());
+        }
+        out.flush();
     }
 
     static void print(ModelCost cost, PrintWriter out) {

@@ -3,6 +3,8 @@ package dev.mdx.cli;
 import dev.mdx.io.BundledModels;
 import dev.mdx.train.TrainingStage;
 import dev.mdx.train.TrainingStages;
+import dev.mdx.control.ConditionType;
+import dev.mdx.train.unet.AdapterTraining;
 import dev.mdx.train.unet.LoraTraining;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -22,22 +24,26 @@ public final class TrainCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet, distill, ufogen, lora, classifier.")
+    @Parameters(index = "0", paramLabel = "STAGE", description = "What to train: clip, vae, unet, distill, ufogen, lora, adapter, classifier.")
     String stage;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "The stage's JSON config (stage lora may give --base and --data instead).")
+            description = "The stage's JSON config (stages lora and adapter may give --base and --data instead).")
     Path config;
 
-    @Option(names = "--base", paramLabel = "MODEL", description = "Stage lora: the frozen base model (a bundled model"
+    @Option(names = "--base", paramLabel = "MODEL", description = "Stages lora and adapter: the frozen base model (a bundled model"
             + " name or a pipeline folder).")
     String base;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Stage lora: the captioned data set (mdx data).")
+    @Option(names = "--data", paramLabel = "DIR", description = "Stages lora and adapter: the captioned data set (mdx data).")
     Path data;
 
     @Option(names = "--rank", paramLabel = "R", description = "Stage lora: the LoRA's rank (default 4).")
     Integer rank;
+
+    @Option(names = "--condition", paramLabel = "TYPE", description = "Stage adapter: the condition it learns, canny"
+            + " or mask.")
+    String condition;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Run folder: log, checkpoints, export.")
     Path out;
@@ -53,14 +59,19 @@ public final class TrainCommand implements Runnable {
     public void run() {
         TrainingStage s = TrainingStages.find(stage).orElseThrow(() ->
                 new UsageException("unknown stage '" + stage + "'; stages: " + TrainingStages.names()));
-        boolean loraFlags = base != null || data != null || rank != null;
-        if (loraFlags && !s.name().equals("lora")) {
-            throw new UsageException("--base, --data and --rank are for stage lora; stage " + s.name()
+        boolean adapterStage = s.name().equals("adapter");
+        boolean loraFlags = base != null || data != null || rank != null || condition != null;
+        if (loraFlags && !s.name().equals("lora") && !adapterStage) {
+            throw new UsageException("--base and --data are for stages lora and adapter; stage " + s.name()
                     + " reads its config (-c)");
+        }
+        if (rank != null && !s.name().equals("lora") || condition != null && !adapterStage) {
+            throw new UsageException("--rank is for stage lora and --condition for stage adapter");
         }
         if (config == null && !loraFlags) {
             throw new UsageException("give the stage's config with -c/--config FILE"
-                    + (s.name().equals("lora") ? " (or --base MODEL --data DIR [--rank R])" : ""));
+                    + (s.name().equals("lora") ? " (or --base MODEL --data DIR [--rank R])"
+                    : adapterStage ? " (or --base MODEL --data DIR --condition canny|mask)" : ""));
         }
         if (config != null && !Files.isRegularFile(config)) {
             throw new UsageException("config file " + config + " not found");
@@ -68,10 +79,11 @@ public final class TrainCommand implements Runnable {
         Path stageConfig = config;
         if (loraFlags) {
             if (config == null && (base == null || data == null)) {
-                throw new UsageException("stage lora without -c needs both --base MODEL and --data DIR");
+                throw new UsageException("stage " + s.name() + " without -c needs both --base MODEL and --data DIR");
             }
-            stageConfig = LoraTraining.writeConfig(config, base == null ? null : BundledModels.resolve(base), data,
-                    rank, out);
+            Path baseDir = base == null ? null : BundledModels.resolve(base);
+            stageConfig = adapterStage ? AdapterTraining.writeConfig(config, baseDir, data, conditionType(), out)
+                    : LoraTraining.writeConfig(config, baseDir, data, rank, out);
         }
         ThreadsFlag.apply(threads);
         PrintStream log = System.out;
@@ -79,5 +91,13 @@ public final class TrainCommand implements Runnable {
         // a resumed run that was already complete trains no step and has no loss to report
         String loss = Double.isNaN(r.lastLoss()) ? "" : String.format(Locale.ROOT, ", last loss %.5f", r.lastLoss());
         log.printf("%s at step %d%s%n", r.stopped() ? "stopped" : "finished", r.step(), loss);
+    }
+
+    private ConditionType conditionType() {
+        try {
+            return condition == null ? null : ConditionType.parse(condition);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--condition: " + e.getMessage());
+        }
     }
 }

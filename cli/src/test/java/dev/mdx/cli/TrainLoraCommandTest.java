@@ -21,7 +21,13 @@ class TrainLoraCommandTest {
     void loraFlagsBelongToStageLoraAndNeedBaseAndData() {
         CliRun other = CliRun.mdx("train", "unet", "--base", "emoji", "-o", dir.toString());
         assertEquals(ExitCodes.USAGE, other.code());
-        assertTrue(other.err().contains("--base, --data and --rank are for stage lora"), other.err());
+        assertTrue(other.err().contains("--base and --data are for stages lora and adapter"), other.err());
+        CliRun adapter = CliRun.mdx("train", "adapter", "-o", dir.toString());
+        assertEquals(ExitCodes.USAGE, adapter.code());
+        assertTrue(adapter.err().contains("(or --base MODEL --data DIR --condition canny|mask)"), adapter.err());
+        CliRun crossed = CliRun.mdx("train", "lora", "--base", "emoji", "--condition", "canny", "-o", dir.toString());
+        assertEquals(ExitCodes.USAGE, crossed.code());
+        assertTrue(crossed.err().contains("--condition for stage adapter"), crossed.err());
         CliRun none = CliRun.mdx("train", "lora", "-o", dir.toString());
         assertEquals(ExitCodes.USAGE, none.code());
         assertTrue(none.err().contains("(or --base MODEL --data DIR [--rank R])"), none.err());

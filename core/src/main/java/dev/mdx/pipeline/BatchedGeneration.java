@@ -74,9 +74,9 @@ public final class BatchedGeneration {
         for (float v : t) {
             timesteps.add(v);
         }
-        // an image edit is its own key: it never shares a batch (and runs through generate)
+        // an image edit or a controlled run is its own key: it never shares a batch (and runs through generate)
         return new Key(plan.variant(), p.width(), p.height(), plan.guidance(), plan.samplingPlan().kind(),
-                List.copyOf(timesteps), plan.vaeTiling(), plan.editsImage() ? plan : null, plan.prompt().chunkCount(),
+                List.copyOf(timesteps), plan.vaeTiling(), plan.runsAlone() ? plan : null, plan.prompt().chunkCount(),
                 plan.clipSkip());
     }
 
@@ -133,8 +133,9 @@ public final class BatchedGeneration {
         }
         Object key = batchKey(members.get(0).plan());
         for (Member m : members) {
-            if (m.plan().editsImage()) {
-                throw new IllegalArgumentException("an image edit runs through generate, not in a batch");
+            if (m.plan().runsAlone()) {
+                throw new IllegalArgumentException("an image edit or a controlled run goes through generate, not in"
+                        + " a batch");
             }
             if (m.plan().owner() != owner) {
                 throw new IllegalArgumentException("a plan was made by another pipeline");

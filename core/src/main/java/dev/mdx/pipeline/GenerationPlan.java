@@ -31,10 +31,12 @@ public final class GenerationPlan {
     private final List<String> notes;
     private final List<String> warnings;
     private final LoraSet loras;
+    private final PlannedControl control;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
             EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, ChunkedPrompt prompt,
-            ChunkedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras) {
+            ChunkedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras,
+            PlannedControl control) {
         this.owner = owner;
         this.variant = variant;
         this.parameters = parameters;
@@ -49,6 +51,7 @@ public final class GenerationPlan {
         this.notes = List.copyOf(notes);
         this.warnings = List.copyOf(warnings);
         this.loras = loras;
+        this.control = control;
     }
 
     /** Every value the run uses, the random seed resolved: what the images' PNG text records. */
@@ -79,6 +82,16 @@ public final class GenerationPlan {
     /** Whether the request edits an image. */
     public boolean editsImage() {
         return edit != null;
+    }
+
+    /** Whether a control adapter steers the run. */
+    public boolean controlled() {
+        return control != null;
+    }
+
+    /** Whether the plan runs alone rather than in a batch with others: an image edit or a controlled run. */
+    public boolean runsAlone() {
+        return edit != null || control != null;
     }
 
     public Guidance guidance() {
@@ -138,6 +151,11 @@ public final class GenerationPlan {
     /** The prepared edit, or null for text to image. */
     PreparedEdit edit() {
         return edit;
+    }
+
+    /** The resolved control, or null. */
+    PlannedControl control() {
+        return control;
     }
 
     ChunkedPrompt prompt() {

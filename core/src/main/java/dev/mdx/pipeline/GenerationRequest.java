@@ -34,10 +34,13 @@ import java.util.concurrent.ThreadLocalRandom;
  *     nothing, instead of failing
  * @param clipSkip A1111's "Clip skip": 1 conditions on the text encoder's last layer, 2 on the one before it (then
  *     the final layer norm), and so on up to the encoder's layer count; null for 1
+ * @param control spatial control through a control adapter (a condition map or a photo to extract one from), or
+ *     null for none
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Integer clipSkip) {
+        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Integer clipSkip,
+        ImageControl control) {
 
     public GenerationRequest {
         if (clipSkip != null && clipSkip < 1) {
@@ -112,6 +115,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.loras = new ArrayList<>(loras);
         b.loraLenient = loraLenient;
         b.clipSkip = clipSkip;
+        b.control = control;
         return b;
     }
 
@@ -133,6 +137,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private List<LoraSpec> loras = new ArrayList<>();
         private boolean loraLenient;
         private Integer clipSkip;
+        private ImageControl control;
 
         private Builder() {}
 
@@ -237,9 +242,16 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** Steers the layout with a control adapter (see {@link ImageControl}); null for none. */
+        public Builder control(ImageControl value) {
+            this.control = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, clipSkip);
+                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, clipSkip,
+                    control);
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.mdx.sampling.StepResult;
 import dev.mdx.tensor.NoiseSource;
 import dev.mdx.prompt.ChunkedPrompt;
 import dev.mdx.prompt.PromptEncoder;
+import dev.mdx.unet.ControlResiduals;
 import dev.mdx.unet.GuidedDenoiser;
 import dev.mdx.vae.AutoencoderKL;
 import dev.mdx.vae.LatentDistribution;
@@ -42,6 +43,8 @@ final class ImageRun {
     private final double[] scale;
     private final Shape latentShape;
     private final EditInputs edit;
+    /** The control adapter's scaled features (batch 1), computed once for every image and step, or null. */
+    private final ControlResiduals control;
     private final RecordedNoise recorded;
     private final StepCallback callback;
     private final PipelineTrace trace;
@@ -65,6 +68,7 @@ final class ImageRun {
         this.trace = trace;
         trace.promptEmbeds(text.get(text.size() - 1));
         this.edit = plan.edit() == null ? null : new EditInputs(scope, plan.edit());
+        this.control = plan.control() == null ? null : plan.control().residuals(scope);
     }
 
     /**
@@ -220,7 +224,8 @@ final class ImageRun {
         }
         NDArray t = stepScope.create(new float[] {steps.timestep(i)});
         long unetStart = System.nanoTime();
-        GuidedDenoiser.Prediction p = denoiser.predict(plan.guidance(), scaled, t, cond, uncond, scale, false);
+        GuidedDenoiser.Prediction p = denoiser.predict(plan.guidance(), scaled, t, cond, uncond, scale, false,
+                control);
         unetMs.add(millisSince(unetStart));
         trace.unetInput(k, i - first, p.input());
         trace.noisePrediction(k, i - first, p.unconditional(), p.conditional() != null ? p.conditional() : p.guided(),

@@ -33,9 +33,11 @@ final class RequestPlanner {
     private final Integer threads;
     private final LoraPlanner loras;
     private final EmbeddingLibrary embeddings;
+    private final ControlPlanner controls;
 
     RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras,
-            EmbeddingLibrary embeddings) {
+            EmbeddingLibrary embeddings, ControlPlanner controls) {
+        this.controls = controls;
         this.owner = owner;
         this.embeddings = embeddings;
         this.baseRoot = baseRoot;
@@ -145,13 +147,15 @@ final class RequestPlanner {
         if (request.eta() != 0 && kind != SamplerKind.DDIM) {
             warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
         }
+        PlannedControl control = controls.plan(request.control(), variant, outWidth, outHeight, notes);
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
                         .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList(),
                 clipSkip);
-        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras, prompts);
+        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras, prompts,
+                control);
     }
 
     /**
@@ -225,10 +229,12 @@ final class RequestPlanner {
         final List<String> warnings;
         final LoraPlanner.Resolved loras;
         final Prompts prompts;
+        final PlannedControl control;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
                 VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras,
-                Prompts prompts) {
+                Prompts prompts, PlannedControl control) {
+            this.control = control;
             this.used = used;
             this.sampler = sampler;
             this.start = start;
@@ -254,7 +260,7 @@ final class RequestPlanner {
             all.addAll(notes);
             all.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
-                    prompts.prompt(), prompts.negative(), all, warnings, loras.set());
+                    prompts.prompt(), prompts.negative(), all, warnings, loras.set(), control);
         }
     }
 

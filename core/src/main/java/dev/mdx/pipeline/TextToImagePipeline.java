@@ -58,12 +58,13 @@ public final class TextToImagePipeline implements AutoCloseable {
 
     private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow, Path loraDir,
             Path embeddingDir) {
+        EngineThreads.loadEngine();
+        this.root = NDManager.newBaseManager();
         this.planner = new RequestPlanner(this, folder.root(), threads,
                 new LoraPlanner(loraDir != null ? loraDir : folder.root().resolve(DEFAULT_LORA_DIR)),
                 new EmbeddingLibrary(embeddingDir != null ? embeddingDir
-                        : folder.root().resolve(DEFAULT_EMBEDDING_DIR)));
-        EngineThreads.loadEngine();
-        this.root = NDManager.newBaseManager();
+                        : folder.root().resolve(DEFAULT_EMBEDDING_DIR)),
+                new ControlPlanner(folder.root(), root));
         this.weights = new ModelVariant.SharedWeights(root);
         this.loraWeights = new LoraWeights(root);
         try {

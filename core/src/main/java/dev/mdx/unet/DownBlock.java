@@ -52,14 +52,20 @@ public final class DownBlock extends Module {
      * @param tembAct SiLU(time embedding)
      * @param context encoder hidden states
      * @param skips receives the skip connections in production order
+     * @param residual a control adapter's features (B or 1, out, H, W), added to the last resnet/attention output
+     *     (and so to its skip connection) before the downsampler; null adds nothing
      * @return (B, out, H', W'), H' = ceil(H/2) unless this is the last block
      */
-    NDArray forward(NDArray x, NDArray tembAct, NDArray context, List<NDArray> skips, Probe probe) {
+    NDArray forward(NDArray x, NDArray tembAct, NDArray context, List<NDArray> skips, NDArray residual,
+            Probe probe) {
         NDArray h = x;
         for (int j = 0; j < resnets.size(); j++) {
             h = probe.record("resnets." + j, resnets.get(j).forward(h, tembAct));
             if (attentions != null) {
                 h = probe.record("attentions." + j, attentions.get(j).forward(h, context));
+            }
+            if (residual != null && j == resnets.size() - 1) {
+                h = h.add(residual);
             }
             skips.add(h);
         }

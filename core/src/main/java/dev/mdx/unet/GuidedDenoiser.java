@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.nn.GuidanceEmbedding;
+import dev.mdx.nn.Probe;
 import java.util.Objects;
 
 /**
@@ -57,6 +58,17 @@ public final class GuidedDenoiser {
      */
     public Prediction predict(Guidance guidance, NDArray z, NDArray timesteps, NDArray cond, NDArray uncond,
             double[] scales, boolean withConditional) {
+        return predict(guidance, z, timesteps, cond, uncond, scales, withConditional, null);
+    }
+
+    /**
+     * As {@link #predict(Guidance, NDArray, NDArray, NDArray, NDArray, double[], boolean)} with a control adapter's
+     * features in every pass (both halves of classifier-free guidance, as diffusers' T2I-Adapter pipeline does).
+     *
+     * @param control the adapter's features, already scaled, of batch B or 1; null for none
+     */
+    public Prediction predict(Guidance guidance, NDArray z, NDArray timesteps, NDArray cond, NDArray uncond,
+            double[] scales, boolean withConditional, ControlResiduals control) {
         boolean embedded = embedding != null;
         if ((guidance == Guidance.EMBEDDED) != embedded) {
             throw new IllegalArgumentException(guidance + " guidance on a UNet " + (embedded ? "with" : "without")
@@ -66,14 +78,15 @@ public final class GuidedDenoiser {
         NDManager scope = z.getManager();
         switch (guidance) {
             case NONE -> {
-                NDArray out = unet.forward(z, timesteps, cond);
+                NDArray out = unet.forward(z, timesteps, cond, null, control, Probe.off());
                 return new Prediction(z, null, out, out);
             }
             case CLASSIFIER_FREE -> {
                 Objects.requireNonNull(uncond, "classifier-free guidance needs the unconditional features");
                 // (B, C, h, w) -> (2B, C, h, w): [uncond, cond] share one UNet batch
                 NDArray input = twice(z, z);
-                NDArray both = unet.forward(input, twiceIfPerExample(timesteps), twice(uncond, cond));
+                NDArray both = unet.forward(input, twiceIfPerExample(timesteps), twice(uncond, cond), null,
+                        twiceIfPerExample(control), Probe.off());
                 NDList halves = both.split(2, 0);
                 NDArray u = halves.get(0);
                 NDArray c = halves.get(1);
@@ -85,12 +98,12 @@ public final class GuidedDenoiser {
                 checkScales(scales, batch);
                 NDArray w = embedding.ofScales(scales, scope);
                 if (!withConditional) {
-                    return new Prediction(z, null, null, unet.forward(z, timesteps, cond, w));
+                    return new Prediction(z, null, null, unet.forward(z, timesteps, cond, w, control, Probe.off()));
                 }
                 // [z at w, z at 1]: (2B, C, h, w) with (2B, D) embeddings
                 NDArray input = twice(z, z);
                 NDArray both = unet.forward(input, twiceIfPerExample(timesteps), twice(cond, cond),
-                        twice(w, embedding.unguided(batch, scope)));
+                        twice(w, embedding.unguided(batch, scope)), twiceIfPerExample(control), Probe.off());
                 NDList halves = both.split(2, 0);
                 return new Prediction(input, null, halves.get(1), halves.get(0));
             }
@@ -105,6 +118,15 @@ public final class GuidedDenoiser {
     /** Per-example timesteps are doubled with the batch; a single one is broadcast by the UNet. */
     private static NDArray twiceIfPerExample(NDArray timesteps) {
         return timesteps.size() == 1 ? timesteps : twice(timesteps, timesteps);
+    }
+
+    /** Per-example residuals are doubled with the batch; a batch of 1 is broadcast by the UNet's addition. */
+    private static ControlResiduals twiceIfPerExample(ControlResiduals control) {
+        if (control == null || control.down().get(0).getShape().get(0) == 1) {
+            return control;
+        }
+        return new ControlResiduals(control.down().stream().map(r -> twice(r, r)).toList(),
+                control.mid() == null ? null : twice(control.mid(), control.mid()));
     }
 
     /** (B, 1, 1, 1) float32 scales. */

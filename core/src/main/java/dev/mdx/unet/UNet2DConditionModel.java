@@ -125,7 +125,16 @@ public final class UNet2DConditionModel extends Module {
 
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond,
             Probe probe) {
-        Encoded e = encode(sample, timesteps, encoderHiddenStates, timestepCond, probe);
+        return forward(sample, timesteps, encoderHiddenStates, timestepCond, null, probe);
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, NDArray, NDArray)} with a control adapter's features added to the down
+     * blocks (and optionally the mid block); null adds nothing.
+     */
+    public NDArray forward(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond,
+            ControlResiduals control, Probe probe) {
+        Encoded e = encode(sample, timesteps, encoderHiddenStates, timestepCond, control, probe);
         NDArray h = e.features();
         for (int j = 0; j < upBlocks.size(); j++) {
             Probe p = probe.child("up_blocks", j);
@@ -146,14 +155,15 @@ public final class UNet2DConditionModel extends Module {
 
     /** As {@link #encode(NDArray, NDArray, NDArray)} with {@code timestepCond} as in {@link #forward}. */
     public NDArray encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond) {
-        return encode(sample, timesteps, encoderHiddenStates, timestepCond, Probe.off()).features();
+        return encode(sample, timesteps, encoderHiddenStates, timestepCond, null, Probe.off()).features();
     }
 
     /** The encoder's output and what the decoder needs besides it. */
     private record Encoded(NDArray features, NDArray tembAct, NDArray context, List<NDArray> skips) {}
 
     private Encoded encode(NDArray sample, NDArray timesteps, NDArray encoderHiddenStates, NDArray timestepCond,
-            Probe probe) {
+            ControlResiduals control, Probe probe) {
+        requireFits(control);
         Shape shape = sample.getShape();
         if (shape.dimension() != 4 || shape.get(1) != config.inChannels()) {
             throw new IllegalArgumentException("sample must be (B, " + config.inChannels() + ", H, W), got " + shape);
@@ -175,10 +185,21 @@ public final class UNet2DConditionModel extends Module {
         skips.add(h);
         for (int i = 0; i < downBlocks.size(); i++) {
             Probe p = probe.child("down_blocks", i);
-            h = probe.record("down_blocks." + i, downBlocks.get(i).forward(h, tembAct, context, skips, p));
+            NDArray residual = control == null ? null : control.down().get(i);
+            h = probe.record("down_blocks." + i, downBlocks.get(i).forward(h, tembAct, context, skips, residual, p));
         }
         h = probe.record("mid_block", midBlock.forward(h, tembAct, context, probe.child("mid_block")));
+        if (control != null && control.mid() != null) {
+            h = h.add(control.mid());
+        }
         return new Encoded(h, tembAct, context, skips);
+    }
+
+    private void requireFits(ControlResiduals control) {
+        if (control != null && control.down().size() != downBlocks.size()) {
+            throw new IllegalArgumentException("control residuals: need one per down block (" + downBlocks.size()
+                    + "), got " + control.down().size());
+        }
     }
 
     /**

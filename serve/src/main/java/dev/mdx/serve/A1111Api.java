@@ -4,10 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.control.ConditionType;
 import dev.mdx.pipeline.EditImages;
 import dev.mdx.pipeline.GenerationParameters;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.GrayImage;
+import dev.mdx.pipeline.ImageControl;
 import dev.mdx.pipeline.ImageEdit;
 import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.RgbImage;
@@ -35,7 +37,9 @@ final class A1111Api {
             Map.entry("cfgScale", "cfg_scale"), Map.entry("seed", "seed"), Map.entry("width", "width"),
             Map.entry("height", "height"), Map.entry("batchCount", "batch_size"), Map.entry("sampler", "sampler_name"),
             Map.entry("eta", "eta"), Map.entry("strength", "denoising_strength"), Map.entry("mask", "mask"),
-            Map.entry("maskBlur", "mask_blur"), Map.entry("clipSkip", "CLIP_stop_at_last_layers"));
+            Map.entry("maskBlur", "mask_blur"), Map.entry("clipSkip", "CLIP_stop_at_last_layers"),
+            Map.entry("control", "alwayson_scripts.controlnet.args[0]"),
+            Map.entry("controlScale", "alwayson_scripts.controlnet.args[0].weight"));
     private static final DateTimeFormatter JOB_TIMESTAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
             .withZone(ZoneOffset.UTC);
     /** How long after a progress poll the running jobs keep making previews. */
@@ -80,6 +84,7 @@ final class A1111Api {
                 // A1111 runs n_iter batches of batch_size; images are numbered across both, seed + index each
                 .batchCount(batchSize * iterations)
                 .sampler(Generator.sampler(f.has("sampler_name") ? "sampler_name" : "sampler_index", sampler));
+        b.control(control(f, config));
         Fields overrides = f.object("override_settings");
         String model = overrides == null ? null : overrides.string("sd_model_checkpoint");
         if (overrides != null) {
@@ -87,6 +92,52 @@ final class A1111Api {
             b.clipSkip(overrides.integer("CLIP_stop_at_last_layers", 1, 1000));
         }
         return new Generator.Ask(model, b, FIELDS);
+    }
+
+    /**
+     * The ControlNet extension's request shape, {@code alwayson_scripts.controlnet.args[0]}: {@code input_image}
+     * (or {@code image}) as base64, {@code module} ({@code none} for a ready map, {@code canny} or {@code mask} to
+     * extract one), {@code weight} (the control scale, default 1); the model's adapter of that type runs. Null
+     * without it.
+     */
+    static ImageControl control(Fields f, ServeConfig config) {
+        Fields scripts = f.object("alwayson_scripts");
+        Fields controlnet = scripts == null ? null : scripts.object("controlnet");
+        if (controlnet == null) {
+            return null;
+        }
+        JsonNode args = controlnet.raw("args");
+        if (args == null || !args.isArray() || args.isEmpty() || !args.get(0).isObject()) {
+            throw ApiException.badRequest("alwayson_scripts", "alwayson_scripts.controlnet.args must be a list of one"
+                    + " object (input_image, module, weight)");
+        }
+        if (args.size() > 1) {
+            throw ApiException.badRequest("alwayson_scripts", "alwayson_scripts.controlnet.args holds "
+                    + args.size() + " units; mdx runs one control adapter per request");
+        }
+        Fields unit = Fields.of((ObjectNode) args.get(0));
+        String field = unit.has("input_image") ? "input_image" : "image";
+        String image = unit.string(field);
+        if (image == null) {
+            throw ApiException.badRequest("alwayson_scripts", "alwayson_scripts.controlnet.args[0].input_image (a"
+                    + " base64 image) is missing");
+        }
+        RgbImage decoded = UploadedImage.decode("alwayson_scripts.controlnet.args[0]." + field, image,
+                config.maxUploadBytes(), config.maxPixels());
+        String module = unit.string("module", "none");
+        Double weight = unit.number("weight", 0, 100);
+        double scale = weight != null ? weight : ImageControl.DEFAULT_SCALE;
+        try {
+            if (module.equals("none")) {
+                return ImageControl.map(ImageControl.toMap(decoded, "the control image"), null, scale);
+            }
+            return ImageControl.extract(decoded, ConditionType.parse(module), scale);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("alwayson_scripts", "alwayson_scripts.controlnet.args[0].module: "
+                    + e.getMessage() + " or none (a ready map)");
+        } catch (InvalidRequestException e) {
+            throw ApiException.badRequest("alwayson_scripts", e.getMessage());
+        }
     }
 
     private void txt2img(Context ctx) {

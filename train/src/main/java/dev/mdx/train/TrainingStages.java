@@ -3,6 +3,7 @@ package dev.mdx.train;
 import dev.mdx.train.classifier.ClassifierTraining;
 import dev.mdx.train.clip.ClipTraining;
 import dev.mdx.train.unet.DistillTraining;
+import dev.mdx.train.unet.AdapterTraining;
 import dev.mdx.train.unet.LoraTraining;
 import dev.mdx.train.unet.UNetTraining;
 import dev.mdx.train.unet.UfoGenTraining;
@@ -36,6 +37,8 @@ public final class TrainingStages {
                     UfoGenTraining::run),
             trainerStage("lora", "a LoRA on a frozen base pipeline (attention q/k/v/kv/out and feed-forward by "
                     + "default); exports OUT/lora.safetensors in kohya's format", LoraTraining::run),
+            trainerStage("adapter", "a control adapter (canny edges or a silhouette mask) on a frozen base pipeline;"
+                    + " exports OUT/adapter.safetensors for MODEL/adapters/", AdapterTraining::run),
             trainerStage("classifier", "a small CNN image classifier (Fashion-MNIST) for scoring generated "
                     + "images; exports OUT/classifier and OUT/report.json (test accuracy)", ClassifierTraining::run));
 

@@ -3,6 +3,8 @@ package dev.mdx.train.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.mdx.nn.GuidanceEmbedding;
+import dev.mdx.nn.Probe;
+import dev.mdx.unet.ControlResiduals;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
 import dev.mdx.text.ClipTextModel;
@@ -71,21 +73,32 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
 
     private Denoised denoise(LatentBatch batch, StepContext ctx, int minT, double lastFraction,
             NoiseEmphasis emphasis) {
-        NDManager scope = ctx.scope();
-        NDArray x0 = batch.latents();
-        int b = (int) x0.getShape().get(0);
+        int b = (int) batch.latents().getShape().get(0);
         int steps = schedule.numTrainTimesteps();
         int[] t = new int[b];
         for (int i = 0; i < b; i++) {
             t[i] = lastFraction > 0 && ctx.rng().nextDouble() < lastFraction ? steps - 1
                     : emphasis.draw(ctx.rng(), minT, steps);
         }
+        return denoise(batch, ctx, t, null, emphasis);
+    }
+
+    /** The objective at the given timesteps (B,) with a control adapter's features in the UNet (null: none). */
+    Denoised denoise(LatentBatch batch, StepContext ctx, int[] t, ControlResiduals control) {
+        return denoise(batch, ctx, t, control, NoiseEmphasis.NONE);
+    }
+
+    private Denoised denoise(LatentBatch batch, StepContext ctx, int[] t, ControlResiduals control,
+            NoiseEmphasis emphasis) {
+        NDManager scope = ctx.scope();
+        NDArray x0 = batch.latents();
+        int b = (int) x0.getShape().get(0);
         NDArray eps = ctx.rng().randn(scope, x0.getShape());
         NoiseLevels levels = NoiseLevels.of(schedule, t, 1f, scope);
         NDArray noisy = levels.noise(x0, eps);
         NDArray context = text.encode(batch.captions(), scope);
         NDArray unguided = embedding == null ? null : embedding.unguided(b, scope);
-        NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided);
+        NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided, control, Probe.off());
         NDArray target = levels.target(prediction, x0, eps);
         NDArray squared = predicted.sub(target).square();
         if (!emphasis.weighted()) {
@@ -98,6 +111,10 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         // (B, C, H, W) -> per-example mean (B,) times its weight, then the batch mean
         NDArray perExample = squared.reshape(b, -1).mean(new int[] {1});
         return new Denoised(noisy, levels, context, predicted, perExample.mul(scope.create(w)).mean());
+    }
+
+    int numTrainTimesteps() {
+        return schedule.numTrainTimesteps();
     }
 
     Denoised denoise(LatentBatch batch, StepContext ctx) {

@@ -3,6 +3,7 @@ package dev.mdx.train.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelFormatException;
@@ -12,7 +13,11 @@ import dev.mdx.text.ClipTokenizer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,6 +75,50 @@ final class FromPipeline {
             throw new ModelFormatException(c.source() + ": unknown field(s) " + String.join(", ", unknown)
                     + " (known: " + String.join(", ", known) + ")");
         }
+    }
+
+    /**
+     * The config of a stage run from flags ({@code mdx train lora|adapter --base MODEL --data DIR ...}):
+     * {@code template} (a config file, or null for {@code defaults}) with the base and the data set replaced when
+     * given (paths made absolute) and {@code stage} applied, written to {@code file}.
+     *
+     * @param base, data null to keep the template's
+     */
+    static Path writeFlagsConfig(Path template, String defaults, Path base, Path data, Path file,
+            Consumer<ObjectNode> stage) {
+        ObjectNode doc;
+        Path from;
+        if (template != null) {
+            doc = JsonConfig.read(template).copyRoot();
+            from = template.toAbsolutePath().getParent();
+        } else {
+            doc = (ObjectNode) JsonConfig.parse("defaults", defaults).root();
+            from = Path.of("").toAbsolutePath();
+        }
+        if (base != null) {
+            doc.put("base", base.toAbsolutePath().normalize().toString());
+        } else if (doc.hasNonNull("base")) {
+            doc.put("base", from.resolve(doc.get("base").asText()).normalize().toString());
+        } else {
+            throw new ModelFormatException("no base model: give --base MODEL (or \"base\" in the config)");
+        }
+        ObjectNode dataSection = doc.with("data");
+        if (data != null) {
+            dataSection.put("dataset", data.toAbsolutePath().normalize().toString());
+        } else if (dataSection.hasNonNull("dataset")) {
+            dataSection.put("dataset", from.resolve(dataSection.get("dataset").asText()).normalize().toString());
+        } else {
+            throw new ModelFormatException("no data set: give --data DIR (or \"data\": {\"dataset\": ...} in the"
+                    + " config)");
+        }
+        stage.accept(doc);
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file.getParent() + ": " + e.getMessage(), e);
+        }
+        AtomicFiles.writeBytes(file, (JsonConfig.pretty(doc) + "\n").getBytes(StandardCharsets.UTF_8));
+        return file;
     }
 
     LatentBatchSource batches(Path outDir, NDManager weights, PrintStream out) {

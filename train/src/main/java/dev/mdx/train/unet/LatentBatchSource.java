@@ -47,12 +47,21 @@ public final class LatentBatchSource implements BatchSource<LatentBatch> {
         return latentShape;
     }
 
+    public int batchSize() {
+        return batchSize;
+    }
+
     public int size() {
         return captions.size();
     }
 
     @Override
     public Next<LatentBatch> next(NDManager scope, DataPosition position, Rng rng) {
+        return next(scope, position, rng, new int[batchSize]);
+    }
+
+    /** As {@link #next(NDManager, DataPosition, Rng)}, writing the batch's example indices into {@code examples}. */
+    Next<LatentBatch> next(NDManager scope, DataPosition position, Rng rng, int[] examples) {
         int n = captions.size();
         long epoch = position.epoch();
         long index = position.index();
@@ -66,6 +75,7 @@ public final class LatentBatchSource implements BatchSource<LatentBatch> {
         List<String> texts = new ArrayList<>(batchSize);
         for (int i = 0; i < batchSize; i++) {
             int example = order[(int) index + i];
+            examples[i] = example;
             System.arraycopy(latents, example * per, data, i * per, per);
             List<String> variants = captions.get(example);
             String caption = variants.get(rng.nextInt(variants.size()));

@@ -3,8 +3,6 @@ package dev.mdx.train.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.lora.LoraPart;
@@ -16,8 +14,6 @@ import dev.mdx.train.Trainer;
 import dev.mdx.unet.UNet2DConditionModel;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -161,45 +157,15 @@ public final class LoraTraining {
      * @param base, data, rank null to keep the template's
      */
     public static Path writeConfig(Path template, Path base, Path data, Integer rank, Path outDir) {
-        ObjectNode doc;
-        Path from;
-        if (template != null) {
-            doc = JsonConfig.read(template).copyRoot();
-            from = template.toAbsolutePath().getParent();
-        } else {
-            doc = (ObjectNode) JsonConfig.parse("defaults", DEFAULT_CONFIG).root();
-            from = Path.of("").toAbsolutePath();
+        if (rank != null && rank < 1) {
+            throw new ModelFormatException("--rank must be at least 1, got " + rank);
         }
-        if (base != null) {
-            doc.put("base", base.toAbsolutePath().normalize().toString());
-        } else if (doc.hasNonNull("base")) {
-            doc.put("base", from.resolve(doc.get("base").asText()).normalize().toString());
-        } else {
-            throw new ModelFormatException("no base model: give --base MODEL (or \"base\" in the config)");
-        }
-        ObjectNode dataSection = doc.with("data");
-        if (data != null) {
-            dataSection.put("dataset", data.toAbsolutePath().normalize().toString());
-        } else if (dataSection.hasNonNull("dataset")) {
-            dataSection.put("dataset", from.resolve(dataSection.get("dataset").asText()).normalize().toString());
-        } else {
-            throw new ModelFormatException("no data set: give --data DIR (or \"data\": {\"dataset\": ...} in the"
-                    + " config)");
-        }
-        if (rank != null) {
-            if (rank < 1) {
-                throw new ModelFormatException("--rank must be at least 1, got " + rank);
-            }
-            doc.with("lora").put("rank", rank);
-        }
-        Path file = outDir.resolve(FLAGS_CONFIG_FILE);
-        try {
-            Files.createDirectories(outDir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + outDir + ": " + e.getMessage(), e);
-        }
-        AtomicFiles.writeBytes(file, (JsonConfig.pretty(doc) + "\n").getBytes(StandardCharsets.UTF_8));
-        return file;
+        return FromPipeline.writeFlagsConfig(template, DEFAULT_CONFIG, base, data, outDir.resolve(FLAGS_CONFIG_FILE),
+                doc -> {
+                    if (rank != null) {
+                        doc.with("lora").put("rank", rank);
+                    }
+                });
     }
 
     private static final String DEFAULT_CONFIG = """

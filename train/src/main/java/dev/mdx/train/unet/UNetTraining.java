@@ -113,8 +113,7 @@ public final class UNetTraining {
         }
         ImageDataset dataset = ImageDataset.open(datasetDir);
         DataSelection selection = DataSelection.of(data);
-        int[] indices = selection.filter(dataset, dataset.trainingPool(data.getString("split", "train"),
-                trainer.trainBatchSize()), data.source());
+        int[] indices = trainingIndices(data, dataset, selection, trainer);
         try (NDManager vaeScope = weights.newSubManager()) {
             AutoencoderKL vae = AutoencoderKL.load(vaeDir, vaeScope);
             ImageBatches.checkChannels(dataset, vae.config().inChannels());
@@ -133,6 +132,13 @@ public final class UNetTraining {
             return new LatentBatchSource(latents.toFloatArray(), latentShape, captions, trainer.trainBatchSize(),
                     dropout, trainer.seed());
         }
+    }
+
+    /** The data set indices the {@code data} section trains on, in the order of the latent cache. */
+    static int[] trainingIndices(JsonConfig data, ImageDataset dataset, DataSelection selection,
+            TrainingConfig trainer) {
+        return selection.filter(dataset, dataset.trainingPool(data.getString("split", "train"),
+                trainer.trainBatchSize()), data.source());
     }
 
     /**
