@@ -6,6 +6,7 @@ import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
+import dev.mdx.tensor.Precision;
 import dev.mdx.vae.VaeTiling;
 import java.util.List;
 import java.util.Optional;
@@ -31,10 +32,12 @@ public final class GenerationPlan {
     private final List<String> notes;
     private final List<String> warnings;
     private final LoraSet loras;
+    private final Precision precision;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
             EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, TokenizedPrompt prompt,
-            TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras) {
+            TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras,
+            Precision precision) {
         this.owner = owner;
         this.variant = variant;
         this.parameters = parameters;
@@ -49,6 +52,12 @@ public final class GenerationPlan {
         this.notes = List.copyOf(notes);
         this.warnings = List.copyOf(warnings);
         this.loras = loras;
+        this.precision = precision;
+    }
+
+    /** The precision the layers run in: the request's, or fp32 where the CPU lacks bf16 (then a note says so). */
+    public Precision precision() {
+        return precision;
     }
 
     /** Every value the run uses, the random seed resolved: what the images' PNG text records. */

@@ -2,6 +2,7 @@ package dev.mdx.pipeline;
 
 import dev.mdx.lora.LoraSpec;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,10 +33,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *     with {@code <lora:NAME:SCALE>} (looked up in the pipeline's LoRA folder)
  * @param loraLenient apply the layers of a LoRA that match the model and skip (and report) the tensors that match
  *     nothing, instead of failing
+ * @param precision the number format of the layers' matrix work ({@link Precision}); null for fp32. bf16 runs fp32
+ *     with a note where the CPU lacks it
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient) {
+        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Precision precision) {
 
     public GenerationRequest {
         if (vaeTilePixels != null && vaeTilePixels < 0) {
@@ -76,6 +79,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             throw new InvalidRequestException("loras", "holds a null entry");
         }
         loras = loras == null ? List.of() : List.copyOf(loras);
+        precision = precision == null ? Precision.FP32 : precision;
     }
 
     /** A random seed as the web UI picks them: a non-negative 32-bit value, easy to type back in. */
@@ -105,6 +109,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.vaeTilePixels = vaeTilePixels;
         b.loras = new ArrayList<>(loras);
         b.loraLenient = loraLenient;
+        b.precision = precision;
         return b;
     }
 
@@ -125,6 +130,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private Integer vaeTilePixels;
         private List<LoraSpec> loras = new ArrayList<>();
         private boolean loraLenient;
+        private Precision precision;
 
         private Builder() {}
 
@@ -223,9 +229,15 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** fp32 (null: the default) or bf16. */
+        public Builder precision(Precision value) {
+            this.precision = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient);
+                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, precision);
         }
     }
 }

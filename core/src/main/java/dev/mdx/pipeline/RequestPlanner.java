@@ -9,6 +9,7 @@ import dev.mdx.sampling.EditStart;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
+import dev.mdx.tensor.Precision;
 import dev.mdx.vae.VaeTiling;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -119,7 +120,12 @@ final class RequestPlanner {
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
                         .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList());
-        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras);
+        String precisionNote = Precision.fallbackNote(request.precision());
+        if (precisionNote != null) {
+            notes.add(precisionNote);
+        }
+        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras,
+                Precision.resolve(request.precision()));
     }
 
     /**
@@ -192,9 +198,12 @@ final class RequestPlanner {
         final List<String> notes;
         final List<String> warnings;
         final LoraPlanner.Resolved loras;
+        final Precision precision;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
-                VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras) {
+                VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras,
+                Precision precision) {
+            this.precision = precision;
             this.used = used;
             this.sampler = sampler;
             this.start = start;
@@ -219,7 +228,7 @@ final class RequestPlanner {
             all.addAll(notes);
             all.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
-                    prompt, negative, all, warnings, loras.set());
+                    prompt, negative, all, warnings, loras.set(), precision);
         }
     }
 
