@@ -23,12 +23,13 @@ import java.util.List;
  *     is the caller's to set
  * @param steps the step counts of the {@code e2e} component
  * @param guided whether {@code e2e} runs classifier-free guidance (UNet batch 2, two prompts encoded)
+ * @param e2eFullDecoder whether {@code e2e} also times the full decoder (always where there is no light one)
  * @param precision the inference precision of every component but {@code train}; resolve it first (fp32 where
  *     the CPU lacks bf16)
  */
 public record BenchSettings(List<String> components, int latent, int imageSize, List<Integer> batches,
         int trainBatch, int warmup, int repeats, boolean skipLoad, Path profileDir, Integer engineThreads,
-        List<Integer> steps, boolean guided, Precision precision) {
+        List<Integer> steps, boolean guided, boolean e2eFullDecoder, Precision precision) {
     /**
      * Text encoder, UNet forward, VAE decoders (full and light), UNet forward + backward, and one image end to end
      * (text encoder, the UNet calls of {@link #steps}, both decoders).
@@ -67,7 +68,7 @@ public record BenchSettings(List<String> components, int latent, int imageSize, 
     public BenchSettings(List<String> components, int latent, int imageSize, List<Integer> batches, int trainBatch,
             int warmup, int repeats, boolean skipLoad, Path profileDir, Integer engineThreads) {
         this(components, latent, imageSize, batches, trainBatch, warmup, repeats, skipLoad, profileDir, engineThreads,
-                List.of(1), false, Precision.FP32);
+                List.of(1), false, true, Precision.FP32);
     }
 
     /** Fails unless {@code preset} is a shipped preset whose VAE decodes {@link #imageSize} (when timed). */

@@ -34,10 +34,12 @@ public final class EndToEndBench {
         this.repeats = repeats;
     }
 
-    /** The parts of a run, in order; {@code lightDecoder} may be null (the preset has none). */
+    /** The parts of a run, in order; either decoder may be null (not timed), not both. */
     private enum Part { TEXT, UNET, LIGHT, FULL }
 
     /**
+     * @param lightDecoder the light decoder, or null (the preset has none)
+     * @param fullDecoder the full decoder, or null to time the light one only
      * @param latent the latent's height and width (image size / VAE factor)
      * @return rows "e2e N steps[ cfg]: PART" for the text encoder, the UNet calls (with the sampler arithmetic),
      *     each decoder, and the totals with the light decoder (when there is one) and with the full one
@@ -52,7 +54,7 @@ public final class EndToEndBench {
         parts.add(scope -> context[0] = text.forward(randomTokens(scope, text, batch)).lastHiddenState());
         parts.add(scope -> latents[0] = denoise(scope, unet, c, context[0], latent, steps, guided));
         parts.add(scope -> lightDecoder == null ? null : lightDecoder.decode(latents[0]));
-        parts.add(scope -> fullDecoder.decode(latents[0]));
+        parts.add(scope -> fullDecoder == null ? null : fullDecoder.decode(latents[0]));
         long[] flops = new long[parts.size()];
         try (NDManager scope = manager.newSubManager()) {
             for (int p = 0; p < parts.size(); p++) {
@@ -75,19 +77,23 @@ public final class EndToEndBench {
         }
         double cpuPerRun = (Stopwatch.processCpuNanos() - cpu0) / 1e6 / repeats;
         String prefix = "e2e " + steps + (steps == 1 ? " step" : " steps") + (guided ? " cfg" : "") + ": ";
-        String size = latent * fullDecoder.config().downsampleFactor() + "x" + latent * fullDecoder.config()
-                .downsampleFactor();
+        int f = (fullDecoder != null ? fullDecoder : lightDecoder).config().downsampleFactor();
+        String size = latent * f + "x" + latent * f;
         List<BenchRow> rows = new ArrayList<>();
         rows.add(BenchRow.of(model, prefix + "text encoder b" + batch, median(ms[0]), flops[0], peakGflops));
         rows.add(BenchRow.of(model, prefix + "unet " + steps + " x b" + batch, median(ms[1]), flops[1], peakGflops));
         if (lightDecoder != null) {
             rows.add(BenchRow.of(model, prefix + "vae decode (light) " + size, median(ms[2]), flops[2], peakGflops));
         }
-        rows.add(BenchRow.of(model, prefix + "vae decode " + size, median(ms[3]), flops[3], peakGflops));
+        if (fullDecoder != null) {
+            rows.add(BenchRow.of(model, prefix + "vae decode " + size, median(ms[3]), flops[3], peakGflops));
+        }
         if (lightDecoder != null) {
             rows.add(total(model, prefix + "total, light decoder", ms, flops, cpuPerRun, Part.LIGHT));
         }
-        rows.add(total(model, prefix + "total, full decoder", ms, flops, cpuPerRun, Part.FULL));
+        if (fullDecoder != null) {
+            rows.add(total(model, prefix + "total, full decoder", ms, flops, cpuPerRun, Part.FULL));
+        }
         return rows;
     }
 

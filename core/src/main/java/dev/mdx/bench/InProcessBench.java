@@ -113,15 +113,16 @@ public final class InProcessBench {
     private List<BenchRow> endToEnd(String preset, NDManager weights) {
         ClipTextModel text = new ClipTextModel(ArchitecturePresets.textEncoder(preset));
         UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(preset));
-        AutoencoderKL full = new AutoencoderKL(ArchitecturePresets.vae(preset));
         AutoencoderKL light = ArchitecturePresets.has(preset, ArchitecturePresets.VAE_LIGHT)
                 ? new AutoencoderKL(ArchitecturePresets.vaeLight(preset)) : null;
+        AutoencoderKL full = light == null || settings.e2eFullDecoder()
+                ? new AutoencoderKL(ArchitecturePresets.vae(preset)) : null;
         for (Module m : new Module[] {text, unet, full, light}) {
             if (m != null) {
                 StateDicts.initRandom(m, weights, SEED);
             }
         }
-        int latent = settings.imageSize() / full.config().downsampleFactor();
+        int latent = settings.imageSize() / ArchitecturePresets.vae(preset).downsampleFactor();
         EndToEndBench e2e = new EndToEndBench(peakGflops, settings.warmup(), settings.repeats());
         List<BenchRow> rows = new ArrayList<>();
         for (int steps : settings.steps()) {

@@ -62,6 +62,8 @@ public final class ScriptedOps {
             "    return torch.to(torch.conv2d(torch.to(x, 15), w, None, [s, s], [p, p], [1, 1], g), 6)",
             "");
 
+    /** Set to true to run every op through DJL's own API (the composite ops; bf16 then falls back to fp32). */
+    public static final String DISABLE_PROPERTY = "mdx.noScriptedOps";
     private static PtSymbolBlock module;
     private static RuntimeException loadFailure;
 
@@ -147,6 +149,10 @@ public final class ScriptedOps {
     /** The module, loaded on first use into a manager that lives as long as the process; null if it failed. */
     private static synchronized PtSymbolBlock module() {
         if (module == null && loadFailure == null) {
+            if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+                loadFailure = new IllegalStateException("disabled by -D" + DISABLE_PROPERTY);
+                return null;
+            }
             try {
                 EngineThreads.loadEngine();
                 PtNDManager owner = (PtNDManager) ai.djl.ndarray.NDManager.newBaseManager();

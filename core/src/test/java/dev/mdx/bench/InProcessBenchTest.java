@@ -108,7 +108,7 @@ class InProcessBenchTest {
     @Test
     void endToEndTimesEachPartAndTheTotalsAtEachStepCount() {
         BenchSettings settings = new BenchSettings(List.of("e2e"), 4, 16, List.of(1), 1, 0, 2, true, null, null,
-                List.of(1, 3), true, Precision.FP32);
+                List.of(1, 3), true, true, Precision.FP32);
         List<BenchRow> rows = new InProcessBench(settings, 100, lines::add).preset(PRESET);
         assertEquals(List.of("e2e 1 step cfg: text encoder b2", "e2e 1 step cfg: unet 1 x b2",
                 "e2e 1 step cfg: vae decode 16x16", "e2e 1 step cfg: total, full decoder",
@@ -128,9 +128,9 @@ class InProcessBenchTest {
     @Test
     void bf16ComponentsRunInBf16() {
         BenchSettings fp32 = new BenchSettings(List.of("unet"), 4, 16, List.of(1), 1, 0, 1, true, null, null,
-                List.of(1), false, Precision.FP32);
+                List.of(1), false, true, Precision.FP32);
         BenchSettings bf16 = new BenchSettings(List.of("unet"), 4, 16, List.of(1), 1, 0, 1, true, null, null,
-                List.of(1), false, Precision.BF16);
+                List.of(1), false, true, Precision.BF16);
         List<BenchRow> a = new InProcessBench(fp32, 100, lines::add).preset(PRESET);
         List<BenchRow> b = new InProcessBench(bf16, 100, lines::add).preset(PRESET);
         assertEquals(a.get(1).flops(), b.get(1).flops(), "bf16 layers count the same matrix work");
