@@ -72,6 +72,9 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--cfg", description = "e2e with classifier-free guidance (UNet batch 2, two prompts).")
     boolean cfg;
 
+    @Option(names = "--no-full-decoder", description = "e2e times the light decoder only (presets that have one).")
+    boolean noFullDecoder;
+
     @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
             description = "fp32, or bf16 (convolutions, linear layers and attention in bfloat16; fp32 where the CPU "
                     + "lacks it). The train component always runs fp32. Default: ${DEFAULT-VALUE}.")
@@ -104,7 +107,7 @@ public final class BenchCommand implements Runnable {
         Precision requested = PrecisionFlag.parse(precision);
         try {
             settings = new BenchSettings(components, latent, imageSize, batches, trainBatch, warmup, repeats, skipLoad,
-                    profileDir, threads, steps, cfg, requested);
+                    profileDir, threads, steps, cfg, !noFullDecoder, requested);
             names.forEach(settings::checkPreset);
         } catch (MdxException e) {
             throw new UsageException(e.getMessage());
@@ -115,7 +118,7 @@ public final class BenchCommand implements Runnable {
         if (note != null) {
             out.println("note: " + note);
             settings = new BenchSettings(components, latent, imageSize, batches, trainBatch, warmup, repeats, skipLoad,
-                    profileDir, threads, steps, cfg, Precision.FP32);
+                    profileDir, threads, steps, cfg, !noFullDecoder, Precision.FP32);
         }
         double peak;
         if (gemmPeak != null) {
