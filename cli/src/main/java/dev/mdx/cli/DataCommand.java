@@ -1,6 +1,7 @@
 package dev.mdx.cli;
 
 import dev.mdx.train.data.BuildReport;
+import dev.mdx.train.data.CaptionSet;
 import dev.mdx.train.data.EmojiDatasetBuilder;
 import dev.mdx.train.data.FashionMnistBuilder;
 import java.io.PrintWriter;
@@ -29,6 +30,14 @@ public final class DataCommand implements Runnable {
         out.println("stats: " + r.info().stats());
     }
 
+    static CaptionSet captionSet(String s) {
+        try {
+            return CaptionSet.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--captions: " + e.getMessage());
+        }
+    }
+
     @Command(name = "emoji", mixinStandardHelpOptions = true,
             description = {"Render the Noto, Twemoji, Fluent and OpenMoji emoji sets (npm packages at pinned "
                     + "versions, fetched with `npm pack`) with captions from emojibase.",
@@ -53,6 +62,11 @@ public final class DataCommand implements Runnable {
         @Option(names = "--threads", defaultValue = "0", description = "Render threads (0 = all cores).")
         int threads;
 
+        @Option(names = "--captions", defaultValue = "v1", paramLabel = "v1|v2",
+                description = "Caption set: v1 the original templates, v2 the words users type plus a held-out "
+                        + "paraphrase list (docs/DATA.md; default: ${DEFAULT-VALUE}).")
+        String captions;
+
         @Option(names = "--force", description = "Rebuild even when an identical build exists.")
         boolean force;
 
@@ -64,7 +78,7 @@ public final class DataCommand implements Runnable {
             Path cache = npmCache != null ? npmCache : out.toAbsolutePath().getParent().resolve("npm");
             BuildProgressLine progress = new BuildProgressLine(spec.commandLine().getErr());
             EmojiDatasetBuilder.Options o = EmojiDatasetBuilder.Options.defaults(out, cache)
-                    .withSize(size).withForce(force).withProgress(progress::update);
+                    .withSize(size).withForce(force).withProgress(progress::update).withCaptions(captionSet(captions));
             o = o.withSplit(seed, o.heldOutEmojiFraction(), o.heldOutPairFraction());
             if (threads > 0) {
                 o = o.withThreads(threads);
@@ -91,6 +105,11 @@ public final class DataCommand implements Runnable {
                 description = "Image size: 32 pads the 28x28 originals, 28 keeps them (default: ${DEFAULT-VALUE}).")
         int size;
 
+        @Option(names = "--captions", defaultValue = "v1", paramLabel = "v1|v2",
+                description = "Caption set: v1 the original templates, v2 the words users type plus a held-out "
+                        + "paraphrase list (docs/DATA.md; default: ${DEFAULT-VALUE}).")
+        String captions;
+
         @Option(names = "--force", description = "Rebuild even when an identical build exists.")
         boolean force;
 
@@ -101,6 +120,7 @@ public final class DataCommand implements Runnable {
                         + FashionMnistBuilder.MAX_SIZE + " (28x28 images are padded, never shrunk), got " + size);
             }
             FashionMnistBuilder.Options o = FashionMnistBuilder.Options.defaults(out).withSize(size).withForce(force)
+                    .withCaptions(captionSet(captions))
                     .withProgress(new BuildProgressLine(spec.commandLine().getErr())::update);
             if (source != null) {
                 o = o.withSource(source, FashionMnistBuilder.DEFAULT_DOC);

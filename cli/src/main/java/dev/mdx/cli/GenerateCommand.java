@@ -40,7 +40,8 @@ import picocli.CommandLine.Spec;
             "  mdx generate -m fashion \"a photo of a sneaker\" -s 42 -b 4",
             "  mdx generate -m DIR -p \"a red fox\" -s 42 --sampling-method euler_a -o fox.png",
             "  mdx generate \"a red apple\" --steps 1 --lora style.safetensors:0.8",
-            "  mdx generate \"a red apple <lora:style:0.8>\" --lora-dir DIR"})
+            "  mdx generate \"a red apple <lora:style:0.8>\" --lora-dir DIR",
+            "  mdx generate \"a (red:1.3) apple, [shiny], my-embedding\" --embd-dir DIR --clip-skip 2"})
 public final class GenerateCommand implements Runnable {
     /** The request fields of {@link GenerationRequest} and the flags that set them, for error messages. */
     private static final Map<String, String> FLAGS = Map.ofEntries(
@@ -57,7 +58,8 @@ public final class GenerateCommand implements Runnable {
             Map.entry("strength", "--strength"),
             Map.entry("mask", "--mask"),
             Map.entry("maskBlur", "--mask-blur"),
-            Map.entry("outpaint", "--outpaint"));
+            Map.entry("outpaint", "--outpaint"),
+            Map.entry("clipSkip", "--clip-skip"));
 
     @Spec
     CommandSpec spec;
@@ -178,6 +180,16 @@ public final class GenerateCommand implements Runnable {
             + "tensors that match nothing, instead of failing.")
     boolean loraLenient;
 
+    @Option(names = {"--embd-dir", "--embedding-dir"}, paramLabel = "DIR",
+            description = "Folder of textual-inversion embeddings (NAME.safetensors, A1111 or diffusers format); a "
+                    + "prompt uses one by writing NAME (default: the model's embeddings/ folder).")
+    Path embeddingDir;
+
+    @Option(names = "--clip-skip", paramLabel = "N",
+            description = "Condition on the text encoder's N-th layer from the end, as A1111: 1 = the last layer "
+                    + "(default), 2 = the one before it.")
+    Integer clipSkip;
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -202,7 +214,7 @@ public final class GenerateCommand implements Runnable {
         Path modelDir = BundledModels.resolve(model);
         // configs only: the request is checked before any weights load
         TextToImagePipeline.Builder builder = TextToImagePipeline.builder(modelDir).loadWeightsNow(false)
-                .loraDir(loraDir);
+                .loraDir(loraDir).embeddingDir(embeddingDir);
         if (threads != null) {
             builder.threads(ThreadsFlag.check(threads));
         }
@@ -293,6 +305,7 @@ public final class GenerateCommand implements Runnable {
                     .loras(loraSpecs())
                     .loraLenient(loraLenient)
                     .precision(PrecisionFlag.parse(precision))
+                    .clipSkip(clipSkip)
                     .build();
         } catch (InvalidRequestException e) {
             throw flagError(e);

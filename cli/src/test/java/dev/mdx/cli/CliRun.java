@@ -30,6 +30,21 @@ record CliRun(int code, String out, String err) {
         assertTrue(r.err().lines().count() <= 2, "one line (and a --help pointer):\n" + r.err());
     }
 
+    /** {@code mdx generate -m MODEL -p PROMPT --steps 1 -o OUT} plus {@code extra} flags. */
+    static CliRun generate(java.nio.file.Path model, java.nio.file.Path out, String prompt, String... extra) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate", "-m", model.toString(),
+                "-p", prompt, "--steps", "1", "-o", out.toString()));
+        args.addAll(java.util.List.of(extra));
+        return mdx(args.toArray(String[]::new));
+    }
+
+    /** Deletes a temporary folder and everything in it. */
+    static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
     static CliRun mdx(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -33,4 +33,13 @@ class DataCommandTest {
         assertEquals(ExitCodes.USAGE, code);
         assertTrue(err.toString().contains("--size must be between 8 and 1024"), err.toString());
     }
+
+    @Test
+    void unknownCaptionSetIsAUsageError() {
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"data", "fashion", "-o", dir.resolve("out").toString(), "--captions", "v3"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(ExitCodes.USAGE, code);
+        assertTrue(err.toString().contains("--captions: caption set must be v1 or v2, got 'v3'"), err.toString());
+    }
 }

@@ -22,11 +22,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,16 +59,11 @@ class GenerateLoraCommandTest {
     @AfterAll
     static void cleanUp() throws IOException {
         EngineThreads.set(savedThreads);
-        try (Stream<Path> walk = Files.walk(shared)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        CliRun.deleteTree(shared);
     }
 
     private static CliRun generate(String prompt, String... extra) {
-        List<String> args = new ArrayList<>(List.of("generate", "-m", micro.toString(), "-p", prompt, "--steps", "1",
-                "-o", shared.resolve("out.png").toString()));
-        args.addAll(List.of(extra));
-        return CliRun.mdx(args.toArray(String[]::new));
+        return CliRun.generate(micro, shared.resolve("out.png"), prompt, extra);
     }
 
     private static void assertClean(CliRun r) {

@@ -168,6 +168,17 @@ class UserInputErrorsTest {
                 {"trainer": {"max_train_steps": 1, "train_batch_size": 2}, "base": "MICRO",
                  "data": {"dataset": "SHAPES"}, "ufogen": {"discriminator_learning_rate": 1e400}}"""))
                 .assertUserError(ExitCodes.FAILURE, "field 'discriminator_learning_rate' must be a positive number");
+        String ufogen = """
+                {"trainer": {"max_train_steps": 1, "train_batch_size": 2}, "base": "MICRO",
+                 "data": {"dataset": "SHAPES"%s}, "ufogen": {%s}}""";
+        train("ufogen", config("tmax.json", ufogen.formatted("", "\"discriminator_max_timestep\": 1000")))
+                .assertUserError(ExitCodes.FAILURE, "field 'discriminator_max_timestep' must be -1");
+        train("ufogen", config("loss.json", ufogen.formatted("", "\"discriminator_loss\": \"wgan\"")))
+                .assertUserError(ExitCodes.FAILURE, "field 'discriminator_loss' must be bce or hinge, got 'wgan'");
+        train("ufogen", config("probe.json", ufogen.formatted("", "\"probe_every\": -1")))
+                .assertUserError(ExitCodes.FAILURE, "field 'probe_every' must be >= 0");
+        train("ufogen", config("max.json", ufogen.formatted(", \"max_examples\": -3", "")))
+                .assertUserError(ExitCodes.FAILURE, "field 'max_examples' must be > 0");
     }
 
     @Test

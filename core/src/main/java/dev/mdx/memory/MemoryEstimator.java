@@ -64,6 +64,8 @@ public final class MemoryEstimator {
     private final ClipTextConfig text;
     private final long weights;
     private final boolean releasedBetweenPhases;
+    /** Chunks of the text encoder's length the prompts are encoded in; cross-attention reads all of them. */
+    private final int promptChunks;
 
     /**
      * An estimator for a pipeline that decodes right after denoising, so that memory the UNet step freed may still
@@ -72,14 +74,16 @@ public final class MemoryEstimator {
      * @param text the text encoder's config; its sequence length is the context length of cross-attention
      */
     public MemoryEstimator(UNetConfig unet, VaeConfig vae, ClipTextConfig text) {
-        this(unet, vae, text, false);
+        this(unet, vae, text, false, 1);
     }
 
-    private MemoryEstimator(UNetConfig unet, VaeConfig vae, ClipTextConfig text, boolean releasedBetweenPhases) {
+    private MemoryEstimator(UNetConfig unet, VaeConfig vae, ClipTextConfig text, boolean releasedBetweenPhases,
+            int promptChunks) {
         this.unet = unet;
         this.vae = vae;
         this.text = text;
         this.releasedBetweenPhases = releasedBetweenPhases;
+        this.promptChunks = promptChunks;
         int context = text.maxPositionEmbeddings();
         long params = UNetCost.of(unet, 1, 8, 8, context).params() + TextEncoderCost.of(text, 1, context).params()
                 + VaeCost.encoder(vae, 1, 8, 8).params() + VaeCost.decoder(vae, "vae decoder", 1, 8, 8).params();
@@ -91,7 +95,19 @@ public final class MemoryEstimator {
      * decode: each phase then starts from the weights alone, and the peak is the larger phase, not their sum.
      */
     public MemoryEstimator releasingBetweenPhases() {
-        return new MemoryEstimator(unet, vae, text, true);
+        return new MemoryEstimator(unet, vae, text, true, promptChunks);
+    }
+
+    /**
+     * The estimator for prompts of {@code chunks} chunks (long prompts): each chunk is a text-encoder pass of its own,
+     * and cross-attention reads a context of chunks times the encoder's length.
+     */
+    public MemoryEstimator forPromptChunks(int chunks) {
+        if (chunks < 1) {
+            throw new IllegalArgumentException("a prompt has at least one chunk, got " + chunks);
+        }
+        return chunks == promptChunks ? this
+                : new MemoryEstimator(unet, vae, text, releasedBetweenPhases, chunks);
     }
 
     /** The loaded weights in bytes (float32). */
@@ -113,7 +129,8 @@ public final class MemoryEstimator {
         int factor = vae.downsampleFactor();
         long latentH = Math.max(1, height / factor);
         long latentW = Math.max(1, width / factor);
-        int context = text.maxPositionEmbeddings();
+        int length = text.maxPositionEmbeddings();
+        int context = length * promptChunks;
 
         Tally step = new Tally();
         UNetActivations.walk(step, unet, unetBatch, latentH, latentW, context);
@@ -122,7 +139,8 @@ public final class MemoryEstimator {
         long held = releasedBetweenPhases ? 0 : saturate(HELD_FRACTION * (ENGINE_BUFFERS_BYTES + step.peak()));
 
         return new MemoryEstimate(unetBatch, height, width, tiling, RUNTIME_BYTES, weights,
-                saturate(ENGINE_BUFFERS_BYTES + Tally.HEAP_OVERHEAD * textEncoder(unetBatch, context)), features,
+                saturate(ENGINE_BUFFERS_BYTES + Tally.HEAP_OVERHEAD * textEncoder(unetBatch * promptChunks, length)),
+                features,
                 attention, saturate(ENGINE_BUFFERS_BYTES + decode(latentH, latentW, factor, tiling)), held);
     }
 
@@ -139,7 +157,7 @@ public final class MemoryEstimator {
             return e;
         }
         VaeTiling tiles = tilingThatFits(unetBatch, height, width, limit).orElse(null);
-        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "A %dx%d image needs about %s of memory at"
+        StringBuilder m = new StringBuilder(String.format(Locale.ROOT, "a %dx%d image needs about %s of memory at"
                 + " its peak, but this machine can give %s (%s). Estimate: %s.", width, height,
                 MemoryEstimate.format(e.total()), MemoryEstimate.format(limit.bytes()), limit.source(), e.breakdown()));
         if (tiles != null) {

@@ -5,14 +5,14 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.mdx.prompt.ChunkedPrompt;
+import dev.mdx.prompt.PromptEncoder;
 import dev.mdx.sampling.SamplerKind;
 import dev.mdx.sampling.SamplerState;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.sampling.StepResult;
 import dev.mdx.tensor.EngineThreads;
 import dev.mdx.tensor.NoiseSource;
-import dev.mdx.text.ClipTokenizer;
-import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
 import dev.mdx.unet.GuidedDenoiser;
 import dev.mdx.tensor.Precision;
@@ -60,11 +60,15 @@ public final class BatchedGeneration {
 
     /** What plans must share to run in one batch; equal keys can. */
     private record Key(ModelVariant variant, int width, int height, Guidance guidance, SamplerKind kind,
-            List<Float> timesteps, VaeTiling tiling, Object edit, Precision precision) {}
+            List<Float> timesteps, VaeTiling tiling, Object edit, int promptChunks, int clipSkip,
+            Precision precision) {}
 
     private BatchedGeneration() {}
 
-    /** A value equal for plans that can run in one batch (same variant, size, timesteps and guidance kind). */
+    /**
+     * A value equal for plans that can run in one batch (same variant, size, timesteps, guidance kind, prompt length in
+     * chunks and clip skip).
+     */
     public static Object batchKey(GenerationPlan plan) {
         GenerationParameters p = plan.parameters();
         float[] t = plan.samplingPlan().timesteps();
@@ -74,7 +78,8 @@ public final class BatchedGeneration {
         }
         // an image edit is its own key: it never shares a batch (and runs through generate)
         return new Key(plan.variant(), p.width(), p.height(), plan.guidance(), plan.samplingPlan().kind(),
-                List.copyOf(timesteps), plan.vaeTiling(), plan.editsImage() ? plan : null, plan.precision());
+                List.copyOf(timesteps), plan.vaeTiling(), plan.editsImage() ? plan : null, plan.prompt().chunkCount(),
+                plan.clipSkip(), plan.precision());
     }
 
     /** One image being generated: its member, place in the member's batch, noise, sampler state and latents. */
@@ -148,7 +153,7 @@ public final class BatchedGeneration {
             }
             if (!batchKey(m.plan()).equals(key)) {
                 throw new IllegalArgumentException("plans in one batch must share the model, size, sampler"
-                        + " timesteps and guidance kind (BatchedGeneration.batchKey)");
+                        + " timesteps, guidance kind, prompt chunks and clip skip (BatchedGeneration.batchKey)");
             }
         }
         GenerationPlan first = members.get(0).plan();
@@ -212,7 +217,7 @@ public final class BatchedGeneration {
      * {@code scope} for the whole run.
      */
     private static void encodeText(NDManager scope, ModelVariant variant, List<Run> runs, boolean guided) {
-        List<TokenizedPrompt> rows = new ArrayList<>();
+        List<ChunkedPrompt> rows = new ArrayList<>();
         for (Run r : runs) {
             rows.add(r.plan.prompt());
             if (guided) {
@@ -220,8 +225,8 @@ public final class BatchedGeneration {
             }
         }
         try (NDManager textScope = scope.newSubManager()) {
-            NDArray embeds = variant.textEncoder().forward(ClipTokenizer.inputIds(rows, textScope))
-                    .lastHiddenState();
+            NDArray embeds = PromptEncoder.encode(variant.textEncoder(), rows, runs.get(0).plan.clipSkip(),
+                    textScope);
             int per = guided ? 2 : 1;
             for (int m = 0; m < runs.size(); m++) {
                 Run r = runs.get(m);

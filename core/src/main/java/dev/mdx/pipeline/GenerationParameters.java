@@ -17,16 +17,17 @@ import java.util.regex.Pattern;
  * @param denoisingStrength the strength an edited image was noised to (A1111's "Denoising strength"), or null
  * @param loras the request's LoRA files as {@code NAME:SCALE} (those the prompt names with {@code <lora:...>} stay in
  *     the prompt)
+ * @param clipSkip A1111's clip skip (1 = the text encoder's last layer)
  */
 public record GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model,
-        Double denoisingStrength, List<String> loras) {
+        Double denoisingStrength, List<String> loras, int clipSkip) {
 
     /** The parameters of a text-to-image run without LoRA files. */
     public GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model) {
         this(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount, sampler, samplerName, eta, model,
-                null, List.of());
+                null, List.of(), 1);
     }
 
     public GenerationParameters {
@@ -52,7 +53,8 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
      * Negative prompt: negative          (only when there is one)
      * Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: name
      * </pre>
-     * Eta follows when it is not 0 and the sampler uses it, then {@code Lora: "NAME:SCALE, ..."} for the request's
+     * Eta follows when it is not 0 and the sampler uses it, Clip skip when it is not 1, then
+     * {@code Lora: "NAME:SCALE, ..."} for the request's
      * LoRA files. The web UI reads every line up to one starting with
      * "Negative prompt:" as the prompt and the last line as the settings, so each prompt is written as one line
      * (see {@link #promptLine}) and a value with a comma, colon or line break is quoted as the web UI quotes it.
@@ -73,6 +75,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         }
         if (denoisingStrength != null) {
             s.append(", Denoising strength: ").append(number(denoisingStrength));
+        }
+        if (clipSkip != 1) {
+            s.append(", Clip skip: ").append(clipSkip);
         }
         if (!loras.isEmpty()) {
             s.append(", Lora: ").append(quote(String.join(", ", loras)));

@@ -4,7 +4,7 @@ import dev.mdx.sampling.EditStart;
 import dev.mdx.lora.LoraSet;
 import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplingPlan;
-import dev.mdx.text.TokenizedPrompt;
+import dev.mdx.prompt.ChunkedPrompt;
 import dev.mdx.unet.Guidance;
 import dev.mdx.tensor.Precision;
 import dev.mdx.vae.VaeTiling;
@@ -27,16 +27,16 @@ public final class GenerationPlan {
     private final Guidance guidance;
     private final VaeTiling tiling;
     private final int threads;
-    private final TokenizedPrompt prompt;
-    private final TokenizedPrompt negativePrompt;
+    private final ChunkedPrompt prompt;
+    private final ChunkedPrompt negativePrompt;
     private final List<String> notes;
     private final List<String> warnings;
     private final LoraSet loras;
     private final Precision precision;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
-            EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, TokenizedPrompt prompt,
-            TokenizedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras,
+            EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, ChunkedPrompt prompt,
+            ChunkedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras,
             Precision precision) {
         this.owner = owner;
         this.variant = variant;
@@ -127,6 +127,11 @@ public final class GenerationPlan {
         return loras;
     }
 
+    /** A1111's clip skip the prompts are encoded with (1 = the text encoder's last layer). */
+    int clipSkip() {
+        return parameters.clipSkip();
+    }
+
     TextToImagePipeline owner() {
         return owner;
     }
@@ -144,12 +149,12 @@ public final class GenerationPlan {
         return edit;
     }
 
-    TokenizedPrompt prompt() {
+    ChunkedPrompt prompt() {
         return prompt;
     }
 
-    /** The negative prompt's ids with classifier-free guidance, else null. */
-    TokenizedPrompt negativePrompt() {
+    /** The negative prompt's chunks with classifier-free guidance, else null. */
+    ChunkedPrompt negativePrompt() {
         return negativePrompt;
     }
 }

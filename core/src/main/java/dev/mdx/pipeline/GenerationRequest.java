@@ -33,14 +33,21 @@ import java.util.concurrent.ThreadLocalRandom;
  *     with {@code <lora:NAME:SCALE>} (looked up in the pipeline's LoRA folder)
  * @param loraLenient apply the layers of a LoRA that match the model and skip (and report) the tensors that match
  *     nothing, instead of failing
+ * @param clipSkip A1111's "Clip skip": 1 conditions on the text encoder's last layer, 2 on the one before it (then
+ *     the final layer norm), and so on up to the encoder's layer count; null for 1
  * @param precision the number format of the layers' matrix work ({@link Precision}); null for fp32. bf16 runs fp32
  *     with a note where the CPU lacks it
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
-        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Precision precision) {
+        ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Integer clipSkip,
+        Precision precision) {
 
     public GenerationRequest {
+        if (clipSkip != null && clipSkip < 1) {
+            throw new InvalidRequestException("clipSkip", "must be at least 1 (1 = the text encoder's last layer), got "
+                    + clipSkip);
+        }
         if (vaeTilePixels != null && vaeTilePixels < 0) {
             throw new InvalidRequestException("vaeTilePixels", "must be 0 (whole) or a tile side in pixels, got "
                     + vaeTilePixels);
@@ -110,6 +117,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.loras = new ArrayList<>(loras);
         b.loraLenient = loraLenient;
         b.precision = precision;
+        b.clipSkip = clipSkip;
         return b;
     }
 
@@ -131,6 +139,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private List<LoraSpec> loras = new ArrayList<>();
         private boolean loraLenient;
         private Precision precision;
+        private Integer clipSkip;
 
         private Builder() {}
 
@@ -229,6 +238,12 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** A1111's clip skip (1 = the last layer); null for 1. */
+        public Builder clipSkip(Integer value) {
+            this.clipSkip = value;
+            return this;
+        }
+
         /** fp32 (null: the default) or bf16. */
         public Builder precision(Precision value) {
             this.precision = value;
@@ -237,7 +252,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
 
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
-                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, precision);
+                    sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, clipSkip, precision);
         }
     }
 }

@@ -9,8 +9,8 @@ import dev.mdx.sampling.SamplerState;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.sampling.StepResult;
 import dev.mdx.tensor.NoiseSource;
-import dev.mdx.text.ClipTokenizer;
-import dev.mdx.text.TokenizedPrompt;
+import dev.mdx.prompt.ChunkedPrompt;
+import dev.mdx.prompt.PromptEncoder;
 import dev.mdx.unet.GuidedDenoiser;
 import dev.mdx.vae.AutoencoderKL;
 import dev.mdx.vae.LatentDistribution;
@@ -266,12 +266,11 @@ final class ImageRun {
      * The text features in {@code scope}: {cond (1, L, D)}, or with classifier-free guidance {cond, uncond}, both
      * from one text-encoder batch of [negative, prompt].
      */
-    static NDList encodeText(NDManager scope, ModelVariant variant, TokenizedPrompt prompt,
-            TokenizedPrompt negative) {
+    static NDList encodeText(NDManager scope, ModelVariant variant, ChunkedPrompt prompt, ChunkedPrompt negative,
+            int clipSkip) {
         try (NDManager textScope = scope.newSubManager()) {
-            List<TokenizedPrompt> rows = negative != null ? List.of(negative, prompt) : List.of(prompt);
-            NDArray embeds = variant.textEncoder().forward(ClipTokenizer.inputIds(rows, textScope))
-                    .lastHiddenState();
+            List<ChunkedPrompt> rows = negative != null ? List.of(negative, prompt) : List.of(prompt);
+            NDArray embeds = PromptEncoder.encode(variant.textEncoder(), rows, clipSkip, textScope);
             NDList out = negative != null ? new NDList(embeds.get("1:2"), embeds.get("0:1"), embeds)
                     : new NDList(embeds);
             out.attach(scope);

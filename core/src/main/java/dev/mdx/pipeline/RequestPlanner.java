@@ -6,7 +6,10 @@ import dev.mdx.memory.InsufficientMemoryException;
 import dev.mdx.memory.MemoryEstimate;
 import dev.mdx.memory.MemoryLimit;
 import dev.mdx.sampling.EditStart;
-import dev.mdx.text.ClipTokenizer;
+import dev.mdx.prompt.ChunkedPrompt;
+import dev.mdx.prompt.EmbeddingLibrary;
+import dev.mdx.prompt.PromptChunker;
+import dev.mdx.prompt.PromptEncoder;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
 import dev.mdx.tensor.Precision;
@@ -30,46 +33,66 @@ final class RequestPlanner {
     /** The pipeline's engine threads, or null for {@link ThreadPolicy}'s choice per request. */
     private final Integer threads;
     private final LoraPlanner loras;
+    private final EmbeddingLibrary embeddings;
 
-    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras) {
+    RequestPlanner(TextToImagePipeline owner, Path baseRoot, Integer threads, LoraPlanner loras,
+            EmbeddingLibrary embeddings) {
         this.owner = owner;
+        this.embeddings = embeddings;
         this.baseRoot = baseRoot;
         this.threads = threads;
         this.loras = loras;
     }
 
+    EmbeddingLibrary embeddings() {
+        return embeddings;
+    }
+
     /** The plan of {@code request} on {@code variant}, tokenizing its prompts. */
     GenerationPlan plan(GenerationRequest request, ModelVariant variant) {
-        Draft d = draft(request, variant);
-        TokenizedPrompt prompt = tokenize(variant, d.loras.prompt(), "prompt", d.warnings);
-        TokenizedPrompt negative = d.guidance.needsUnconditional()
-                ? tokenize(variant, request.negativePrompt(), "negative prompt", d.warnings) : null;
-        return d.finish(variant, prompt, negative);
+        return draft(request, variant, (text, guided, notes) -> chunk(variant, text, request.negativePrompt(),
+                guided, notes)).finish(variant);
     }
 
     /** The plan with the prompts given as token ids of the variant's text length. */
     GenerationPlan plan(GenerationRequest request, ModelVariant variant, TokenizedPrompt prompt,
             TokenizedPrompt negativePrompt) {
         Objects.requireNonNull(prompt, "prompt");
-        Draft d = draft(request, variant);
-        if (d.guidance.needsUnconditional()) {
-            Objects.requireNonNull(negativePrompt, "a guided request needs negative prompt ids");
-        }
-        TokenizedPrompt negative = d.guidance.needsUnconditional() ? negativePrompt : null;
-        for (TokenizedPrompt p : Arrays.asList(prompt, negative)) {
-            if (p != null && p.inputIds().length != variant.textLength()) {
-                throw new IllegalArgumentException("prompt ids must be " + variant.textLength() + " long, got "
-                        + p.inputIds().length);
+        return draft(request, variant, (text, guided, notes) -> {
+            if (guided) {
+                Objects.requireNonNull(negativePrompt, "a guided request needs negative prompt ids");
             }
-            if (p != null && p.truncated()) {
-                d.warnings.add("a prompt of " + p.untruncatedLength() + " tokens was cut to " + variant.textLength());
+            TokenizedPrompt negative = guided ? negativePrompt : null;
+            List<String> warnings = new ArrayList<>();
+            for (TokenizedPrompt p : Arrays.asList(prompt, negative)) {
+                if (p != null && p.inputIds().length != variant.textLength()) {
+                    throw new IllegalArgumentException("prompt ids must be " + variant.textLength() + " long, got "
+                            + p.inputIds().length);
+                }
+                if (p != null && p.truncated()) {
+                    warnings.add("a prompt of " + p.untruncatedLength() + " tokens was cut to "
+                            + variant.textLength());
+                }
             }
+            return new Prompts(ChunkedPrompt.of(prompt), negative == null ? null : ChunkedPrompt.of(negative),
+                    warnings);
+        }).finish(variant);
+    }
+
+    /** The conditioning prompts of a request, and what to warn about them. */
+    record Prompts(ChunkedPrompt prompt, ChunkedPrompt negative, List<String> warnings) {
+        int chunks() {
+            return prompt.chunkCount();
         }
-        return d.finish(variant, prompt, negative);
+    }
+
+    /** Makes the prompts once the LoRA tags are out of the text and the guidance is known. */
+    private interface PromptSource {
+        Prompts make(String promptWithoutTags, boolean guided, List<String> notes);
     }
 
     /** The request's values filled from the variant's defaults and checked against it. */
-    private Draft draft(GenerationRequest request, ModelVariant variant) {
+    private Draft draft(GenerationRequest request, ModelVariant variant, PromptSource promptSource) {
         PipelineConfig config = variant.config();
         GenerationDefaults d = config.defaults();
         int width = request.width() != null ? request.width() : d.width();
@@ -87,12 +110,22 @@ final class RequestPlanner {
         }
         Sampler sampler = config.sampler(kind, request.eta());
         Guidance guidance = Guidance.of(config.unet(), cfg);
+        int clipSkip = request.clipSkip() != null ? request.clipSkip() : PromptEncoder.DEFAULT_CLIP_SKIP;
+        try {
+            PromptEncoder.checkClipSkip(clipSkip, config.textEncoder().numHiddenLayers());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("clipSkip", e.getMessage());
+        }
+        LoraPlanner.Resolved resolvedLoras = loras.resolve(request, variant);
+        warnings.addAll(resolvedLoras.warnings());
+        Prompts prompts = promptSource.make(resolvedLoras.prompt(), guidance.needsUnconditional(), notes);
+        warnings.addAll(prompts.warnings());
         // the output size, checked against the model and the machine's memory before any pixel is touched
         Padding pad = edit == null ? null : edit.outpaint();
         int outWidth = pad == null ? width : width + pad.left() + pad.right();
         int outHeight = pad == null ? height : height + pad.top() + pad.bottom();
         config.validateSize(outWidth, outHeight);
-        VaeTiling tiling = memoryCheck(request, variant, guidance, outWidth, outHeight, notes);
+        VaeTiling tiling = memoryCheck(request, variant, guidance, outWidth, outHeight, prompts.chunks(), notes);
         PreparedEdit prepared = null;
         EditStart start;
         if (edit == null) {
@@ -113,18 +146,17 @@ final class RequestPlanner {
         if (request.eta() != 0 && kind != SamplerKind.DDIM) {
             warnings.add("eta only affects ddim; " + kind.cliName() + " ignores it");
         }
-        LoraPlanner.Resolved resolvedLoras = loras.resolve(request, variant);
-        warnings.addAll(resolvedLoras.warnings());
         long seed = request.seed() >= 0 ? request.seed() : GenerationRequest.randomSeed();
         GenerationParameters used = new GenerationParameters(request.prompt(), request.negativePrompt(), steps, cfg,
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
-                        .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList());
+                        .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList(),
+                clipSkip);
         String precisionNote = Precision.fallbackNote(request.precision());
         if (precisionNote != null) {
             notes.add(precisionNote);
         }
-        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras,
+        return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras, prompts,
                 Precision.resolve(request.precision()));
     }
 
@@ -135,13 +167,13 @@ final class RequestPlanner {
      * @throws dev.mdx.memory.InsufficientMemoryException with the estimate, the limit and what would fit
      */
     private static VaeTiling memoryCheck(GenerationRequest request, ModelVariant variant, Guidance guidance,
-            int width, int height, List<String> notes) {
+            int width, int height, int promptChunks, List<String> notes) {
         MemoryLimit limit = MemoryLimit.detect();
         VaeTiling asked = request.vaeTilePixels() == null ? null : request.vaeTilePixels() == 0 ? VaeTiling.NONE
                 : VaeTiling.pixelTiles(request.vaeTilePixels(), variant.config().vaeScaleFactor());
         try {
-            variant.memory().check(guidance.batchPerImage(), height, width, asked == null ? VaeTiling.NONE : asked,
-                    limit);
+            variant.memory().forPromptChunks(promptChunks).check(guidance.batchPerImage(), height, width,
+                    asked == null ? VaeTiling.NONE : asked, limit);
             return asked == null ? VaeTiling.NONE : asked;
         } catch (InsufficientMemoryException e) {
             if (asked != null || e.tilingThatFits().isEmpty()) {
@@ -187,7 +219,7 @@ final class RequestPlanner {
         return new PreparedEdit(image, binary, alpha, start, strength);
     }
 
-    /** What {@link #draft} decided, before the prompts are tokenized. */
+    /** What {@link #draft} decided. */
     private final class Draft {
         final GenerationParameters used;
         final Sampler sampler;
@@ -198,11 +230,12 @@ final class RequestPlanner {
         final List<String> notes;
         final List<String> warnings;
         final LoraPlanner.Resolved loras;
+        final Prompts prompts;
         final Precision precision;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
                 VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras,
-                Precision precision) {
+                Prompts prompts, Precision precision) {
             this.precision = precision;
             this.used = used;
             this.sampler = sampler;
@@ -213,9 +246,10 @@ final class RequestPlanner {
             this.notes = notes;
             this.warnings = warnings;
             this.loras = loras;
+            this.prompts = prompts;
         }
 
-        GenerationPlan finish(ModelVariant variant, TokenizedPrompt prompt, TokenizedPrompt negative) {
+        GenerationPlan finish(ModelVariant variant) {
             PipelineConfig config = variant.config();
             int factor = config.vaeScaleFactor();
             int engineThreads = threads != null ? threads
@@ -228,22 +262,44 @@ final class RequestPlanner {
             all.addAll(notes);
             all.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
-                    prompt, negative, all, warnings, loras.set(), precision);
+                    prompts.prompt(), prompts.negative(), all, warnings, loras.set(), precision);
         }
     }
 
-    /** Ids at the text encoder's length; a prompt longer than that is cut, with a warning naming the lost words. */
-    private static TokenizedPrompt tokenize(ModelVariant variant, String text, String what, List<String> warnings) {
-        ClipTokenizer tokenizer = variant.tokenizer();
-        int length = variant.textLength();
-        TokenizedPrompt p = tokenizer.encode(text, length);
-        if (p.truncated()) {
-            int[] all = tokenizer.encodeUntruncated(text);
-            // all = BOS, tokens..., EOS; the kept tokens are all[1 .. length - 2]
-            int[] dropped = Arrays.copyOfRange(all, length - 1, all.length - 1);
-            warnings.add("the " + what + " is " + (all.length - 2) + " tokens long but the text encoder reads only "
-                    + (length - 2) + "; this part was ignored: \"" + tokenizer.decode(dropped, true) + "\"");
+    /**
+     * The prompt (and with guidance the negative prompt) in chunks of the text encoder's length, with their attention
+     * weights and the embeddings they name, padded to the same number of chunks.
+     */
+    private Prompts chunk(ModelVariant variant, String prompt, String negative, boolean guided, List<String> notes) {
+        PromptChunker chunker = new PromptChunker(variant.tokenizer(), variant.textLength(),
+                variant.config().textEncoder().hiddenSize(), embeddings);
+        ChunkedPrompt p = chunk(chunker, prompt, "prompt", variant, notes);
+        ChunkedPrompt n = guided ? chunk(chunker, negative, "negativePrompt", variant, notes) : null;
+        if (n != null && n.chunkCount() != p.chunkCount()) {
+            ChunkedPrompt empty = chunker.chunk("");
+            int chunks = Math.max(p.chunkCount(), n.chunkCount());
+            p = p.padTo(chunks, empty);
+            n = n.padTo(chunks, empty);
         }
-        return p;
+        return new Prompts(p, n, List.of());
+    }
+
+    private static ChunkedPrompt chunk(PromptChunker chunker, String text, String field, ModelVariant variant,
+            List<String> notes) {
+        ChunkedPrompt c;
+        try {
+            c = chunker.chunk(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException(field, e.getMessage());
+        }
+        String what = field.equals("prompt") ? "the prompt" : "the negative prompt";
+        if (c.chunkCount() > 1) {
+            notes.add(what + " is " + c.tokens() + " tokens long: encoded in " + c.chunkCount() + " chunks of "
+                    + (variant.textLength() - 2));
+        }
+        for (String name : c.embeddings()) {
+            notes.add(what + " uses the embedding " + name);
+        }
+        return c;
     }
 }

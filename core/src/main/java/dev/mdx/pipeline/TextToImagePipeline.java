@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.ModelFolder;
+import dev.mdx.prompt.EmbeddingLibrary;
 import dev.mdx.tensor.EngineThreads;
 import dev.mdx.tensor.Precision;
 import dev.mdx.text.ClipTokenizer;
@@ -56,9 +57,12 @@ public final class TextToImagePipeline implements AutoCloseable {
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow, Path loraDir) {
+    private TextToImagePipeline(ModelFolder folder, Integer threads, boolean loadWeightsNow, Path loraDir,
+            Path embeddingDir) {
         this.planner = new RequestPlanner(this, folder.root(), threads,
-                new LoraPlanner(loraDir != null ? loraDir : folder.root().resolve(DEFAULT_LORA_DIR)));
+                new LoraPlanner(loraDir != null ? loraDir : folder.root().resolve(DEFAULT_LORA_DIR)),
+                new EmbeddingLibrary(embeddingDir != null ? embeddingDir
+                        : folder.root().resolve(DEFAULT_EMBEDDING_DIR)));
         EngineThreads.loadEngine();
         this.root = NDManager.newBaseManager();
         this.weights = new ModelVariant.SharedWeights(root);
@@ -77,6 +81,9 @@ public final class TextToImagePipeline implements AutoCloseable {
     /** The folder of a model in which {@code <lora:NAME>} is looked up unless the builder names another. */
     public static final String DEFAULT_LORA_DIR = "loras";
 
+    /** The folder of a model in which a prompt's embedding names are looked up unless the builder names another. */
+    public static final String DEFAULT_EMBEDDING_DIR = "embeddings";
+
     /** Loads a diffusers pipeline folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/). */
     public static TextToImagePipeline load(Path folder) {
         return builder(folder).build();
@@ -93,6 +100,7 @@ public final class TextToImagePipeline implements AutoCloseable {
         private Integer threads;
         private boolean loadWeightsNow = true;
         private Path loraDir;
+        private Path embeddingDir;
 
         private Builder(Path folder) {
             this.folder = Objects.requireNonNull(folder, "folder");
@@ -132,9 +140,19 @@ public final class TextToImagePipeline implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The folder whose textual-inversion embeddings ({@code NAME.safetensors}, also in sub-folders) a prompt uses by
+         * writing NAME (default: the model's {@value TextToImagePipeline#DEFAULT_EMBEDDING_DIR} folder, if it exists).
+         */
+        public Builder embeddingDir(Path dir) {
+            this.embeddingDir = dir;
+            return this;
+        }
+
         /** Checks the folder (naming every missing file at once) and its configs, then loads the weights. */
         public TextToImagePipeline build() {
-            return new TextToImagePipeline(ModelFolder.open(folder, tokenizerDir), threads, loadWeightsNow, loraDir);
+            return new TextToImagePipeline(ModelFolder.open(folder, tokenizerDir), threads, loadWeightsNow, loraDir,
+                    embeddingDir);
         }
     }
 
@@ -164,6 +182,14 @@ public final class TextToImagePipeline implements AutoCloseable {
     /** Token ids per prompt the base model's text encoder reads, with start and end tokens. */
     public int textLength() {
         return base.textLength();
+    }
+
+    /**
+     * The textual-inversion embeddings in the pipeline's embedding folder that fit the base model's text encoder, and
+     * why the others do not.
+     */
+    public EmbeddingLibrary.Listing embeddings() {
+        return planner.embeddings().list(base.config().textEncoder().hiddenSize());
     }
 
     /** The students the model ships. */
@@ -332,7 +358,7 @@ public final class TextToImagePipeline implements AutoCloseable {
             EngineThreads.useOnThisThread(plan.threads());
             GuidedDenoiser denoiser = variant.denoiser();
             long textStart = System.nanoTime();
-            NDList text = ImageRun.encodeText(scope, variant, plan.prompt(), plan.negativePrompt());
+            NDList text = ImageRun.encodeText(scope, variant, plan.prompt(), plan.negativePrompt(), plan.clipSkip());
             double textMs = millisSince(textStart);
             ImageRun run = new ImageRun(scope, plan, denoiser, text, latentShape, recorded, callback, trace);
             List<RgbImage> images = new ArrayList<>();

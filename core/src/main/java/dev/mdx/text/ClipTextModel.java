@@ -64,6 +64,18 @@ public final class ClipTextModel extends Module {
      * @param attentionMask (B, L) with 1 for tokens to attend to and 0 for padding, or null for none
      */
     public ClipTextOutput forward(NDArray inputIds, NDArray attentionMask) {
+        return run(inputIds, attentionMask, null, null);
+    }
+
+    /**
+     * Runs without a padding mask, with the token embeddings replaced by {@code vectors} (B, L, D) where
+     * {@code replace} (B, L, D, boolean) is true (textual-inversion embeddings).
+     */
+    public ClipTextOutput forward(NDArray inputIds, NDArray replace, NDArray vectors) {
+        return run(inputIds, null, replace, vectors);
+    }
+
+    private ClipTextOutput run(NDArray inputIds, NDArray attentionMask, NDArray replace, NDArray vectors) {
         Shape shape = inputIds.getShape();
         if (shape.dimension() != 2) {
             throw new IllegalArgumentException("input ids must be (batch, length), got " + shape);
@@ -76,7 +88,8 @@ public final class ClipTextModel extends Module {
         }
         NDManager scope = inputIds.getManager();
         NDArray ids = inputIds.toType(DataType.INT64, false);
-        NDArray h = textModel.embeddings().forward(ids);
+        NDArray h = replace == null ? textModel.embeddings().forward(ids)
+                : textModel.embeddings().forward(ids, replace, vectors);
         NDArray mask = causalMask(scope, length);
         if (attentionMask != null) {
             mask = mask.add(paddingMask(attentionMask, batch, length));

@@ -12,6 +12,7 @@ import dev.mdx.io.StateDicts;
 import dev.mdx.nn.Parameter;
 import dev.mdx.testing.Golden;
 import dev.mdx.testing.LoraFixtures;
+import dev.mdx.testing.TestModels;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import java.nio.file.Path;
@@ -31,16 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code conv1.depthwise}, a grouped 3x3 conv, and {@code conv1.pointwise}); fusing, adding, scale 0, restoring.
  */
 class MobileDiffusionLoraTest {
-    private static final String MD_CONFIG = """
-            {"_class_name": "UNet2DConditionModel", "sample_size": 8, "in_channels": 4, "out_channels": 4,
-             "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
-             "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
-             "block_out_channels": [8, 16], "layers_per_block": 1, "norm_num_groups": 4,
-             "cross_attention_dim": 12, "attention_head_dim": [2, 2], "use_linear_projection": true,
-             "attention_kind": "relu", "shared_kv_projection": true, "ff_activation": "swiglu", "ff_mult": 3,
-             "separable_conv_levels": [false, true], "self_attention_levels": [true, false],
-             "mid_block_self_attention": true,
-             "mid_block_transformer_layers": 2}""";
+    private static final String MD_CONFIG = TestModels.MICRO_MOBILE_DIFFUSION_UNET;
     private static final Predicate<String> MD_LAYERS = p -> p.endsWith(".to_kv") || p.endsWith(".to_q")
             || p.endsWith("ff.net.0.proj") || p.endsWith("ff.net.2") || p.endsWith(".depthwise")
             || p.endsWith(".pointwise");

@@ -132,16 +132,17 @@ class TextToImagePipelineTest {
     }
 
     @Test
-    void aLongPromptIsCutWithAWarningThatNamesTheLostWords() {
-        // 14 letters + "zz": one token per letter, the text encoder reads 14 between start and end
+    void aLongPromptIsReadInChunksNotCut() {
+        // 14 letters + "zz": one token per letter, the text encoder reads 14 between start and end, so 2 chunks
         GenerationRequest longPrompt = request().prompt("abcdefghijklmn zz").seed(1).build();
         GenerationResult r = pipeline.generate(longPrompt);
-        assertEquals(1, r.warnings().size(), r.warnings().toString());
-        assertEquals(r.warnings(), pipeline.check(longPrompt), "check() tells before the run");
-        String w = r.warnings().get(0);
-        assertTrue(w.contains("prompt is 16 tokens long") && w.contains("reads only 14") && w.contains("\"zz\""), w);
-        assertEquals(1, r.images().size(), "still generates");
-        assertEquals(List.of(), pipeline.generate(request().prompt("abcdefghijklmn").seed(1).build()).warnings());
+        assertEquals(List.of(), r.warnings(), "nothing is cut");
+        assertEquals(List.of(), pipeline.check(longPrompt));
+        assertTrue(pipeline.plan(longPrompt).notes().contains("the prompt is 16 tokens long: encoded in 2 chunks of 14"),
+                pipeline.plan(longPrompt).notes().toString());
+        assertEquals(1, r.images().size());
+        assertFalse(Arrays.equals(r.images().get(0).rgb(),
+                pixels(request().prompt("abcdefghijklmn yy").seed(1).build())), "the words past 14 tokens count");
     }
 
     @Test

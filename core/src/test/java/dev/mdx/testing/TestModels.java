@@ -104,6 +104,21 @@ public final class TestModels {
         }
     }
 
+    /**
+     * A micro MobileDiffusion UNet config (ReLU attention, shared key/value projection, SwiGLU, separable convs, a
+     * deep mid stack), for tests of those layers.
+     */
+    public static final String MICRO_MOBILE_DIFFUSION_UNET = """
+            {"_class_name": "UNet2DConditionModel", "sample_size": 8, "in_channels": 4, "out_channels": 4,
+             "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+             "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
+             "block_out_channels": [8, 16], "layers_per_block": 1, "norm_num_groups": 4,
+             "cross_attention_dim": 12, "attention_head_dim": [2, 2], "use_linear_projection": true,
+             "attention_kind": "relu", "shared_kv_projection": true, "ff_activation": "swiglu", "ff_mult": 3,
+             "separable_conv_levels": [false, true], "self_attention_levels": [true, false],
+             "mid_block_self_attention": true,
+             "mid_block_transformer_layers": 2}""";
+
     /** The micro pipeline's image size (UNet sample_size 8 x VAE factor 2). */
     public static final int MICRO_SIZE = 16;
     /** The micro tokenizer's and text encoder's sequence length. */

@@ -12,6 +12,8 @@ import dev.mdx.pipeline.ImageEdit;
 import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.RgbImage;
 import dev.mdx.pipeline.TextToImagePipeline;
+import dev.mdx.prompt.EmbeddingLibrary;
+import dev.mdx.prompt.TextualInversion;
 import dev.mdx.sampling.SamplerKind;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -23,7 +25,8 @@ import java.util.Optional;
 
 /**
  * AUTOMATIC1111's web UI API, with its field names: {@code POST /sdapi/v1/txt2img} and {@code /sdapi/v1/img2img},
- * {@code GET /sdapi/v1/samplers}, {@code /sd-models}, {@code /options} (and POST to pick the default model),
+ * {@code GET /sdapi/v1/samplers}, {@code /sd-models}, {@code /embeddings}, {@code /options} (and POST to pick the
+ * default model),
  * {@code /progress} with the current preview, and {@code POST /sdapi/v1/interrupt}.
  */
 final class A1111Api {
@@ -32,7 +35,7 @@ final class A1111Api {
             Map.entry("cfgScale", "cfg_scale"), Map.entry("seed", "seed"), Map.entry("width", "width"),
             Map.entry("height", "height"), Map.entry("batchCount", "batch_size"), Map.entry("sampler", "sampler_name"),
             Map.entry("eta", "eta"), Map.entry("strength", "denoising_strength"), Map.entry("mask", "mask"),
-            Map.entry("maskBlur", "mask_blur"));
+            Map.entry("maskBlur", "mask_blur"), Map.entry("clipSkip", "CLIP_stop_at_last_layers"));
     private static final DateTimeFormatter JOB_TIMESTAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss")
             .withZone(ZoneOffset.UTC);
     /** How long after a progress poll the running jobs keep making previews. */
@@ -58,6 +61,7 @@ final class A1111Api {
         routes.get("/sdapi/v1/samplers", this::samplers);
         routes.get("/sdapi/v1/sd-models", this::sdModels);
         routes.get("/sdapi/v1/options", this::options);
+        routes.get("/sdapi/v1/embeddings", this::embeddings);
         routes.post("/sdapi/v1/options", this::setOptions);
         routes.get("/sdapi/v1/progress", this::progress);
         routes.post("/sdapi/v1/interrupt", this::interrupt);
@@ -78,6 +82,10 @@ final class A1111Api {
                 .sampler(Generator.sampler(f.has("sampler_name") ? "sampler_name" : "sampler_index", sampler));
         Fields overrides = f.object("override_settings");
         String model = overrides == null ? null : overrides.string("sd_model_checkpoint");
+        if (overrides != null) {
+            // A1111's "Clip skip" setting, which a request overrides per call
+            b.clipSkip(overrides.integer("CLIP_stop_at_last_layers", 1, 1000));
+        }
         return new Generator.Ask(model, b, FIELDS);
     }
 
@@ -183,6 +191,27 @@ final class A1111Api {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("info always serialises", e);
         }
+    }
+
+    /**
+     * A1111's embedding list for the default model (or {@code ?model=NAME}): each usable embedding's vector count and
+     * width, and the files it cannot use with the reason.
+     */
+    private void embeddings(Context ctx) {
+        EmbeddingLibrary.Listing listing = generator.models().get(ctx.queryParam("model")).embeddings();
+        ObjectNode o = Fields.MAPPER.createObjectNode();
+        ObjectNode loaded = o.putObject("loaded");
+        for (TextualInversion e : listing.usable()) {
+            ObjectNode entry = loaded.putObject(e.name());
+            entry.putNull("step");
+            entry.putNull("sd_checkpoint");
+            entry.putNull("sd_checkpoint_name");
+            entry.put("shape", e.width());
+            entry.put("vectors", e.count());
+        }
+        ObjectNode skipped = o.putObject("skipped");
+        listing.skipped().forEach((k, why) -> skipped.putObject(k).put("reason", why));
+        Responses.json(ctx, o);
     }
 
     private void samplers(Context ctx) {

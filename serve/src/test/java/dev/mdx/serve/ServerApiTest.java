@@ -120,6 +120,21 @@ class ServerApiTest {
     }
 
     @Test
+    void a1111ClipSkipAndEmbeddingList() {
+        HttpResponse<String> ok = server.post("/sdapi/v1/txt2img", """
+                {"prompt": "a (cat:1.2), [dog]", "steps": 1, "seed": 1,
+                 "override_settings": {"CLIP_stop_at_last_layers": 1}}""");
+        assertEquals(200, ok.statusCode(), ok.body());
+        // the micro text encoder has one layer
+        assertError(server.post("/sdapi/v1/txt2img", """
+                {"prompt": "a cat", "steps": 1, "override_settings": {"CLIP_stop_at_last_layers": 2}}"""), 400,
+                "CLIP_stop_at_last_layers", "between 1 (the last layer) and 1");
+        JsonNode list = TestServer.json(server.get("/sdapi/v1/embeddings"));
+        assertTrue(list.path("loaded").isObject() && list.path("loaded").isEmpty(), list.toString());
+        assertTrue(list.path("skipped").isObject(), list.toString());
+    }
+
+    @Test
     void optionsPickTheDefaultModel() {
         assertEquals(200, server.post("/sdapi/v1/options", "{\"sd_model_checkpoint\": \"micro\"}").statusCode());
         HttpResponse<String> unknown = server.post("/sdapi/v1/options", "{\"sd_model_checkpoint\": \"sdxl\"}");

@@ -9,10 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 
@@ -32,15 +34,20 @@ public final class EmojiDatasetBuilder {
             new Source("openmoji", "@iconify-json/openmoji", "1.2.29"));
     public static final Source DEFAULT_EMOJIBASE = new Source("emojibase", "emojibase-data", "17.0.0");
     static final String EMOJIBASE_DATA = "en/data.json";
+    /** Shortcode files read for caption set v2: emojibase's own and GitHub's (the ones chat users type). */
+    static final List<String> EMOJIBASE_SHORTCODES = List.of("en/shortcodes/emojibase.json", "en/shortcodes/github.json");
     static final String NAME = "emoji";
     static final int BUILDER_VERSION = 1;
     private static final int CHUNK = 256;
 
     public record Options(Path outputDir, PackageSource packages, List<Source> sets, Source emojibase, int size,
             long seed, double heldOutEmojiFraction, double heldOutPairFraction, int threads, boolean force,
-            BuildProgress progress) {
+            BuildProgress progress, CaptionSet captions) {
         public Options {
             sets = List.copyOf(sets);
+            if (captions == null) {
+                throw new IllegalArgumentException("a caption set is needed");
+            }
             if (size < 8 || size > 1024) {
                 throw new IllegalArgumentException("image size must be in 8..1024, got " + size);
             }
@@ -55,35 +62,39 @@ public final class EmojiDatasetBuilder {
         /** 64x64, seed 0, 5% of emoji and 3% of emoji-style pairs held out, all cores, pinned packages via npm. */
         public static Options defaults(Path outputDir, Path packageCache) {
             return new Options(outputDir, new NpmPackSource(packageCache), DEFAULT_SETS, DEFAULT_EMOJIBASE, 64, 0L,
-                    0.05, 0.03, Runtime.getRuntime().availableProcessors(), false, BuildProgress.NONE);
+                    0.05, 0.03, Runtime.getRuntime().availableProcessors(), false, BuildProgress.NONE, CaptionSet.V1);
         }
 
         public Options withPackages(PackageSource p) {
-            return new Options(outputDir, p, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress);
+            return new Options(outputDir, p, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress, captions);
         }
 
         public Options withSets(List<Source> s, Source base) {
-            return new Options(outputDir, packages, s, base, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress);
+            return new Options(outputDir, packages, s, base, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress, captions);
         }
 
         public Options withSize(int s) {
-            return new Options(outputDir, packages, sets, emojibase, s, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress);
+            return new Options(outputDir, packages, sets, emojibase, s, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress, captions);
         }
 
         public Options withSplit(long s, double emojiFraction, double pairFraction) {
-            return new Options(outputDir, packages, sets, emojibase, size, s, emojiFraction, pairFraction, threads, force, progress);
+            return new Options(outputDir, packages, sets, emojibase, size, s, emojiFraction, pairFraction, threads, force, progress, captions);
         }
 
         public Options withThreads(int t) {
-            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, t, force, progress);
+            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, t, force, progress, captions);
         }
 
         public Options withForce(boolean f) {
-            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, f, progress);
+            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, f, progress, captions);
+        }
+
+        public Options withCaptions(CaptionSet c) {
+            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, progress, c);
         }
 
         public Options withProgress(BuildProgress p) {
-            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, p);
+            return new Options(outputDir, packages, sets, emojibase, size, seed, heldOutEmojiFraction, heldOutPairFraction, threads, force, p, captions);
         }
     }
 
@@ -104,9 +115,18 @@ public final class EmojiDatasetBuilder {
         progress.update("fetch", 0, options.sets().size() + 1);
         Path emojibaseTgz = options.packages().fetch(options.emojibase().packageName(), options.emojibase().version());
         Map<String, byte[]> emojibaseFiles = TgzArchive.read(emojibaseTgz,
-                n -> n.equals(EMOJIBASE_DATA) || n.equals("package.json") || n.equals("LICENSE"));
+                n -> n.equals(EMOJIBASE_DATA) || n.equals("package.json") || n.equals("LICENSE")
+                        || EMOJIBASE_SHORTCODES.contains(n));
         List<EmojiEntry> emoji = Emojibase.parse(emojibaseTgz.getFileName() + ":" + EMOJIBASE_DATA,
                 TgzArchive.require(emojibaseFiles, EMOJIBASE_DATA, emojibaseTgz));
+        Map<String, List<String>> shortcodes = new HashMap<>();
+        if (options.captions() == CaptionSet.V2) {
+            for (String file : EMOJIBASE_SHORTCODES) {
+                Emojibase.parseShortcodes(emojibaseTgz.getFileName() + ":" + file,
+                        TgzArchive.require(emojibaseFiles, file, emojibaseTgz))
+                        .forEach((hex, codes) -> shortcodes.computeIfAbsent(hex, k -> new ArrayList<>()).addAll(codes));
+            }
+        }
         List<IconifySet> sets = new ArrayList<>();
         for (Source s : options.sets()) {
             progress.update("fetch", sets.size() + 1, options.sets().size() + 1);
@@ -123,6 +143,7 @@ public final class EmojiDatasetBuilder {
         int[] heldOutItems = new int[HoldoutSplit.Holdout.values().length];
         List<String> problems = new ArrayList<>();
         int size = options.size();
+        Set<String> trainCaptions = new HashSet<>();
         try (ImageDatasetWriter writer = new ImageDatasetWriter(options.outputDir(), NAME, size, size, 3)) {
             ForkJoinPool pool = new ForkJoinPool(options.threads());
             try {
@@ -147,9 +168,16 @@ public final class EmojiDatasetBuilder {
                         String style = job.source().style();
                         HoldoutSplit.Holdout holdout = split.holdout(job.emoji().baseHexcode(), style);
                         heldOutItems[holdout.ordinal()]++;
+                        List<String> captions = options.captions() == CaptionSet.V2
+                                ? EmojiVocabulary.captions(job.emoji(), style,
+                                        shortcodes.getOrDefault(job.emoji().baseHexcode(), List.of()))
+                                : EmojiCaptions.captions(job.emoji(), style);
+                        if (holdout == HoldoutSplit.Holdout.NONE) {
+                            trainCaptions.addAll(captions);
+                        }
                         writer.add(r.pixels(), new DatasetItem(0,
                                 holdout == HoldoutSplit.Holdout.NONE ? DatasetItem.TRAIN : DatasetItem.TEST,
-                                job.emoji().label(), job.classId(), style, EmojiCaptions.captions(job.emoji(), style),
+                                job.emoji().label(), job.classId(), style, captions,
                                 IconifySet.normalizeHexcode(job.emoji().hexcode()) + "/" + style, holdout.manifestName()));
                     }
                     progress.update("render", Math.min(jobs.size(), from + CHUNK), jobs.size());
@@ -185,6 +213,11 @@ public final class EmojiDatasetBuilder {
                 n.put("blank", w[1]);
                 n.put("failed", w[2]);
             }
+            if (options.captions() == CaptionSet.V2) {
+                List<HeldOutPrompt> prompts = heldOutPrompts(jobs, trainCaptions);
+                stats.put("heldOutPrompts", prompts.size());
+                HeldOutPrompts.write(options.outputDir(), prompts, trainCaptions);
+            }
             ArrayNode problemList = stats.putArray("problems");
             problems.stream().limit(100).forEach(problemList::add);
             DatasetInfo info = writer.finish(fingerprint, stats);
@@ -217,6 +250,25 @@ public final class EmojiDatasetBuilder {
         return jobs;
     }
 
+    /** Each emoji's held-out paraphrases in the styles that draw it, minus any that a training caption happens to be. */
+    private static List<HeldOutPrompt> heldOutPrompts(List<Job> jobs, Set<String> trainCaptions) {
+        Map<String, List<String>> styles = new LinkedHashMap<>();
+        Map<String, Job> first = new LinkedHashMap<>();
+        for (Job j : jobs) {
+            styles.computeIfAbsent(j.emoji().hexcode(), k -> new ArrayList<>()).add(j.source().style());
+            first.putIfAbsent(j.emoji().hexcode(), j);
+        }
+        List<HeldOutPrompt> out = new ArrayList<>();
+        for (Job j : first.values()) {
+            for (HeldOutPrompt p : EmojiVocabulary.heldOutPrompts(j.emoji(), j.classId(), styles.get(j.emoji().hexcode()))) {
+                if (!trainCaptions.contains(p.prompt())) {
+                    out.add(p);
+                }
+            }
+        }
+        return out;
+    }
+
     private static Rendered render(Job job, int size) {
         try {
             return new Rendered(SvgRasterizer.renderRgb(job.set().svg(job.iconName()), size), null);
@@ -233,6 +285,9 @@ public final class EmojiDatasetBuilder {
         n.put("seed", o.seed());
         n.put("heldOutEmojiFraction", o.heldOutEmojiFraction());
         n.put("heldOutPairFraction", o.heldOutPairFraction());
+        if (o.captions() != CaptionSet.V1) {
+            n.put("captions", o.captions().id());   // absent for v1, so v1 builds keep their fingerprint
+        }
         ArrayNode packages = n.putArray("packages");
         for (Source s : o.sets()) {
             packages.addObject().put("style", s.style()).put("package", s.packageName()).put("version", s.version());

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mdx.io.JsonConfig;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Parses emojibase's {@code en/data.json}: an array of base emoji, each with label, hexcode, tags, group, order and
@@ -60,6 +63,33 @@ public final class Emojibase {
             throw new DatasetException(source + ": no emoji found");
         }
         return entries;
+    }
+
+    /**
+     * Parses one of emojibase's shortcode files ({@code en/shortcodes/emojibase.json}, {@code github.json}): an object
+     * from hexcode to one shortcode or an array of them. Keys come back upper-case, as {@code data.json} writes them.
+     */
+    public static Map<String, List<String>> parseShortcodes(String source, byte[] json) {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new DatasetException(source + ": cannot read shortcodes (" + e.getMessage() + ")", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new DatasetException(source + ": expected a JSON object of shortcodes");
+        }
+        Map<String, List<String>> out = new HashMap<>();
+        root.fields().forEachRemaining(f -> {
+            List<String> codes = new ArrayList<>();
+            if (f.getValue().isArray()) {
+                f.getValue().forEach(v -> codes.add(v.asText()));
+            } else {
+                codes.add(f.getValue().asText());
+            }
+            out.put(f.getKey().toUpperCase(Locale.ROOT), codes);
+        });
+        return out;
     }
 
     private static List<Integer> tones(String source, JsonNode skin) {

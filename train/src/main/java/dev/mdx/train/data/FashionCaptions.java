@@ -23,11 +23,15 @@ public final class FashionCaptions {
     private FashionCaptions() {}
 
     public static List<String> captions(int classId) {
-        if (classId < 0 || classId >= CLASS_NAMES.size()) {
-            throw new DatasetException("Fashion-MNIST label " + classId + " is not in 0.." + (CLASS_NAMES.size() - 1));
-        }
+        checkClass(classId);
         return TEMPLATES.stream()
                 .map(t -> t.replace("{a}", WITH_ARTICLE.get(classId)).replace("{noun}", NOUNS.get(classId)))
                 .toList();
+    }
+
+    static void checkClass(int classId) {
+        if (classId < 0 || classId >= CLASS_NAMES.size()) {
+            throw new DatasetException("Fashion-MNIST label " + classId + " is not in 0.." + (CLASS_NAMES.size() - 1));
+        }
     }
 }

@@ -8,8 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -29,8 +31,12 @@ public final class FashionMnistBuilder {
     public static final int MAX_SIZE = 256;
     private static final String INSTALL_HINT = " (install the data: apt-get install dataset-fashion-mnist)";
 
-    public record Options(Path outputDir, Path sourceDir, Path docDir, int size, boolean force, BuildProgress progress) {
+    public record Options(Path outputDir, Path sourceDir, Path docDir, int size, boolean force, BuildProgress progress,
+            CaptionSet captions) {
         public Options {
+            if (captions == null) {
+                throw new IllegalArgumentException("a caption set is needed");
+            }
             if (size < SOURCE_SIZE || size > MAX_SIZE) {
                 throw new IllegalArgumentException("image size must be in " + SOURCE_SIZE + ".." + MAX_SIZE
                         + " (28x28 images are padded, never shrunk), got " + size);
@@ -39,23 +45,27 @@ public final class FashionMnistBuilder {
 
         /** Debian's install location, 32x32. */
         public static Options defaults(Path outputDir) {
-            return new Options(outputDir, DEFAULT_SOURCE, DEFAULT_DOC, 32, false, BuildProgress.NONE);
+            return new Options(outputDir, DEFAULT_SOURCE, DEFAULT_DOC, 32, false, BuildProgress.NONE, CaptionSet.V1);
         }
 
         public Options withSource(Path source, Path doc) {
-            return new Options(outputDir, source, doc, size, force, progress);
+            return new Options(outputDir, source, doc, size, force, progress, captions);
         }
 
         public Options withSize(int s) {
-            return new Options(outputDir, sourceDir, docDir, s, force, progress);
+            return new Options(outputDir, sourceDir, docDir, s, force, progress, captions);
         }
 
         public Options withForce(boolean f) {
-            return new Options(outputDir, sourceDir, docDir, size, f, progress);
+            return new Options(outputDir, sourceDir, docDir, size, f, progress, captions);
+        }
+
+        public Options withCaptions(CaptionSet c) {
+            return new Options(outputDir, sourceDir, docDir, size, force, progress, c);
         }
 
         public Options withProgress(BuildProgress p) {
-            return new Options(outputDir, sourceDir, docDir, size, force, p);
+            return new Options(outputDir, sourceDir, docDir, size, force, p, captions);
         }
     }
 
@@ -82,6 +92,7 @@ public final class FashionMnistBuilder {
         int pad = (size - SOURCE_SIZE) / 2;
         ObjectNode stats = ImageDatasetWriter.MAPPER.createObjectNode();
         ObjectNode perClass = stats.putObject("classes");
+        Set<String> trainCaptions = new HashSet<>();
         try (ImageDatasetWriter writer = new ImageDatasetWriter(options.outputDir(), NAME, size, size, 1)) {
             for (int p = 0; p < parts.length; p++) {
                 String split = parts[p][0];
@@ -95,8 +106,14 @@ public final class FashionMnistBuilder {
                     for (int y = 0; y < SOURCE_SIZE; y++) {
                         System.arraycopy(images.data(), (i * SOURCE_SIZE + y) * SOURCE_SIZE, padded, (y + pad) * size + pad, SOURCE_SIZE);
                     }
+                    String key = split + "/" + i;
+                    List<String> captions = options.captions() == CaptionSet.V2
+                            ? FashionVocabulary.captions(label, key) : FashionCaptions.captions(label);
+                    if (split.equals(DatasetItem.TRAIN)) {
+                        trainCaptions.addAll(captions);
+                    }
                     writer.add(padded, new DatasetItem(0, split, FashionCaptions.CLASS_NAMES.get(label), label, null,
-                            FashionCaptions.captions(label), split + "/" + i, null));
+                            captions, key, null));
                     counts[label]++;
                     if (i % 5000 == 0 || i == n - 1) {
                         options.progress().update(split, i + 1, n);
@@ -106,6 +123,12 @@ public final class FashionMnistBuilder {
                 for (int k = 0; k < counts.length; k++) {
                     c.put(FashionCaptions.CLASS_NAMES.get(k), counts[k]);
                 }
+            }
+            if (options.captions() == CaptionSet.V2) {
+                List<HeldOutPrompt> prompts = FashionVocabulary.heldOutPrompts();
+                stats.put("heldOutPrompts", prompts.size());
+                stats.put("distinctTrainCaptions", trainCaptions.size());
+                HeldOutPrompts.write(options.outputDir(), prompts, trainCaptions);
             }
             stats.put("sourceSize", SOURCE_SIZE);
             stats.put("padding", pad);
@@ -147,6 +170,9 @@ public final class FashionMnistBuilder {
         n.put("builder", NAME);
         n.put("builderVersion", BUILDER_VERSION);
         n.put("size", o.size());
+        if (o.captions() != CaptionSet.V1) {
+            n.put("captions", o.captions().id());   // absent for v1, so v1 builds keep their fingerprint
+        }
         n.put("debianVersion", debianVersion(o.docDir()));
         ObjectNode sizes = n.putObject("sourceBytes");
         for (Path[] part : files) {

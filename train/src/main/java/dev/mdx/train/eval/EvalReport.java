@@ -35,10 +35,12 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
      * @param realClassifierAccuracy its accuracy on the real images of the same items (NaN without classifier)
      * @param msPerImage mean wall time of one generate call (text encoder, sampling, decode)
      * @param unetMsPerImage the UNet's share of it
+     * @param sharpness mean variance of the Laplacian of the generated images ({@link Sharpness}, values in [-1, 1])
+     * @param realSharpness the same for the real images of the same items
      */
     public record Row(String name, String split, int images, Retrieval.Accuracy clip, Retrieval.Accuracy realClip,
             double fid, double realFid, double classifierAccuracy, double realClassifierAccuracy, double msPerImage,
-            double unetMsPerImage) {}
+            double unetMsPerImage, double sharpness, double realSharpness) {}
 
     public Row row(String name) {
         return rows.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
@@ -79,6 +81,8 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
             number(s, "real_classifier_accuracy", r.realClassifierAccuracy());
             s.put("ms_per_image", r.msPerImage());
             s.put("unet_ms_per_image", r.unetMsPerImage());
+            number(s, "laplacian_variance", r.sharpness());
+            number(s, "real_laplacian_variance", r.realSharpness());
         }
         return o;
     }
@@ -96,8 +100,8 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
         boolean classifier = rows.stream().anyMatch(r -> !Double.isNaN(r.classifierAccuracy()));
         b.append("| prompts | split | images | CLIP top-1 | CLIP top-5 | real top-1 | real top-5 | CLIP-FID ");
         b.append("| real FID |");
-        b.append(classifier ? " classifier acc. | real acc. |" : "").append(" ms/image |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|").append(classifier ? "---|---|" : "").append("---|\n");
+        b.append(classifier ? " classifier acc. | real acc. |" : "").append(" Laplacian var. | real | ms/image |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|").append(classifier ? "---|---|" : "").append("---|---|---|\n");
         for (Row r : rows) {
             b.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %s | %s |", r.name(),
                     r.split(), r.images(), r.clip().top1(), r.clip().top5(), r.realClip().top1(),
@@ -106,13 +110,15 @@ public record EvalReport(EvalSettings settings, String sampler, int steps, doubl
                 b.append(String.format(Locale.ROOT, " %.3f | %.3f |", r.classifierAccuracy(),
                         r.realClassifierAccuracy()));
             }
-            b.append(String.format(Locale.ROOT, " %.0f |%n", r.msPerImage()));
+            b.append(String.format(Locale.ROOT, " %.4f | %.4f | %.0f |%n", r.sharpness(), r.realSharpness(),
+                    r.msPerImage()));
         }
         b.append("\nCLIP top-k: is the prompt's label among the k labels whose text embeddings are closest to the "
                 + "image (out of all labels); \"real\" scores the data set's own images of the same items. CLIP-FID: "
                 + "Frechet distance of generated and real images in the small CLIP's image-feature space; real FID: "
                 + "the same between the real images and as many other real images of the split, the floor at this "
-                + "sample size.\n");
+                + "sample size. Laplacian var.: mean variance of the 4-neighbour Laplacian of the images (pixel values "
+                + "in [-1, 1]), their high-frequency energy; \"real\" for the real images of the same items.\n");
         return b.toString();
     }
 

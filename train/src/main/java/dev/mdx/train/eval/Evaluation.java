@@ -34,7 +34,8 @@ import java.util.Map;
  * captions; the emoji set holds out whole emoji and single (emoji, style) pairs) and scores them per group:
  * small-CLIP top-1/top-5 label retrieval among all labels of the data set, the Frechet distance to the real images of
  * the same items in the CLIP image tower's feature space, optionally a classifier's accuracy on generated and on
- * real images, and the wall time per image. Writes eval.json, eval.md and grid.png into the output folder.
+ * real images, the high-frequency energy of generated and real images ({@link Sharpness}), and the wall time per
+ * image. Writes eval.json, eval.md and grid.png into the output folder.
  */
 public final class Evaluation {
     /** Seed of the prompt sample of each split: fixed, so every model and seed is scored on the same items. */
@@ -194,16 +195,20 @@ public final class Evaluation {
             Retrieval.Accuracy realClip = LabelSet.accuracy(pick(realEmbeds, s), labelEmbeds, pick(truth, s));
             double acc = classifier == null ? Double.NaN : Accuracy.of(pick(genPred, s), pick(classTruth, s));
             double realAcc = classifier == null ? Double.NaN : Accuracy.of(pick(realPred, s), pick(classTruth, s));
+            double sharp = Sharpness.mean(pick(g.generated(), s), data.channels(), data.height(), data.width());
+            double realSharp = Sharpness.mean(Arrays.stream(pick(g.items(), s)).mapToObj(data::image)
+                    .toArray(float[][]::new), data.channels(), data.height(), data.width());
             rows.add(new EvalReport.Row(e.getKey(), g.split(), s.length, clip, realClip, fid,
-                    rows.isEmpty() ? realFid : Double.NaN, acc, realAcc, mean(g.wallMs(), s), mean(g.unetMs(), s)));
+                    rows.isEmpty() ? realFid : Double.NaN, acc, realAcc, mean(g.wallMs(), s), mean(g.unetMs(), s),
+                    sharp, realSharp));
         }
         EvalReport.Row main = rows.get(0);
         String classified = classifier == null ? "" : String.format(Locale.ROOT, ", classifier %.3f (real %.3f)",
                 main.classifierAccuracy(), main.realClassifierAccuracy());
         log.printf(Locale.ROOT, "%s: CLIP top-1 %.3f top-5 %.3f (real %.3f / %.3f), CLIP-FID %.2f "
-                + "(real vs real %.2f)%s, %.0f ms/image%n", main.name(), main.clip().top1(), main.clip().top5(),
-                main.realClip().top1(), main.realClip().top5(), main.fid(), main.realFid(), classified,
-                main.msPerImage());
+                + "(real vs real %.2f)%s, Laplacian variance %.4f (real %.4f), %.0f ms/image%n", main.name(),
+                main.clip().top1(), main.clip().top5(), main.realClip().top1(), main.realClip().top5(), main.fid(),
+                main.realFid(), classified, main.sharpness(), main.realSharpness(), main.msPerImage());
         return rows;
     }
 

@@ -53,13 +53,32 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
 
     /** The objective at t ~ U{minT, ..., N-1} (and its intermediates, which UFOGen's generator step reuses). */
     Denoised denoise(LatentBatch batch, StepContext ctx, int minT) {
+        return denoise(batch, ctx, minT, 0, NoiseEmphasis.NONE);
+    }
+
+    /**
+     * As {@link #denoise(LatentBatch, StepContext, int)}, but each example is at t = N-1 (where one-step sampling
+     * starts) with probability {@code lastFraction}; with 0 the random draws are exactly those of the uniform case.
+     */
+    Denoised denoise(LatentBatch batch, StepContext ctx, int minT, double lastFraction) {
+        return denoise(batch, ctx, minT, lastFraction, NoiseEmphasis.NONE);
+    }
+
+    /** The objective with timesteps drawn and examples weighted by {@code emphasis}. */
+    Denoised denoise(LatentBatch batch, StepContext ctx, int minT, NoiseEmphasis emphasis) {
+        return denoise(batch, ctx, minT, 0, emphasis);
+    }
+
+    private Denoised denoise(LatentBatch batch, StepContext ctx, int minT, double lastFraction,
+            NoiseEmphasis emphasis) {
         NDManager scope = ctx.scope();
         NDArray x0 = batch.latents();
         int b = (int) x0.getShape().get(0);
         int steps = schedule.numTrainTimesteps();
         int[] t = new int[b];
         for (int i = 0; i < b; i++) {
-            t[i] = minT + ctx.rng().nextInt(steps - minT);
+            t[i] = lastFraction > 0 && ctx.rng().nextDouble() < lastFraction ? steps - 1
+                    : emphasis.draw(ctx.rng(), minT, steps);
         }
         NDArray eps = ctx.rng().randn(scope, x0.getShape());
         NoiseLevels levels = NoiseLevels.of(schedule, t, 1f, scope);
@@ -68,7 +87,17 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         NDArray unguided = embedding == null ? null : embedding.unguided(b, scope);
         NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided);
         NDArray target = levels.target(prediction, x0, eps);
-        return new Denoised(noisy, levels, context, predicted, predicted.sub(target).square().mean());
+        NDArray squared = predicted.sub(target).square();
+        if (!emphasis.weighted()) {
+            return new Denoised(noisy, levels, context, predicted, squared.mean());
+        }
+        float[] w = new float[b];
+        for (int i = 0; i < b; i++) {
+            w[i] = emphasis.weight(schedule, t[i]);
+        }
+        // (B, C, H, W) -> per-example mean (B,) times its weight, then the batch mean
+        NDArray perExample = squared.reshape(b, -1).mean(new int[] {1});
+        return new Denoised(noisy, levels, context, predicted, perExample.mul(scope.create(w)).mean());
     }
 
     Denoised denoise(LatentBatch batch, StepContext ctx) {

@@ -44,12 +44,13 @@ public final class LoraTraining {
     public static final String FLAGS_CONFIG_FILE = "lora_config.json";
     static final List<String> DEFAULT_TARGETS = List.of("to_q", "to_k", "to_v", "to_kv", "to_out.0", "ff.net.0.proj",
             "ff.net.2");
-    private static final List<String> LORA_KEYS = List.of("rank", "alpha", "targets");
+    private static final List<String> LORA_KEYS = List.of("rank", "alpha", "targets", "high_noise_share",
+            "high_noise_from", "x0_weight_cap");
 
     private LoraTraining() {}
 
     /** The lora section, checked. */
-    record Settings(int rank, float alpha, List<String> targets) {}
+    record Settings(int rank, float alpha, List<String> targets, NoiseEmphasis emphasis) {}
 
     static Settings settings(JsonConfig c) {
         FromPipeline.rejectUnknown(c, LORA_KEYS);
@@ -65,7 +66,14 @@ public final class LoraTraining {
         if (targets.isEmpty()) {
             throw c.error("targets", "must name at least one layer kind");
         }
-        return new Settings(rank, (float) alpha, targets);
+        NoiseEmphasis emphasis;
+        try {
+            emphasis = new NoiseEmphasis(c.getDouble("high_noise_share", 0), c.getInt("high_noise_from", 800),
+                    c.getDouble("x0_weight_cap", 1));
+        } catch (IllegalArgumentException e) {
+            throw c.error("high_noise_share", e.getMessage());
+        }
+        return new Settings(rank, (float) alpha, targets, emphasis);
     }
 
     /**
@@ -109,7 +117,8 @@ public final class LoraTraining {
             network.initialize(weights, p.trainer.seed());
             DiffusionLoss diffusion = new DiffusionLoss(unet, text.textEncoder(), text.tokenizer(),
                     NoiseSchedule.of(p.schedule), p.schedule.predictionType());
-            LossFunction<LatentBatch> loss = (batch, ctx) -> loss(network, unet, diffusion, batch, ctx);
+            LossFunction<LatentBatch> loss = (batch, ctx) -> loss(network, unet, diffusion, settings.emphasis(),
+                    batch, ctx);
             out.printf(Locale.ROOT, "LoRA rank %d, alpha %s on %d layers of %s (%,d parameters; the base's %,d"
                     + " stay frozen); %d training examples%n", settings.rank(), settings.alpha(),
                     network.layerCount(), p.folder.root().toAbsolutePath().normalize(), network.parameterCount(),
@@ -137,10 +146,10 @@ public final class LoraTraining {
     }
 
     /** The denoising loss with the LoRA patched into the frozen UNet for this forward pass. */
-    static NDArray loss(LoraNetwork network, UNet2DConditionModel unet, DiffusionLoss diffusion, LatentBatch batch,
-            StepContext ctx) {
+    static NDArray loss(LoraNetwork network, UNet2DConditionModel unet, DiffusionLoss diffusion,
+            NoiseEmphasis emphasis, LatentBatch batch, StepContext ctx) {
         try (LoraNetwork.Patch patch = network.patch(unet, ctx.scope())) {
-            return diffusion.loss(batch, ctx);
+            return diffusion.denoise(batch, ctx, 0, emphasis).loss();
         }
     }
 

@@ -3,7 +3,6 @@ package dev.mdx.train.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.mdx.nn.Conv2d;
-import dev.mdx.nn.Module;
 import dev.mdx.nn.Parameter;
 import dev.mdx.tensor.Ops;
 import dev.mdx.unet.UNet2DConditionModel;
@@ -17,7 +16,7 @@ import java.util.Map;
  * convolution to one logit per location of the innermost feature map. Parameter keys are the UNet's own for the
  * encoder (so it loads from a UNet state dict) plus {@code logit_head.weight} / {@code logit_head.bias}.
  */
-public final class UfoGenDiscriminator extends Module {
+public final class UfoGenDiscriminator extends Discriminator {
     static final List<String> ENCODER_PARTS = List.of("time_embedding", "conv_in", "down_blocks", "mid_block");
     static final String HEAD = "logit_head";
 
@@ -52,6 +51,7 @@ public final class UfoGenDiscriminator extends Module {
     }
 
     /** (B, C, H, W) noisy latents at timesteps (B,), context (B, 77, D) -> (B, 1, h, w) logits. */
+    @Override
     public NDArray forward(NDArray sample, NDArray timesteps, NDArray context) {
         return head.forward(Ops.silu(unet.encode(sample, timesteps, context)));
     }

@@ -24,20 +24,42 @@ import java.util.function.Consumer;
  *
  * The reconstruction term is the standard denoising loss of the same forward pass (epsilon or v MSE, as the
  * reference code does). Phase {@value #GENERATOR} is the generator, {@value #DISCRIMINATOR} the discriminator.
+ * Options: t = N-1 for a share of the examples (the one-step regime, where x0' is blurry), t' drawn uniformly from {0..tPrimeMax} instead of t - k (the discriminator judges the one-step prediction
+ * at low noise, as adversarial diffusion distillation judges x0'), and the hinge loss (D: relu(1 - D(real)) +
+ * relu(1 + D(fake)); G: -D(fake); no clamps) instead of the clamped BCE.
  */
 public final class UfoGenLoss implements LossFunction<LatentBatch> {
     public static final int GENERATOR = 0;
     public static final int DISCRIMINATOR = 1;
+    /** Lower edges of the t' buckets the logits are reported by: t' = 0, 1-249, 250-499, 500 and up. */
+    static final int[] BUCKETS = {0, 1, 250, 500};
 
     /**
      * @param stepGap k: the discriminator judges x_{t-k}
-     * @param logitClamp m: the reference clamps logits at +-0.5 (see the class formula)
+     * @param logitClamp m: the reference clamps logits at +-0.5 (see the class formula; BCE only)
+     * @param tPrimeMax -1 for t' = max(t - k, 0); else t' ~ U{0..tPrimeMax}, independent of t
+     * @param hinge the hinge loss instead of the clamped BCE
+     * @param probeEvery every this many steps a G step also measures the gradient norm of each term on the
+     *     generator (two extra backward passes); 0 never
+     * @param oneStepFraction the probability that an example's t is N-1, the one-step sampler's only timestep,
+     *     instead of uniform: at lower t the prediction is close to the data and gives D nothing to judge
      */
-    public record Settings(int stepGap, double reconstructionWeight, double adversarialWeight, double logitClamp) {}
+    public record Settings(int stepGap, double reconstructionWeight, double adversarialWeight, double logitClamp,
+            int tPrimeMax, boolean hinge, int probeEvery, double oneStepFraction) {
+        public Settings(int stepGap, double reconstructionWeight, double adversarialWeight, double logitClamp) {
+            this(stepGap, reconstructionWeight, adversarialWeight, logitClamp, -1, false, 0, 0);
+        }
+    }
 
-    /** The terms of one step, for logs: D step: adversarial = D loss; mean logits of real and fake samples. */
+    /**
+     * The terms of one step, for logs. D step: adversarial = D loss; G step: the generator's adversarial term.
+     * Accuracies: the share of real (fake) samples whose mean logit is above (below) 0 (NaN where not measured).
+     * Logits by t' bucket ({@link #BUCKETS}): mean per-sample logit, NaN for an empty bucket. Gradient norms: of
+     * each weighted term on the generator's parameters (G steps with the probe, else NaN).
+     */
     public record Terms(long step, int phase, double adversarial, double reconstruction, double realLogit,
-            double fakeLogit) {}
+            double fakeLogit, double realAccuracy, double fakeAccuracy, double[] realByBucket, double[] fakeByBucket,
+            double adversarialGradNorm, double reconstructionGradNorm) {}
 
     private final UfoGenModels models;
     private final DiffusionLoss denoising;
@@ -45,12 +67,18 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
     private final PredictionType prediction;
     private final Settings settings;
     private final Consumer<Terms> terms;
+    /** The last window of probeEvery steps whose gradient shares were measured (diagnostics only). */
+    private long probedWindow = -1;
 
     public UfoGenLoss(UfoGenModels models, TextConditioning text, NoiseSchedule schedule, PredictionType prediction,
             Settings settings, Consumer<Terms> terms) {
         if (settings.stepGap() < 1 || settings.stepGap() >= schedule.numTrainTimesteps()) {
             throw new IllegalArgumentException("step_gap must be in [1, " + schedule.numTrainTimesteps() + "), got "
                     + settings.stepGap());
+        }
+        if (settings.tPrimeMax() < -1 || settings.tPrimeMax() >= schedule.numTrainTimesteps()) {
+            throw new IllegalArgumentException("t' max must be -1 or in [0, " + schedule.numTrainTimesteps()
+                    + "), got " + settings.tPrimeMax());
         }
         this.models = models;
         this.denoising = new DiffusionLoss(models.generator, text.textEncoder(), text.tokenizer(), schedule, prediction);
@@ -63,18 +91,16 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
     @Override
     public NDArray loss(LatentBatch batch, StepContext ctx) {
         NDManager scope = ctx.scope();
-        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1);
+        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1, settings.oneStepFraction());
         NDArray x0Pred = g.levels().x0(prediction, g.predicted(), g.noisy());
         int[] tPrev = g.levels().t().clone();
         for (int i = 0; i < tPrev.length; i++) {
-            tPrev[i] = Math.max(tPrev[i] - settings.stepGap(), 0);
+            tPrev[i] = settings.tPrimeMax() < 0 ? Math.max(tPrev[i] - settings.stepGap(), 0)
+                    : ctx.rng().nextInt(settings.tPrimeMax() + 1);
         }
         NoiseLevels prev = NoiseLevels.of(schedule, tPrev, 1f, scope);
         NDArray tInput = prev.timesteps(scope);
         Shape shape = batch.latents().getShape();
-        float m = (float) settings.logitClamp();
-        NDArray upper = scope.full(new Shape(), m);
-        NDArray lower = scope.full(new Shape(), -m);
         if (ctx.phase() == DISCRIMINATOR) {
             NDArray real = prev.noise(batch.latents(), ctx.rng().randn(scope, shape));
             NDArray fake = prev.noise(x0Pred.stopGradient(), ctx.rng().randn(scope, shape));
@@ -84,9 +110,8 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
             NDList halves = logits.split(2, 0);
             NDArray fakeLogits = halves.get(0);
             NDArray realLogits = halves.get(1);
-            NDArray loss = softplus(fakeLogits.maximum(lower), scope).mean()
-                    .add(softplus(realLogits.minimum(upper).neg(), scope).mean());
-            report(ctx, loss, g.loss(), realLogits, fakeLogits);
+            NDArray loss = discriminatorLoss(realLogits, fakeLogits, scope);
+            report(ctx, loss, g.loss(), realLogits, fakeLogits, tPrev, Double.NaN, Double.NaN);
             return loss;
         }
         if (ctx.phase() != GENERATOR) {
@@ -94,11 +119,33 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
         }
         NDArray fake = prev.noise(x0Pred, ctx.rng().randn(scope, shape));
         NDArray fakeLogits = models.discriminator.forward(fake, tInput, g.context());
-        NDArray adversarial = softplus(fakeLogits.minimum(upper).neg(), scope).mean();
-        NDArray loss = Ops.mulScalar(adversarial, settings.adversarialWeight())
-                .add(Ops.mulScalar(g.loss(), settings.reconstructionWeight()));
-        report(ctx, adversarial, g.loss(), null, fakeLogits);
-        return loss;
+        NDArray adversarial = settings.hinge() ? fakeLogits.mean().neg()
+                : softplus(fakeLogits.minimum(scope.full(new Shape(), (float) settings.logitClamp())).neg(), scope)
+                        .mean();
+        NDArray weightedAdv = Ops.mulScalar(adversarial, settings.adversarialWeight());
+        NDArray weightedRec = Ops.mulScalar(g.loss(), settings.reconstructionWeight());
+        double advNorm = Double.NaN;
+        double recNorm = Double.NaN;
+        // the first G step of every window of probeEvery steps (whatever the phase pattern)
+        if (settings.probeEvery() > 0 && ctx.step() / settings.probeEvery() != probedWindow) {
+            probedWindow = ctx.step() / settings.probeEvery();
+            var params = models.generator.namedParameters().values();
+            advNorm = GradientShare.norm(weightedAdv, params, scope);
+            recNorm = GradientShare.norm(weightedRec, params, scope);
+        }
+        report(ctx, adversarial, g.loss(), null, fakeLogits, tPrev, advNorm, recNorm);
+        return weightedAdv.add(weightedRec);
+    }
+
+    /** Clamped BCE (the reference) or hinge, means over locations and examples. */
+    private NDArray discriminatorLoss(NDArray realLogits, NDArray fakeLogits, NDManager scope) {
+        if (settings.hinge()) {
+            NDArray zero = scope.zeros(new Shape());
+            return fakeLogits.add(1f).maximum(zero).mean().add(realLogits.neg().add(1f).maximum(zero).mean());
+        }
+        float m = (float) settings.logitClamp();
+        return softplus(fakeLogits.maximum(scope.full(new Shape(), -m)), scope).mean()
+                .add(softplus(realLogits.minimum(scope.full(new Shape(), m)).neg(), scope).mean());
     }
 
     /** log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), stable for any x; the 0 is an array kept alive by the scope. */
@@ -106,11 +153,68 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
         return x.maximum(scope.zeros(new Shape())).add(x.abs().neg().exp().add(1f).log());
     }
 
-    private void report(StepContext ctx, NDArray adversarial, NDArray reconstruction, NDArray real, NDArray fake) {
-        if (terms != null) {
-            terms.accept(new Terms(ctx.step(), ctx.phase(), value(adversarial), value(reconstruction),
-                    real == null ? Double.NaN : value(real.mean()), value(fake.mean())));
+    private void report(StepContext ctx, NDArray adversarial, NDArray reconstruction, NDArray real, NDArray fake,
+            int[] tPrev, double advNorm, double recNorm) {
+        if (terms == null) {
+            return;
         }
+        float[] realMeans = real == null ? null : perExample(real);
+        float[] fakeMeans = perExample(fake);
+        terms.accept(new Terms(ctx.step(), ctx.phase(), value(adversarial), value(reconstruction),
+                realMeans == null ? Double.NaN : mean(realMeans), mean(fakeMeans),
+                realMeans == null ? Double.NaN : share(realMeans, true), share(fakeMeans, false),
+                realMeans == null ? nans() : byBucket(realMeans, tPrev), byBucket(fakeMeans, tPrev), advNorm, recNorm));
+    }
+
+    /** (B, 1, h, w) logits -> each example's mean logit. */
+    private static float[] perExample(NDArray logits) {
+        return logits.reshape(logits.getShape().get(0), -1).mean(new int[] {1}).toFloatArray();
+    }
+
+    private static double mean(float[] v) {
+        double s = 0;
+        for (float x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    private static double share(float[] v, boolean positive) {
+        int n = 0;
+        for (float x : v) {
+            if (positive ? x > 0 : x < 0) {
+                n++;
+            }
+        }
+        return (double) n / v.length;
+    }
+
+    static int bucket(int tPrime) {
+        int b = 0;
+        while (b + 1 < BUCKETS.length && tPrime >= BUCKETS[b + 1]) {
+            b++;
+        }
+        return b;
+    }
+
+    private static double[] byBucket(float[] v, int[] tPrev) {
+        double[] sum = new double[BUCKETS.length];
+        int[] n = new int[BUCKETS.length];
+        for (int i = 0; i < v.length; i++) {
+            int b = bucket(tPrev[i]);
+            sum[b] += v[i];
+            n[b]++;
+        }
+        for (int b = 0; b < sum.length; b++) {
+            sum[b] = n[b] == 0 ? Double.NaN : sum[b] / n[b];
+        }
+        return sum;
+    }
+
+    private static double[] nans() {
+        double[] v = new double[BUCKETS.length];
+        java.util.Arrays.fill(v, Double.NaN);
+        return v;
     }
 
     private static double value(NDArray scalar) {

@@ -9,9 +9,9 @@ public final class UfoGenModels extends Module {
     static final String DISCRIMINATOR = "discriminator.";
 
     final UNet2DConditionModel generator;
-    final UfoGenDiscriminator discriminator;
+    final Discriminator discriminator;
 
-    public UfoGenModels(UNet2DConditionModel generator, UfoGenDiscriminator discriminator) {
+    public UfoGenModels(UNet2DConditionModel generator, Discriminator discriminator) {
         this.generator = child("generator", generator);
         this.discriminator = child("discriminator", discriminator);
     }

@@ -10,6 +10,7 @@ import dev.mdx.schedule.PredictionType;
 import dev.mdx.train.AdamW;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingPhase;
+import dev.mdx.vae.AutoencoderKL;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,7 +32,13 @@ import java.util.Locale;
  * {@code ufogen} object: {@code step_gap} (250), {@code reconstruction_weight} (1), {@code adversarial_weight} (1),
  * {@code logit_clamp} (0.5), {@code phase_pattern} ("dg": a D step, then a G step), and the discriminator's
  * optimizer: {@code discriminator_learning_rate} (the trainer's), {@code discriminator_adam_beta1} (0),
- * {@code discriminator_adam_beta2} (0.999), {@code discriminator_weight_decay} (0).
+ * {@code discriminator_adam_beta2} (0.999), {@code discriminator_weight_decay} (0); {@code discriminator_max_timestep}
+ * (-1: t' = t - step_gap; else t' ~ U{0..value}), {@code discriminator_loss} ({@code bce} or {@code hinge}) and
+ * {@code probe_every} (30: how often a G step measures each term's gradient norm on the generator; 0 never),
+ * {@code one_step_fraction} (0: the share of examples at t = N-1 instead of uniform t), {@code discriminator}
+ * ({@code unet_encoder}, or {@code pixel}: {@link PixelDiscriminator}, with discriminator_max_timestep 0) and
+ * {@code pixel_discriminator_width} (32) and {@code pixel_discriminator_text} (false: unconditional; true: a
+ * projection term on the mean text embedding).
  */
 public final class UfoGenTraining {
     static final String TERMS_FILE = "ufogen_terms.csv";
@@ -47,13 +54,42 @@ public final class UfoGenTraining {
         JsonConfig u = p.section("ufogen");
         FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
                 "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
-                "discriminator_weight_decay"));
+                "discriminator_weight_decay", "discriminator_max_timestep", "discriminator_loss", "probe_every",
+                "one_step_fraction", "discriminator", "pixel_discriminator_width", "pixel_discriminator_text"));
         int n = p.schedule.numTrainTimesteps();
+        int tPrimeMax = u.getInt("discriminator_max_timestep", -1);
+        if (tPrimeMax < -1 || tPrimeMax >= n) {
+            throw u.error("discriminator_max_timestep", "must be -1 (t' = t - step_gap) or in [0, " + n + "), got "
+                    + tPrimeMax);
+        }
+        String dLoss = u.getString("discriminator_loss", "bce");
+        if (!dLoss.equals("bce") && !dLoss.equals("hinge")) {
+            throw u.error("discriminator_loss", "must be bce or hinge, got '" + dLoss + "'");
+        }
+        int probeEvery = u.getInt("probe_every", 30);
+        if (probeEvery < 0) {
+            throw u.error("probe_every", "must be >= 0 (0: never), got " + probeEvery);
+        }
+        double oneStep = nonNegative(u, "one_step_fraction", 0.0);
+        if (oneStep > 1) {
+            throw u.error("one_step_fraction", "must be in [0, 1], got " + oneStep);
+        }
         UfoGenLoss.Settings settings = new UfoGenLoss.Settings(u.getInt("step_gap", 250),
                 nonNegative(u, "reconstruction_weight", 1.0), nonNegative(u, "adversarial_weight", 1.0),
-                nonNegative(u, "logit_clamp", 0.5));
+                nonNegative(u, "logit_clamp", 0.5), tPrimeMax, dLoss.equals("hinge"), probeEvery, oneStep);
         if (settings.stepGap() < 1 || settings.stepGap() >= n) {
             throw u.error("step_gap", "must be in [1, " + n + "), got " + settings.stepGap());
+        }
+        String dKind = u.getString("discriminator", "unet_encoder");
+        if (!dKind.equals("unet_encoder") && !dKind.equals("pixel")) {
+            throw u.error("discriminator", "must be unet_encoder or pixel, got '" + dKind + "'");
+        }
+        if (dKind.equals("pixel") && tPrimeMax != 0) {
+            throw u.error("discriminator", "pixel judges decoded clean samples: it needs discriminator_max_timestep 0");
+        }
+        int pixelWidth = u.getInt("pixel_discriminator_width", 32);
+        if (pixelWidth < 1) {
+            throw u.error("pixel_discriminator_width", "must be >= 1, got " + pixelWidth);
         }
         TrainingPhase.Schedule schedule = phasePattern(u);
         double dLr = u.getDouble("discriminator_learning_rate", p.trainer.learningRate());
@@ -81,8 +117,18 @@ public final class UfoGenTraining {
             LatentBatchSource batches = p.batches(outDir, weights, out);
             TextConditioning text = p.text(weights);
             var generator = p.loadUnet(weights);
-            UfoGenDiscriminator discriminator = new UfoGenDiscriminator(p.unetConfig);
-            discriminator.initFrom(generator, weights);
+            Discriminator discriminator;
+            if (dKind.equals("pixel")) {
+                PixelDiscriminator pixel = new PixelDiscriminator(AutoencoderKL.load(p.folder.vaeDir(), weights),
+                        pixelWidth, u.getBool("pixel_discriminator_text", false)
+                                ? p.unetConfig.crossAttentionDim().get(0) : 0);
+                pixel.init(weights, p.trainer.seed() + 1);
+                discriminator = pixel;
+            } else {
+                UfoGenDiscriminator encoder = new UfoGenDiscriminator(p.unetConfig);
+                encoder.initFrom(generator, weights);
+                discriminator = encoder;
+            }
             UfoGenModels models = new UfoGenModels(generator, discriminator);
             out.printf(Locale.ROOT, "UFOGen: generator %,d parameters, discriminator %,d; step gap %d; %d examples%n",
                     generator.parameterCount(), discriminator.parameterCount(), settings.stepGap(), batches.size());
@@ -140,8 +186,14 @@ public final class UfoGenTraining {
         return v;
     }
 
-    /** OUT/ufogen_terms.csv: step,phase,adversarial,reconstruction,real_logit,fake_logit (appended on resume). */
+    /**
+     * OUT/ufogen_terms.csv (appended on resume): step, phase, adversarial, reconstruction, mean real / fake logits,
+     * the discriminator's accuracy on real / fake samples, mean real / fake logits per t' bucket, and the gradient
+     * norms of the weighted adversarial and reconstruction terms on the generator with the adversarial share
+     * |g_adv| / (|g_adv| + |g_rec|) (NaN where not measured).
+     */
     static final class TermsLog implements AutoCloseable {
+        static final String HEADER = header();
         private final BufferedWriter writer;
 
         TermsLog(Path outDir, boolean resume) {
@@ -152,18 +204,41 @@ public final class UfoGenTraining {
                 writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                         fresh ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND);
                 if (fresh) {
-                    writer.write("step,phase,adversarial,reconstruction,real_logit,fake_logit\n");
+                    writer.write(HEADER + "\n");
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write " + outDir.resolve(TERMS_FILE) + ": " + e.getMessage(), e);
             }
         }
 
+        private static String header() {
+            StringBuilder h = new StringBuilder("step,phase,adversarial,reconstruction,real_logit,fake_logit,"
+                    + "real_accuracy,fake_accuracy");
+            int[] edges = UfoGenLoss.BUCKETS;
+            for (int b = 0; b < edges.length; b++) {
+                String range = b + 1 < edges.length ? edges[b] + "_" + (edges[b + 1] - 1) : edges[b] + "_up";
+                h.append(",real_t").append(range).append(",fake_t").append(range);
+            }
+            return h.append(",adv_grad_norm,rec_grad_norm,adv_grad_share").toString();
+        }
+
         void append(UfoGenLoss.Terms t) {
             try {
-                writer.write(String.format(Locale.ROOT, "%d,%s,%.6g,%.6g,%.6g,%.6g%n", t.step() + 1,
-                        t.phase() == UfoGenLoss.GENERATOR ? "g" : "d", t.adversarial(), t.reconstruction(),
-                        t.realLogit(), t.fakeLogit()));
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%s", t.step() + 1,
+                        t.phase() == UfoGenLoss.GENERATOR ? "g" : "d"));
+                double share = t.adversarialGradNorm() / (t.adversarialGradNorm() + t.reconstructionGradNorm());
+                for (double v : new double[] {t.adversarial(), t.reconstruction(), t.realLogit(), t.fakeLogit(),
+                        t.realAccuracy(), t.fakeAccuracy()}) {
+                    row.append(String.format(Locale.ROOT, ",%.6g", v));
+                }
+                for (int b = 0; b < UfoGenLoss.BUCKETS.length; b++) {
+                    row.append(String.format(Locale.ROOT, ",%.6g,%.6g", t.realByBucket()[b], t.fakeByBucket()[b]));
+                }
+                for (double v : new double[] {t.adversarialGradNorm(), t.reconstructionGradNorm(), share}) {
+                    row.append(String.format(Locale.ROOT, ",%.6g", v));
+                }
+                writer.write(row.append('\n').toString());
+                writer.flush(); // readable while the run goes on: one row per step is cheap
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

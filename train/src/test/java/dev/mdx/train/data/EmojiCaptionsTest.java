@@ -8,8 +8,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EmojiCaptionsTest {
-    private static final EmojiEntry FOX = new EmojiEntry("1F98A", "1F98A", "fox", "fox", List.of("face", "fox", "animal"), List.of(), 1);
-    private static final EmojiEntry WAVE_MEDIUM = new EmojiEntry("1F44B-1F3FD", "1F44B", "waving hand: medium skin tone",
+    static final EmojiEntry FOX = new EmojiEntry("1F98A", "1F98A", "fox", "fox", List.of("face", "fox", "animal"), List.of(), 1);
+    static final EmojiEntry WAVE_MEDIUM = new EmojiEntry("1F44B-1F3FD", "1F44B", "waving hand: medium skin tone",
             "waving hand", List.of("bye", "hand", "hello", "hey", "hi", "wave", "waving"), List.of(3), 2);
 
     @Test

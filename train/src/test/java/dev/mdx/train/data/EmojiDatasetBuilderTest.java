@@ -112,6 +112,23 @@ class EmojiDatasetBuilderTest {
         return ImageDataset.open(out);
     }
 
+    @Test
+    void captionSetV2AddsShortcodesOfTheBaseEmojiAndWritesHeldOutParaphrases() throws IOException {
+        BuildReport report = EmojiDatasetBuilder.build(Fixtures.emojiOptions(tmp.resolve("v2"), tmp).withCaptions(CaptionSet.V2));
+        ImageDataset data = ImageDataset.open(report.dir());
+        assertEquals("v2", report.info().build().path("captions").asText());
+        assertEquals("fox, alpha style", data.caption(0));
+        assertTrue(data.item(0).captions().contains("fox face, alpha style"), data.item(0).captions().toString());
+        assertTrue(data.item(4).captions().contains("wave: medium skin tone"), data.item(4).captions().toString());
+        List<HeldOutPrompt> prompts = HeldOutPrompts.read(report.dir());
+        // fox (alpha, beta), waving hand (alpha), light tone (beta), medium tone (alpha): 2 plain + 2 per style
+        assertEquals(4 * 2 + 5 * 2, prompts.size());
+        assertTrue(prompts.contains(new HeldOutPrompt("the fox emoji in beta style", "fox", data.item(1).classId(), "beta")));
+        Set<String> captions = new HashSet<>();
+        data.items().forEach(i -> captions.addAll(i.captions()));
+        prompts.forEach(p -> assertFalse(captions.contains(p.prompt()), p.prompt()));
+    }
+
     private static void assertPixel(ImageDataset data, int index, int y, int x, int r, int g, int b) {
         byte[] px = data.pixels(index);
         int p = (y * data.width() + x) * 3;

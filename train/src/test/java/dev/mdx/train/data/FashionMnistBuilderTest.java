@@ -2,6 +2,7 @@ package dev.mdx.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
@@ -119,5 +121,27 @@ class FashionMnistBuilderTest {
         Path foreign = tmp.resolve("foreign");
         Files.writeString(foreign, "hello world");
         assertTrue(assertThrows(DatasetException.class, () -> IdxFile.read(foreign)).getMessage().contains("bad magic"));
+    }
+
+    @Test
+    void captionSetV2WritesTheVocabularyAndAHeldOutListAndKeepsV1Fingerprints() throws IOException {
+        Path src = writeSource();
+        BuildReport v1 = FashionMnistBuilder.build(options(src, 32));
+        assertFalse(v1.info().build().has("captions"), "a v1 build keeps the fingerprint of builds made before v2");
+        assertFalse(Files.exists(v1.dir().resolve(HeldOutPrompts.FILE)));
+
+        BuildReport v2 = FashionMnistBuilder.build(options(src, 32).withCaptions(CaptionSet.V2));
+        assertFalse(v2.reused(), "v2 captions are a different build");
+        ImageDataset data = ImageDataset.open(v2.dir());
+        assertEquals(FashionVocabulary.captions(7, "train/0"), data.item(0).captions());
+        assertEquals("a photo of a sneaker", data.caption(0));
+        List<HeldOutPrompt> prompts = HeldOutPrompts.read(v2.dir());
+        assertEquals(FashionVocabulary.heldOutPrompts(), prompts);
+        for (int i = 0; i < data.size(); i++) {
+            for (String c : data.item(i).captions()) {
+                assertTrue(prompts.stream().noneMatch(p -> p.prompt().equals(c)), c);
+            }
+        }
+        assertTrue(FashionMnistBuilder.build(options(src, 32).withCaptions(CaptionSet.V2)).reused());
     }
 }

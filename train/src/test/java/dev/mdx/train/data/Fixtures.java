@@ -63,6 +63,8 @@ final class Fixtures {
                 "package.json", "{\"name\":\"@iconify-json/beta\",\"version\":\"2.0.0\",\"license\":\"CC-BY-4.0\"}")));
         files.put("emojibase-data", tgz(dir.resolve("emojibase.tgz"), Map.of(
                 "en/data.json", EMOJIBASE,
+                "en/shortcodes/emojibase.json", "{\"1F98A\":\"fox_face\",\"1F44B\":[\"wave\",\"waving_hand\"]}",
+                "en/shortcodes/github.json", "{\"1F98A\":\"fox_face\",\"1F44B-1F3FD\":\"wave_tone3\"}",
                 "package.json", "{\"name\":\"emojibase-data\",\"version\":\"9.9.9\",\"license\":\"MIT\"}",
                 "LICENSE", "MIT License\n\nCopyright (c) 2017 Someone\n")));
         return (name, version) -> {

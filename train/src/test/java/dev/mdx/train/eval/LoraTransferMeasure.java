@@ -34,11 +34,15 @@ import java.util.Set;
  *     manifest, SEEDS images each, the share the model's small CLIP calls STYLE among the set's styles (zero-shot,
  *     "LABEL, S style"), and its top-1 label retrieval among those labels; writes a grid of the first 8 labels.
  * </ul>
- * A measurement program, not a test: {@code java -cp ... dev.mdx.train.eval.LoraTransferMeasure style ...}.
+ * A measurement program, not a test: {@code java -cp ... dev.mdx.train.eval.LoraTransferMeasure style ...}
+ * ({@code -Dmeasure.steps} and {@code -Dmeasure.scales} change the rows).
  */
 public final class LoraTransferMeasure {
-    private static final int[] STEPS = {50, 8, 1};
-    private static final double[] SCALES = {0, 0.5, 1.0};
+    /** The step counts and LoRA scales measured; {@code -Dmeasure.steps=1 -Dmeasure.scales=0,1,2} picks others. */
+    private static final int[] STEPS = java.util.Arrays.stream(System.getProperty("measure.steps", "50,8,1")
+            .split(",")).mapToInt(Integer::parseInt).toArray();
+    private static final double[] SCALES = java.util.Arrays.stream(System.getProperty("measure.scales", "0,0.5,1")
+            .split(",")).mapToDouble(Double::parseDouble).toArray();
     private static final List<String> EMOJI_STYLES = List.of("noto", "twemoji", "fluent", "openmoji");
 
     private LoraTransferMeasure() {}
@@ -88,15 +92,18 @@ public final class LoraTransferMeasure {
                             images.size()));
                     int styled = 0;
                     int retrieved = 0;
+                    int[] byStyle = new int[EMOJI_STYLES.size()];
                     for (int i = 0; i < emb.length; i++) {
                         int label = i / seeds;
-                        styled += argMax(emb[i], styleText, label * EMOJI_STYLES.size(), EMOJI_STYLES.size()) == style
-                                ? 1 : 0;
+                        int called = argMax(emb[i], styleText, label * EMOJI_STYLES.size(), EMOJI_STYLES.size());
+                        byStyle[called]++;
+                        styled += called == style ? 1 : 0;
                         retrieved += argMax(emb[i], labelText, 0, labels.size()) == label ? 1 : 0;
                     }
                     System.out.printf(Locale.ROOT, "steps %d, LoRA %.1f: %s style %d/%d (%.0f%%), label top-1 %.0f%%"
                             + " of %d%n", steps, scale, args[6], styled, emb.length, 100.0 * styled / emb.length,
                             100.0 * retrieved / emb.length, labels.size());
+                    System.out.println("  styles called: " + EMOJI_STYLES + " " + java.util.Arrays.toString(byStyle));
                 }
             }
             SampleGrid.write(Path.of(args[7]), grid, size, size, Math.min(8, labels.size()), 2, Map.of("Description",
@@ -137,7 +144,7 @@ public final class LoraTransferMeasure {
     }
 
     /** (n, 1, H, W) in [-1, 1], the mean of the channels. */
-    private static NDArray gray(NDManager scope, List<RgbImage> images, int from, int to) {
+    static NDArray gray(NDManager scope, List<RgbImage> images, int from, int to) {
         return pixels(scope, images, from, to, true);
     }
 

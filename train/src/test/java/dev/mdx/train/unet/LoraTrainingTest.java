@@ -47,6 +47,16 @@ class LoraTrainingTest {
 
     @Test
     void theLossFallsAndTheBaseWeightsStayBitIdentical() {
+        lossFallsAndBaseStaysBitIdentical(NoiseEmphasis.NONE);
+    }
+
+    @Test
+    void withHighNoiseEmphasisTheWeightedLossFallsToo() {
+        // half the timesteps from [700, 1000), examples weighted by their x0 factor up to 10
+        lossFallsAndBaseStaysBitIdentical(new NoiseEmphasis(0.5, 700, 10));
+    }
+
+    private void lossFallsAndBaseStaysBitIdentical(NoiseEmphasis emphasis) {
         try (NDManager m = NDManager.newBaseManager()) {
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(DiffusionTrainingTest.tinyUnet());
             StateDicts.initRandom(unet, m, 1);
@@ -68,7 +78,7 @@ class LoraTrainingTest {
                     + "\"train_batch_size\": 8, \"learning_rate\": 1e-2, \"lr_warmup_steps\": 5,"
                     + "\"checkpointing_steps\": 1000, \"use_ema\": false, \"log_every\": 1000}}");
             try (Trainer<LatentBatch> t = Trainer.builder(network, (b, ctx) -> LoraTraining.loss(network, unet,
-                    diffusion, b, ctx), UfoGenTrainingTest.tinyData(8, 0.1), cfg, dir).shutdownHook(false)
+                    diffusion, emphasis, b, ctx), UfoGenTrainingTest.tinyData(8, 0.1), cfg, dir).shutdownHook(false)
                     .progress(new PrintStream(new ByteArrayOutputStream()), false).build()) {
                 t.run(false);
                 assertTrue(t.trainable().keySet().stream().allMatch(k -> k.startsWith("lora_unet_")

@@ -2,6 +2,7 @@ package dev.mdx.train.unet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -17,7 +18,10 @@ import dev.mdx.train.Rng;
 import dev.mdx.train.StopDuringStep;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
+import dev.mdx.train.TrainingPhase;
 import dev.mdx.unet.UNet2DConditionModel;
+import dev.mdx.vae.AutoencoderKL;
+import dev.mdx.vae.VaeConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -26,6 +30,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,26 +65,57 @@ class UfoGenTrainingTest {
     private record Setup(UfoGenModels models, UfoGenLoss loss, List<UfoGenLoss.Terms> terms) {}
 
     private static Setup setup(NDManager m) {
+        return setup(m, new UfoGenLoss.Settings(250, 1.0, 0.1, 0.5));
+    }
+
+    private static Setup setup(NDManager m, UfoGenLoss.Settings settings) {
+        return setup(m, settings, false);
+    }
+
+    /** A random two-level VAE: 4x8x8 latents (the tiny UNet's) to 3x16x16 images. */
+    private static AutoencoderKL tinyVae(NDManager m) {
+        AutoencoderKL vae = new AutoencoderKL(new VaeConfig(3, 3, 4, List.of(8, 16), 1, 4, 0.5,
+                OptionalDouble.empty(), 16, true, true, true, null));
+        StateDicts.initRandom(vae, m, 4);
+        return vae;
+    }
+
+    /** With {@code pixel}, the discriminator is a PixelDiscriminator over a random two-level VAE (8x8 -> 16x16). */
+    private static Setup setup(NDManager m, UfoGenLoss.Settings settings, boolean pixel) {
         UNet2DConditionModel generator = UNet2DConditionModel.fromConfig(DiffusionTrainingTest.tinyUnet());
         StateDicts.initRandom(generator, m, 1);
-        UfoGenDiscriminator d = new UfoGenDiscriminator(DiffusionTrainingTest.tinyUnet());
-        d.initFrom(generator, m);
+        Discriminator d;
+        if (pixel) {
+            AutoencoderKL vae = tinyVae(m);
+            PixelDiscriminator p = new PixelDiscriminator(vae, 8,
+                    DiffusionTrainingTest.tinyUnet().crossAttentionDim().get(0));
+            p.init(m, 5);
+            d = p;
+        } else {
+            UfoGenDiscriminator e = new UfoGenDiscriminator(DiffusionTrainingTest.tinyUnet());
+            e.initFrom(generator, m);
+            d = e;
+        }
         UfoGenModels models = new UfoGenModels(generator, d);
         List<UfoGenLoss.Terms> terms = new ArrayList<>();
         UfoGenLoss loss = new UfoGenLoss(models, tinyText(m), NoiseSchedule.of(ScheduleConfig.defaults()),
-                PredictionType.EPSILON, new UfoGenLoss.Settings(250, 1.0, 0.1, 0.5), terms::add);
+                PredictionType.EPSILON, settings, terms::add);
         return new Setup(models, loss, terms);
     }
 
     private static Trainer<LatentBatch> trainer(Setup s, LossFunction<LatentBatch> loss, int steps, Path out,
             String pattern) {
+        return trainer(s, loss, steps, out, UfoGenTraining.phasePattern(new JsonConfig("t", JsonConfig.parse("t",
+                "{\"phase_pattern\": \"" + pattern + "\"}").root())));
+    }
+
+    private static Trainer<LatentBatch> trainer(Setup s, LossFunction<LatentBatch> loss, int steps, Path out,
+            TrainingPhase.Schedule schedule) {
         TrainingConfig cfg = TrainingConfig.parse("t", "{\"trainer\": {\"max_train_steps\": " + steps + ","
                 + "\"train_batch_size\": 4, \"learning_rate\": 2e-3, \"lr_warmup_steps\": 5, \"seed\": 3,"
                 + "\"checkpointing_steps\": 1000, \"use_ema\": true, \"ema_decay\": 0.99, \"log_every\": 1000}}");
         return Trainer.builder(s.models(), loss, tinyData(4, 0.1), cfg, out)
-                .phases(UfoGenTraining.phases(cfg.adamW(), new AdamW.Settings(0.0, 0.999, 1e-8, 0.0), 1.0),
-                        UfoGenTraining.phasePattern(new JsonConfig("t", JsonConfig.parse("t",
-                                "{\"phase_pattern\": \"" + pattern + "\"}").root())))
+                .phases(UfoGenTraining.phases(cfg.adamW(), new AdamW.Settings(0.0, 0.999, 1e-8, 0.0), 1.0), schedule)
                 .shutdownHook(false).progress(new PrintStream(new ByteArrayOutputStream()), false).build();
     }
 
@@ -170,6 +206,125 @@ class UfoGenTrainingTest {
                 assertArrayEquals(twelve, params(s.models()).get("discriminator.logit_head.weight"), 0f);
                 assertArrayEquals(straight, t.ema().shadows().get("generator.conv_out.weight").toFloatArray(), 0f);
             }
+        }
+    }
+
+    /**
+     * The discriminator alone (D steps only) on two easy distributions: real = the constant-per-channel latents,
+     * fake = the x0 an untrained epsilon generator implies (large, noisy), both at t' = 0. Its logits start at 0
+     * (accuracy 0 by the strict > 0 / < 0 rule) and it must end up classifying both sides, for the clamped BCE and
+     * for the hinge loss, and in image space (PixelDiscriminator through a random VAE decoder); the per-bucket logits put every example in the t' = 0 bucket.
+     */
+    @Test
+    void discriminatorSeparatesTwoEasyDistributions() {
+        for (String kind : new String[] {"bce", "hinge", "pixel"}) {
+            boolean hinge = !kind.equals("bce");
+            List<UfoGenLoss.Terms> terms;
+            try (NDManager m = NDManager.newBaseManager()) {
+                Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, hinge, 0, 0), kind.equals("pixel"));
+                try (Trainer<LatentBatch> t = trainer(s, s.loss(), 60, dir.resolve("d" + kind),
+                        TrainingPhase.Schedule.cycle(UfoGenLoss.DISCRIMINATOR))) {
+                    t.run(false);
+                }
+                terms = s.terms();
+            }
+            UfoGenLoss.Terms first = terms.get(0);
+            assertEquals(0.0, first.realAccuracy(), "zero-initialised head: logit 0, not above 0");
+            double real = terms.subList(40, 60).stream().mapToDouble(UfoGenLoss.Terms::realAccuracy).average()
+                    .orElseThrow();
+            double fake = terms.subList(40, 60).stream().mapToDouble(UfoGenLoss.Terms::fakeAccuracy).average()
+                    .orElseThrow();
+            UfoGenLoss.Terms last = terms.get(59);
+            System.out.printf("D alone (%s): accuracy real %.2f fake %.2f over the last 20 steps; last %s%n",
+                    kind, real, fake, last);
+            assertTrue(real >= 0.85 && fake >= 0.85, kind + ": real " + real + " fake " + fake);
+            assertTrue(last.realByBucket()[0] > last.fakeByBucket()[0], "t' = 0 bucket: real above fake");
+            for (int b = 1; b < UfoGenLoss.BUCKETS.length; b++) {
+                assertTrue(Double.isNaN(last.realByBucket()[b]), "t' is always 0 here, bucket " + b + " is empty");
+            }
+            assertTrue(last.adversarial() < first.adversarial(), "the D loss falls");
+        }
+    }
+
+    /**
+     * The gradient probe measures each term's gradient norm on the generator without changing training: the same
+     * run with and without it ends with bit-identical weights, and the measured norms are positive.
+     */
+    @Test
+    void gradientProbeMeasuresBothTermsAndLeavesTrainingUnchanged() {
+        Map<String, float[]> withProbe;
+        Map<String, float[]> without;
+        List<UfoGenLoss.Terms> probed;
+        try (NDManager m = NDManager.newBaseManager()) {
+            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, -1, false, 1, 0.5));
+            try (Trainer<LatentBatch> t = trainer(s, s.loss(), 6, dir.resolve("p"), "dgg")) {
+                t.run(false);
+            }
+            withProbe = params(s.models());
+            probed = s.terms();
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, -1, false, 0, 0.5));
+            try (Trainer<LatentBatch> t = trainer(s, s.loss(), 6, dir.resolve("q"), "dgg")) {
+                t.run(false);
+            }
+            without = params(s.models());
+        }
+        for (String k : without.keySet()) {
+            assertArrayEquals(without.get(k), withProbe.get(k), 0f, k);
+        }
+        for (UfoGenLoss.Terms t : probed) {
+            if (t.phase() == UfoGenLoss.GENERATOR) {
+                assertTrue(t.reconstructionGradNorm() > 0, "reconstruction gradient measured: " + t);
+                assertTrue(t.adversarialGradNorm() >= 0, "adversarial gradient measured: " + t);
+            } else {
+                assertTrue(Double.isNaN(t.adversarialGradNorm()), "D steps measure no generator gradient");
+            }
+        }
+        // after a D step the head is no longer zero, so the adversarial term reaches the generator
+        assertFalse(probed.stream().filter(t -> t.phase() == UfoGenLoss.GENERATOR).allMatch(t ->
+                t.adversarialGradNorm() == 0), "the adversarial term never reached the generator");
+    }
+
+    /**
+     * The pixel discriminator trains only its own convolutions (the VAE decoder is frozen: not among its
+     * parameters, unchanged by D steps) and passes the adversarial gradient through the decoder to the generator.
+     */
+    @Test
+    void pixelDiscriminatorKeepsTheVaeFrozenAndReachesTheGenerator() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Setup s = setup(m, new UfoGenLoss.Settings(250, 1.0, 1.0, 0.5, 0, true, 1, 0.5), true);
+            assertTrue(s.models().namedParameters().keySet().stream().filter(k -> k.startsWith("discriminator."))
+                    .allMatch(k -> k.matches("discriminator\\.(conv[123]|logit_head|text_projection)\\..*")),
+                    "only the patch convolutions are the discriminator's parameters");
+            try (Trainer<LatentBatch> t = trainer(s, s.loss(), 4, dir.resolve("px"), "dg")) {
+                t.run(false);
+            }
+            UfoGenLoss.Terms g = s.terms().get(3);
+            assertEquals(UfoGenLoss.GENERATOR, g.phase());
+            assertTrue(g.adversarialGradNorm() > 0, "the adversarial term reaches the generator: " + g);
+        }
+    }
+
+    /** The projection term makes the pixel discriminator's logits depend on the text; without it they do not. */
+    @Test
+    void pixelDiscriminatorIsTextConditionedThroughItsProjection() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            AutoencoderKL vae = tinyVae(m);
+            PixelDiscriminator conditioned = new PixelDiscriminator(vae, 8, 6);
+            StateDicts.initRandom(conditioned, m, 7); // a random projection, as after some training
+            PixelDiscriminator plain = new PixelDiscriminator(vae, 8, 0);
+            StateDicts.initRandom(plain, m, 7);
+            assertFalse(plain.namedParameters().keySet().stream().anyMatch(k -> k.startsWith("text_projection")));
+            Rng rng = new Rng(9);
+            var latents = m.create(rng.gaussians(2 * 4 * 8 * 8), new Shape(2, 4, 8, 8));
+            var t = m.zeros(new Shape(2));
+            var a = m.create(rng.gaussians(2 * 5 * 6), new Shape(2, 5, 6));
+            var b = m.create(rng.gaussians(2 * 5 * 6), new Shape(2, 5, 6));
+            assertFalse(Arrays.equals(conditioned.forward(latents, t, a).toFloatArray(),
+                    conditioned.forward(latents, t, b).toFloatArray()), "the text changes the logits");
+            assertArrayEquals(plain.forward(latents, t, a).toFloatArray(), plain.forward(latents, t, b).toFloatArray(),
+                    0f, "unconditional: the text does not matter");
         }
     }
 }

@@ -1,0 +1,25 @@
+package dev.mdx.train.data;
+
+import java.util.Locale;
+
+/**
+ * Which captions a build writes. V1: the original templates (the shipped models were trained on them). V2: the words
+ * users type (synonyms, singular and plural, regional names; for emoji also emojibase's shortcodes and keywords) and a
+ * held-out paraphrase list ({@link HeldOutPrompts}). The canonical caption is the same in both.
+ */
+public enum CaptionSet {
+    V1, V2;
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static CaptionSet parse(String s) {
+        for (CaptionSet c : values()) {
+            if (c.id().equalsIgnoreCase(s)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("caption set must be v1 or v2, got '" + s + "'");
+    }
+}
