@@ -7,6 +7,7 @@ import dev.mdx.bench.BenchSettings;
 import dev.mdx.bench.GemmPeak;
 import dev.mdx.bench.Machine;
 import dev.mdx.models.ArchitecturePresets;
+import dev.mdx.tensor.Precision;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,8 +61,24 @@ public final class BenchCommand implements Runnable {
 
     @Option(names = "--components", split = ",", defaultValue = "text,unet,vae",
             description = "Preset components to time: text, unet, vae (full and light decoders), train (UNet forward "
-                    + "+ backward at --train-batch). Default: ${DEFAULT-VALUE}.")
+                    + "+ backward at --train-batch), e2e (one --image-size image end to end at each --steps: text "
+                    + "encoder, UNet calls, light and full decoder). Default: ${DEFAULT-VALUE}.")
     List<String> components;
+
+    @Option(names = "--steps", split = ",", paramLabel = "N", defaultValue = "1",
+            description = "Step counts of the e2e component. Default: ${DEFAULT-VALUE}.")
+    List<Integer> steps;
+
+    @Option(names = "--cfg", description = "e2e with classifier-free guidance (UNet batch 2, two prompts).")
+    boolean cfg;
+
+    @Option(names = "--no-full-decoder", description = "e2e times the light decoder only (presets that have one).")
+    boolean noFullDecoder;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
+            description = "fp32, or bf16 (convolutions, linear layers and attention in bfloat16; fp32 where the CPU "
+                    + "lacks it). The train component always runs fp32. Default: ${DEFAULT-VALUE}.")
+    String precision;
 
     @Option(names = "--in-process",
             description = "Run every preset in this JVM instead of one fresh JVM each (peak RSS then accumulates).")
@@ -87,15 +104,22 @@ public final class BenchCommand implements Runnable {
         List<String> names = presets != null ? presets : ArchitecturePresets.NAMES;
         BenchSettings settings;
         // settings the bench package refuses are flag values to correct
+        Precision requested = PrecisionFlag.parse(precision);
         try {
             settings = new BenchSettings(components, latent, imageSize, batches, trainBatch, warmup, repeats, skipLoad,
-                    profileDir, threads);
+                    profileDir, threads, steps, cfg, !noFullDecoder, requested);
             names.forEach(settings::checkPreset);
         } catch (MdxException e) {
             throw new UsageException(e.getMessage());
         }
         ThreadsFlag.apply(threads);
         PrintWriter out = spec.commandLine().getOut();
+        String note = Precision.fallbackNote(requested);
+        if (note != null) {
+            out.println("note: " + note);
+            settings = new BenchSettings(components, latent, imageSize, batches, trainBatch, warmup, repeats, skipLoad,
+                    profileDir, threads, steps, cfg, !noFullDecoder, Precision.FP32);
+        }
         double peak;
         if (gemmPeak != null) {
             peak = gemmPeak;
@@ -103,7 +127,8 @@ public final class BenchCommand implements Runnable {
             out.printf("machine: %d cores, %s; measuring fp32 GEMM peak...%n", Machine.cores(), Machine.cpuModel());
             out.flush();
             peak = GemmPeak.measure(2048, 3);
-            out.printf("GEMM peak (2048^3, fp32): %.1f GFLOP/s; load average %.1f%n%n", peak, Machine.loadAverage());
+            out.printf("GEMM peak (2048^3, fp32): %.1f GFLOP/s; load average %.1f; models run in %s%n%n", peak,
+                    Machine.loadAverage(), settings.precision().name().toLowerCase(java.util.Locale.ROOT));
         }
         BenchResults results = new BenchRunner(settings, peak, line -> {
             out.println(line);

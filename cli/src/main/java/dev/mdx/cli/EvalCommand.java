@@ -89,6 +89,10 @@ public final class EvalCommand implements Runnable {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
 
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
+            description = "fp32 or bf16 for the generation, as in generate (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Override
     public void run() {
         if (steps != null && steps < 1) {
@@ -129,7 +133,7 @@ public final class EvalCommand implements Runnable {
         EvalReport report;
         try {
             report = Evaluation.run(new EvalSettings(modelDir, dataset, clipDir, classifierDir, kind, steps, cfgScale, seed,
-                    images, batch, text, out, !noStudent, engineThreads), log);
+                    images, batch, text, out, !noStudent, engineThreads, PrecisionFlag.parse(precision)), log);
         } catch (InvalidRequestException e) {
             throw new UsageException(e.getMessage());
         }

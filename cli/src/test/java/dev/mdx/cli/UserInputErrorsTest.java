@@ -84,6 +84,17 @@ class UserInputErrorsTest {
     }
 
     @Test
+    void anUnknownPrecisionIsAFlagErrorAndBf16Generates() {
+        generate(micro, "--precision", "fp8").assertUserError(ExitCodes.USAGE, "--precision",
+                "unknown precision 'fp8' (fp32, bf16)");
+        CliRun.mdx("bench", "--preset", "mobilediffusion-tiny", "--precision", "half")
+                .assertUserError(ExitCodes.USAGE, "--precision", "unknown precision 'half'");
+        CliRun ok = generate(micro, "--precision", "bf16");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("out.png")));
+    }
+
+    @Test
     void aFashionSizeOutOfRangeIsAFlagError() {
         CliRun.mdx("data", "fashion", "-o", tmp.resolve("f").toString(), "--size", "20")
                 .assertUserError(ExitCodes.USAGE, "--size must be between 28 and 256");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.mdx.io.StateDicts;
 import dev.mdx.models.ArchitecturePresets;
 import dev.mdx.nn.Module;
+import dev.mdx.tensor.Precision;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.vae.AutoencoderKL;
@@ -37,9 +38,15 @@ public final class InProcessBench {
         this.out = out;
     }
 
-    /** The settings' components of a preset, in their order, with random weights. */
+    /** The settings' components of a preset, in their order, with random weights, in the settings' precision. */
     public List<BenchRow> preset(String preset) {
         settings.checkPreset(preset);
+        try (Precision.Scope p = Precision.use(settings.precision())) {
+            return presetComponents(preset);
+        }
+    }
+
+    private List<BenchRow> presetComponents(String preset) {
         List<BenchRow> rows = new ArrayList<>();
         for (String component : settings.components()) {
             switch (component) {
@@ -67,6 +74,7 @@ public final class InProcessBench {
                     int s = sampleSizeOr(unet, settings.latent());
                     rows.add(report(bench.unetTrainStep(preset, unet, settings.trainBatch(), s, s)));
                 });
+                case "e2e" -> withWeights((weights, bench) -> rows.addAll(endToEnd(preset, weights)));
                 default -> throw new IllegalStateException(component);
             }
         }
@@ -97,6 +105,29 @@ public final class InProcessBench {
             ms = Stopwatch.onceMs(() -> text[0] = ClipTextModel.load(dir.resolve("text_encoder"), weights));
             rows.add(report(BenchRow.of(name, "text encoder load", ms, 0, peakGflops)));
             rows.add(report(bench.textEncoder(name, text[0], 1)));
+        }
+        return rows;
+    }
+
+    /** All of a preset's inference components at once, each of the settings' step counts end to end. */
+    private List<BenchRow> endToEnd(String preset, NDManager weights) {
+        ClipTextModel text = new ClipTextModel(ArchitecturePresets.textEncoder(preset));
+        UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(ArchitecturePresets.unet(preset));
+        AutoencoderKL light = ArchitecturePresets.has(preset, ArchitecturePresets.VAE_LIGHT)
+                ? new AutoencoderKL(ArchitecturePresets.vaeLight(preset)) : null;
+        AutoencoderKL full = light == null || settings.e2eFullDecoder()
+                ? new AutoencoderKL(ArchitecturePresets.vae(preset)) : null;
+        for (Module m : new Module[] {text, unet, full, light}) {
+            if (m != null) {
+                StateDicts.initRandom(m, weights, SEED);
+            }
+        }
+        int latent = settings.imageSize() / ArchitecturePresets.vae(preset).downsampleFactor();
+        EndToEndBench e2e = new EndToEndBench(peakGflops, settings.warmup(), settings.repeats());
+        List<BenchRow> rows = new ArrayList<>();
+        for (int steps : settings.steps()) {
+            e2e.run(preset, text, unet, light, full, latent, steps, settings.guided(), weights).forEach(row ->
+                    rows.add(report(row)));
         }
         return rows;
     }

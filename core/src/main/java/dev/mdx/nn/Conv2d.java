@@ -2,6 +2,7 @@ package dev.mdx.nn;
 
 import ai.djl.ndarray.NDArray;
 import dev.mdx.tensor.Ops;
+import dev.mdx.tensor.Precision;
 
 /** 2-D convolution with a square kernel, keys {@code weight} (out, in/groups, k, k) and {@code bias}. */
 public final class Conv2d extends Module implements ConvLayer {
@@ -13,6 +14,7 @@ public final class Conv2d extends Module implements ConvLayer {
     private final int stride;
     private final int padding;
     private final int groups;
+    private final Bf16Weights bf16 = new Bf16Weights();
 
     public Conv2d(int in, int out, int kernel, int stride, int padding) {
         this(in, out, kernel, stride, padding, 1, true);
@@ -35,6 +37,13 @@ public final class Conv2d extends Module implements ConvLayer {
     /** (B, in, H, W) -> (B, out, H', W'). */
     @Override
     public NDArray forward(NDArray x) {
+        if (Precision.bf16Active()) {
+            NDArray[] w = bf16.of(weight.get(), bias == null ? null : bias.get());
+            NDArray y = Ops.conv2dBf16(x, w[0], w[1], stride, padding, groups);
+            if (y != null) {
+                return y;
+            }
+        }
         return Ops.conv2d(x, weight.get(), bias == null ? null : bias.get(), stride, padding, groups);
     }
 

@@ -15,6 +15,7 @@ import dev.mdx.tensor.EngineThreads;
 import dev.mdx.tensor.NoiseSource;
 import dev.mdx.unet.Guidance;
 import dev.mdx.unet.GuidedDenoiser;
+import dev.mdx.tensor.Precision;
 import dev.mdx.vae.VaeTiling;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,7 +60,8 @@ public final class BatchedGeneration {
 
     /** What plans must share to run in one batch; equal keys can. */
     private record Key(ModelVariant variant, int width, int height, Guidance guidance, SamplerKind kind,
-            List<Float> timesteps, VaeTiling tiling, Object edit, int promptChunks, int clipSkip) {}
+            List<Float> timesteps, VaeTiling tiling, Object edit, int promptChunks, int clipSkip,
+            Precision precision) {}
 
     private BatchedGeneration() {}
 
@@ -77,7 +79,7 @@ public final class BatchedGeneration {
         // an image edit or a controlled run is its own key: it never shares a batch (and runs through generate)
         return new Key(plan.variant(), p.width(), p.height(), plan.guidance(), plan.samplingPlan().kind(),
                 List.copyOf(timesteps), plan.vaeTiling(), plan.runsAlone() ? plan : null, plan.prompt().chunkCount(),
-                plan.clipSkip());
+                plan.clipSkip(), plan.precision());
     }
 
     /** One image being generated: its member, place in the member's batch, noise, sampler state and latents. */
@@ -127,6 +129,16 @@ public final class BatchedGeneration {
 
     /** Runs the members; called by {@link TextToImagePipeline#generateTogether} inside its lifecycle lock. */
     static List<Outcome> run(TextToImagePipeline owner, NDManager scope, List<Member> members) {
+        if (members.isEmpty()) {
+            throw new IllegalArgumentException("no plans to generate");
+        }
+        // the members share it (batchKey)
+        try (Precision.Scope precision = Precision.use(members.get(0).plan().precision())) {
+            return runIn(owner, scope, members);
+        }
+    }
+
+    private static List<Outcome> runIn(TextToImagePipeline owner, NDManager scope, List<Member> members) {
         long start = System.nanoTime();
         if (members.isEmpty()) {
             throw new IllegalArgumentException("no plans to generate");

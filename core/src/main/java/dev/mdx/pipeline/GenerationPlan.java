@@ -6,6 +6,7 @@ import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.prompt.ChunkedPrompt;
 import dev.mdx.unet.Guidance;
+import dev.mdx.tensor.Precision;
 import dev.mdx.vae.VaeTiling;
 import java.util.List;
 import java.util.Optional;
@@ -32,11 +33,12 @@ public final class GenerationPlan {
     private final List<String> warnings;
     private final LoraSet loras;
     private final PlannedControl control;
+    private final Precision precision;
 
     GenerationPlan(TextToImagePipeline owner, ModelVariant variant, GenerationParameters parameters, Sampler sampler,
             EditStart start, PreparedEdit edit, Guidance guidance, VaeTiling tiling, int threads, ChunkedPrompt prompt,
             ChunkedPrompt negativePrompt, List<String> notes, List<String> warnings, LoraSet loras,
-            PlannedControl control) {
+            PlannedControl control, Precision precision) {
         this.owner = owner;
         this.variant = variant;
         this.parameters = parameters;
@@ -52,6 +54,12 @@ public final class GenerationPlan {
         this.warnings = List.copyOf(warnings);
         this.loras = loras;
         this.control = control;
+        this.precision = precision;
+    }
+
+    /** The precision the layers run in: the request's, or fp32 where the CPU lacks bf16 (then a note says so). */
+    public Precision precision() {
+        return precision;
     }
 
     /** Every value the run uses, the random seed resolved: what the images' PNG text records. */

@@ -2,6 +2,7 @@ package dev.mdx.pipeline;
 
 import dev.mdx.lora.LoraSpec;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -36,11 +37,13 @@ import java.util.concurrent.ThreadLocalRandom;
  *     the final layer norm), and so on up to the encoder's layer count; null for 1
  * @param control spatial control through a control adapter (a condition map or a photo to extract one from), or
  *     null for none
+ * @param precision the number format of the layers' matrix work ({@link Precision}); null for fp32. bf16 runs fp32
+ *     with a note where the CPU lacks it
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
         ImageEdit edit, Integer vaeTilePixels, List<LoraSpec> loras, boolean loraLenient, Integer clipSkip,
-        ImageControl control) {
+        ImageControl control, Precision precision) {
 
     public GenerationRequest {
         if (clipSkip != null && clipSkip < 1) {
@@ -85,6 +88,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             throw new InvalidRequestException("loras", "holds a null entry");
         }
         loras = loras == null ? List.of() : List.copyOf(loras);
+        precision = precision == null ? Precision.FP32 : precision;
     }
 
     /** A random seed as the web UI picks them: a non-negative 32-bit value, easy to type back in. */
@@ -114,6 +118,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         b.vaeTilePixels = vaeTilePixels;
         b.loras = new ArrayList<>(loras);
         b.loraLenient = loraLenient;
+        b.precision = precision;
         b.clipSkip = clipSkip;
         b.control = control;
         return b;
@@ -136,6 +141,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
         private Integer vaeTilePixels;
         private List<LoraSpec> loras = new ArrayList<>();
         private boolean loraLenient;
+        private Precision precision;
         private Integer clipSkip;
         private ImageControl control;
 
@@ -248,10 +254,16 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
+        /** fp32 (null: the default) or bf16. */
+        public Builder precision(Precision value) {
+            this.precision = value;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount,
                     sampler, eta, useStudent, edit, vaeTilePixels, loras, loraLenient, clipSkip,
-                    control);
+                    control, precision);
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.mdx.prompt.PromptChunker;
 import dev.mdx.prompt.PromptEncoder;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.Guidance;
+import dev.mdx.tensor.Precision;
 import dev.mdx.vae.VaeTiling;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -154,8 +155,12 @@ final class RequestPlanner {
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
                         .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList(),
                 clipSkip);
+        String precisionNote = Precision.fallbackNote(request.precision());
+        if (precisionNote != null) {
+            notes.add(precisionNote);
+        }
         return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras, prompts,
-                control);
+                control, Precision.resolve(request.precision()));
     }
 
     /**
@@ -230,11 +235,13 @@ final class RequestPlanner {
         final LoraPlanner.Resolved loras;
         final Prompts prompts;
         final PlannedControl control;
+        final Precision precision;
 
         Draft(GenerationParameters used, Sampler sampler, EditStart start, PreparedEdit edit, Guidance guidance,
                 VaeTiling tiling, List<String> notes, List<String> warnings, LoraPlanner.Resolved loras,
-                Prompts prompts, PlannedControl control) {
+                Prompts prompts, PlannedControl control, Precision precision) {
             this.control = control;
+            this.precision = precision;
             this.used = used;
             this.sampler = sampler;
             this.start = start;
@@ -260,7 +267,7 @@ final class RequestPlanner {
             all.addAll(notes);
             all.addAll(loras.notes());
             return new GenerationPlan(owner, variant, used, sampler, start, edit, guidance, tiling, engineThreads,
-                    prompts.prompt(), prompts.negative(), all, warnings, loras.set(), control);
+                    prompts.prompt(), prompts.negative(), all, warnings, loras.set(), control, precision);
         }
     }
 

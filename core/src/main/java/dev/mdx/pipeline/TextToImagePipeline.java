@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.prompt.EmbeddingLibrary;
 import dev.mdx.tensor.EngineThreads;
+import dev.mdx.tensor.Precision;
 import dev.mdx.text.ClipTokenizer;
 import dev.mdx.text.TokenizedPrompt;
 import dev.mdx.unet.GuidedDenoiser;
@@ -353,7 +354,8 @@ public final class TextToImagePipeline implements AutoCloseable {
         recorded.check(used.batchCount(), latentShape);
 
         lifecycle.readLock().lock();
-        try (NDManager scope = newScope(); LoraWeights.Lease loras = loraWeights.acquire(variant, plan.loras())) {
+        try (NDManager scope = newScope(); LoraWeights.Lease loras = loraWeights.acquire(variant, plan.loras());
+                Precision.Scope precision = Precision.use(plan.precision())) {
             EngineThreads.useOnThisThread(plan.threads());
             GuidedDenoiser denoiser = variant.denoiser();
             long textStart = System.nanoTime();

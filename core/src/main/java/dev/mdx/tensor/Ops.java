@@ -49,6 +49,43 @@ public final class Ops {
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 
+    /**
+     * {@link #linear} in bfloat16 ({@link Precision#BF16}): x fp32, W and b bfloat16 copies of the layer's weights
+     * (b may be null); the result is fp32.
+     */
+    public static NDArray linearBf16(NDArray x, NDArray weightBf16, NDArray biasBf16) {
+        if (FlopCounter.active()) {
+            FlopCounter.add(2 * x.getShape().size() * weightBf16.getShape().get(0));
+        }
+        return ScriptedOps.linearBf16(x, weightBf16, biasBf16);
+    }
+
+    /**
+     * {@link #conv2d} in bfloat16 where it can run so: x fp32, W and b bfloat16 copies (b may be null), the result
+     * fp32. Returns null where oneDNN's bf16 kernel is wrong or the fp32 path's channel padding would be needed
+     * (see padChannels; the bf16 arrays cannot be padded through DJL), so the caller runs fp32 there: libtorch
+     * 2.7.1's bf16 forward k x k conv (k > 1) is off by 13-30% (relative RMS) when the output channel count is not
+     * a multiple of 16 (out 3, 4, 8, 24 measured; 16, 32, 48, 64 and 1x1 convs are right): a model's conv_out.
+     */
+    public static NDArray conv2dBf16(NDArray x, NDArray weightBf16, NDArray biasBf16, int stride, int padding,
+            int groups) {
+        Shape w = weightBf16.getShape();
+        long in = w.get(1);
+        boolean spatial = w.get(2) > 1;
+        if (spatial && w.get(0) % CONV_SAFE_OUT_CHANNELS != 0) {
+            return null;
+        }
+        if (groups == 1 && spatial && x.getShape().get(0) > 1 && in > CONV_SAFE_OUT_CHANNELS
+                && in % CONV_SAFE_OUT_CHANNELS != 0) {
+            return null;
+        }
+        NDArray y = ScriptedOps.conv2dBf16(x, weightBf16, biasBf16, stride, padding, groups);
+        if (FlopCounter.active()) {
+            FlopCounter.add(2 * y.getShape().size() * in * w.get(2) * w.get(3));
+        }
+        return y;
+    }
+
     /** 2-D convolution, NCHW, weight (out, in/groups, kh, kw); bias may be null. */
     public static NDArray conv2d(NDArray x, NDArray weight, NDArray bias, int stride, int padding, int groups) {
         long out = weight.getShape().get(0);
@@ -130,6 +167,14 @@ public final class Ops {
      * GroupNorm over (B, C, ...) with per-channel affine weight and bias; biased variance as in PyTorch.
      */
     public static NDArray groupNorm(NDArray x, int groups, NDArray weight, NDArray bias, float eps) {
+        if (ScriptedOps.usable()) {
+            return ScriptedOps.groupNorm(x, groups, weight, bias, eps); // one fused kernel instead of seven passes
+        }
+        return groupNormComposite(x, groups, weight, bias, eps);
+    }
+
+    /** {@link #groupNorm} from elementary ops: what training differentiates, and the tests' reference. */
+    static NDArray groupNormComposite(NDArray x, int groups, NDArray weight, NDArray bias, float eps) {
         Shape shape = x.getShape();
         long b = shape.get(0);
         long c = shape.get(1);
@@ -205,6 +250,9 @@ public final class Ops {
      */
     static long chunkScoreElements = 1L << 20;
 
+    /** Whether softmax attention uses the fused kernel when it can; mutable for tests of the composite path. */
+    static boolean fused = true;
+
     /**
      * Multi-head attention on already projected tensors.
      *
@@ -229,8 +277,14 @@ public final class Ops {
         double factor = 1.0 / Math.sqrt(d) / (foldKeyCount ? nk : 1);
         // (B, N, H*D) -> (B, H, N, D)
         NDArray qh = mulScalar(q, factor).reshape(b, nq, heads, d).transpose(0, 2, 1, 3);
-        NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
+        if (kind == AttentionKind.SOFTMAX && fused && ScriptedOps.usable()) {
+            // libtorch's fused kernel (flash attention on CPU): no (Nq, Nk) score arrays, no chunking needed
+            NDArray kh = k.reshape(b, nk, heads, d).transpose(0, 2, 1, 3);
+            return ScriptedOps.attention(qh, kh, vh, mask, mask == null && Precision.bf16Active())
+                    .transpose(0, 2, 1, 3).reshape(b, nq, inner);
+        }
+        NDArray kt = k.reshape(b, nk, heads, d).transpose(0, 2, 3, 1);
         long rowsPerChunk = Math.max(1, chunkScoreElements / (b * heads * nk));
         NDArray out;
         if (mask != null || rowsPerChunk >= nq) {

@@ -28,7 +28,9 @@ class BenchSettingsTest {
             assertThrows(MdxException.class, r::run);
         }
         MdxException e = assertThrows(MdxException.class, () -> settings(List.of("unet", "gpu"), 16));
-        assertEquals("unknown component 'gpu' (text, unet, vae, train)", e.getMessage());
+        assertEquals("unknown component 'gpu' (text, unet, vae, train, e2e)", e.getMessage());
+        assertThrows(MdxException.class, () -> new BenchSettings(all, 4, 16, List.of(1), 1, 0, 1, true, null, null,
+                List.of(1, 0), false, true, dev.mdx.tensor.Precision.FP32), "a step count of 0");
     }
 
     @Test

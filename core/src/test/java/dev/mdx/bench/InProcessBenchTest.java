@@ -9,6 +9,7 @@ import dev.mdx.MdxException;
 import dev.mdx.io.StateDicts;
 import dev.mdx.models.ArchitecturePresets;
 import dev.mdx.nn.Module;
+import dev.mdx.tensor.Precision;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.vae.AutoencoderKL;
@@ -102,6 +103,38 @@ class InProcessBenchTest {
         assertEquals(List.of("unet load", "unet b1 8x8", "unet b2 8x8", "vae load", "vae decode 32x32",
                 "text encoder load", "text encoder b1"), operations(rows));
         assertTrue(rows.stream().allMatch(r -> r.model().equals("tiny")));
+    }
+
+    @Test
+    void endToEndTimesEachPartAndTheTotalsAtEachStepCount() {
+        BenchSettings settings = new BenchSettings(List.of("e2e"), 4, 16, List.of(1), 1, 0, 2, true, null, null,
+                List.of(1, 3), true, true, Precision.FP32);
+        List<BenchRow> rows = new InProcessBench(settings, 100, lines::add).preset(PRESET);
+        assertEquals(List.of("e2e 1 step cfg: text encoder b2", "e2e 1 step cfg: unet 1 x b2",
+                "e2e 1 step cfg: vae decode 16x16", "e2e 1 step cfg: total, full decoder",
+                "e2e 3 steps cfg: text encoder b2", "e2e 3 steps cfg: unet 3 x b2", "e2e 3 steps cfg: vae decode 16x16",
+                "e2e 3 steps cfg: total, full decoder"), operations(rows), "the fashion preset has no light decoder");
+        for (int s = 0; s < 2; s++) {
+            List<BenchRow> run = rows.subList(4 * s, 4 * s + 4);
+            assertTrue(run.stream().allMatch(r -> r.flops() > 0 && r.ms() > 0), run.toString());
+            assertEquals(run.get(0).flops() + run.get(1).flops() + run.get(2).flops(), run.get(3).flops(),
+                    "the total counts text, UNet and decoder");
+            assertTrue(run.get(3).cpuMs() > 0, "the total reports the CPU time of a run");
+        }
+        assertEquals(3 * rows.get(1).flops(), rows.get(5).flops(), "three UNet calls are three times one");
+        assertEquals(rows.get(0).flops(), rows.get(4).flops());
+    }
+
+    @Test
+    void bf16ComponentsRunInBf16() {
+        BenchSettings fp32 = new BenchSettings(List.of("unet"), 4, 16, List.of(1), 1, 0, 1, true, null, null,
+                List.of(1), false, true, Precision.FP32);
+        BenchSettings bf16 = new BenchSettings(List.of("unet"), 4, 16, List.of(1), 1, 0, 1, true, null, null,
+                List.of(1), false, true, Precision.BF16);
+        List<BenchRow> a = new InProcessBench(fp32, 100, lines::add).preset(PRESET);
+        List<BenchRow> b = new InProcessBench(bf16, 100, lines::add).preset(PRESET);
+        assertEquals(a.get(1).flops(), b.get(1).flops(), "bf16 layers count the same matrix work");
+        assertEquals(Precision.FP32, Precision.current(), "the bench restores the thread's precision");
     }
 
     /** A diffusers component folder: the preset's config.json and random weights. */

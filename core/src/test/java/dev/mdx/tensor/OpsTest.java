@@ -75,8 +75,12 @@ class OpsTest {
                 }
             }
         }
+        assertTrue(ScriptedOps.usable(), "the fused kernel is what inference runs");
         NDArray out = Ops.groupNorm(m.create(x, new Shape(b, c, h, w)), g, m.create(gamma), m.create(beta), eps);
         close(expected, out.toFloatArray(), 1e-5);
+        NDArray composite = Ops.groupNormComposite(m.create(x, new Shape(b, c, h, w)), g, m.create(gamma),
+                m.create(beta), eps);
+        close(expected, composite.toFloatArray(), 1e-5);
     }
 
     @Test
@@ -184,10 +188,23 @@ class OpsTest {
     void chunkedAttentionMatchesLoops() {
         long saved = Ops.chunkScoreElements;
         Ops.chunkScoreElements = 2 * 2 * 7 * 2; // two query rows per chunk, uneven last chunk
+        Ops.fused = false;
         try {
             attentionMatchesLoops();
         } finally {
             Ops.chunkScoreElements = saved;
+            Ops.fused = true;
+        }
+    }
+
+    /** The composite path (scores, softmax, product) that training differentiates. */
+    @Test
+    void compositeAttentionMatchesLoops() {
+        Ops.fused = false;
+        try {
+            attentionMatchesLoops();
+        } finally {
+            Ops.fused = true;
         }
     }
 

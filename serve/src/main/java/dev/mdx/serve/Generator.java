@@ -1,11 +1,13 @@
 package dev.mdx.serve;
 
+import dev.mdx.MdxException;
 import dev.mdx.pipeline.GenerationParameters;
 import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.InvalidRequestException;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import io.javalin.http.Context;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -167,6 +169,14 @@ final class Generator {
         Boolean useStudent = f.bool("use_student");
         if (useStudent != null) {
             b.useStudent(useStudent);
+        }
+        String precision = f.string("precision");
+        if (precision != null) {
+            try {
+                b.precision(Precision.parse(precision));
+            } catch (MdxException e) {
+                throw ApiException.badRequest("precision", e.getMessage());
+            }
         }
         return b;
     }

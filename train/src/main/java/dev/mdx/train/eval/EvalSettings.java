@@ -1,6 +1,7 @@
 package dev.mdx.train.eval;
 
 import dev.mdx.MdxException;
+import dev.mdx.tensor.Precision;
 import dev.mdx.sampling.SamplerKind;
 import java.nio.file.Path;
 
@@ -26,7 +27,7 @@ import java.nio.file.Path;
  */
 public record EvalSettings(Path model, Path dataset, Path clip, Path classifier, SamplerKind sampler, Integer steps,
         Double cfgScale, long seed, int images, int batch, LabelSet.LabelText labelText, Path out,
-        boolean useStudent, Integer threads) {
+        boolean useStudent, Integer threads, Precision precision) {
     public static final int DEFAULT_IMAGES = 100;
     public static final int DEFAULT_BATCH = 64;
 

@@ -123,7 +123,7 @@ public final class Evaluation {
     private GenerationRequest baseRequest(ImageDataset data) {
         return GenerationRequest.builder().prompt("").seed(settings.seed()).size(data.width(), data.height())
                 .batchCount(1).steps(settings.steps()).cfgScale(settings.cfgScale()).sampler(settings.sampler())
-                .useStudent(settings.useStudent()).build();
+                .useStudent(settings.useStudent()).precision(settings.precision()).build();
     }
 
     private Group generate(TextToImagePipeline pipeline, GenerationRequest base, ImageDataset data, String name,

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.MdxException;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import dev.mdx.train.classifier.ClassifierTraining;
 import dev.mdx.train.classifier.ImageClassifier;
 import dev.mdx.train.clip.ClipScorer;
@@ -90,7 +91,7 @@ class EvaluationTest {
         Path model = Files.isDirectory(tmp.resolve("micro")) ? tmp.resolve("micro")
                 : EvalFixtures.pipeline(tmp.resolve("micro"));
         return new EvalSettings(model, data, clip, classifier, SamplerKind.DDIM, 2, 7.5, 3, images, 4, text,
-                tmp.resolve("out"), true, null);
+                tmp.resolve("out"), true, null, Precision.FP32);
     }
 
     @Test
