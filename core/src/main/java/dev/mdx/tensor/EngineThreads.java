@@ -54,11 +54,16 @@ public final class EngineThreads {
         Engine.getEngine(ENGINE);
     }
 
-    /** Runs this thread's engine operations on {@code threads} threads (see the class comment for why). */
+    /**
+     * Runs this thread's engine operations on {@code threads} threads (see the class comment for why), for inference:
+     * libtorch's grad mode is per thread too and starts on in a new thread, where {@link ScriptedOps} would then stand
+     * aside and the same request would take the composite ops (other bits, and no bf16) off the main thread.
+     */
     public static void useOnThisThread(int threads) {
         check(threads);
         loadEngine();
         JniUtils.setNumThreads(threads);
+        JniUtils.setGradMode(false);
     }
 
     /** The intra-op thread count the engine uses now (loads the engine if needed). */
