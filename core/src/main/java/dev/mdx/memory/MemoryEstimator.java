@@ -66,6 +66,8 @@ public final class MemoryEstimator {
     private final boolean releasedBetweenPhases;
     /** Chunks of the text encoder's length the prompts are encoded in; cross-attention reads all of them. */
     private final int promptChunks;
+    /** bf16 runs keep a bfloat16 copy of each layer's weights beside the fp32 ones (dev.mdx.tensor.Precision). */
+    private final boolean bf16WeightCopies;
 
     /**
      * An estimator for a pipeline that decodes right after denoising, so that memory the UNet step freed may still
@@ -74,11 +76,12 @@ public final class MemoryEstimator {
      * @param text the text encoder's config; its sequence length is the context length of cross-attention
      */
     public MemoryEstimator(UNetConfig unet, VaeConfig vae, ClipTextConfig text) {
-        this(unet, vae, text, false, 1);
+        this(unet, vae, text, false, 1, false);
     }
 
     private MemoryEstimator(UNetConfig unet, VaeConfig vae, ClipTextConfig text, boolean releasedBetweenPhases,
-            int promptChunks) {
+            int promptChunks, boolean bf16WeightCopies) {
+        this.bf16WeightCopies = bf16WeightCopies;
         this.unet = unet;
         this.vae = vae;
         this.text = text;
@@ -87,7 +90,9 @@ public final class MemoryEstimator {
         int context = text.maxPositionEmbeddings();
         long params = UNetCost.of(unet, 1, 8, 8, context).params() + TextEncoderCost.of(text, 1, context).params()
                 + VaeCost.encoder(vae, 1, 8, 8).params() + VaeCost.decoder(vae, "vae decoder", 1, 8, 8).params();
-        this.weights = params * (long) Layers.FLOAT;
+        // a bf16 copy is 2 bytes per parameter on top of fp32's 4 (counted for every layer: an upper bound, as
+        // normalisations keep fp32 only)
+        this.weights = params * (long) Layers.FLOAT + (bf16WeightCopies ? params * 2L : 0);
     }
 
     /**
@@ -95,7 +100,7 @@ public final class MemoryEstimator {
      * decode: each phase then starts from the weights alone, and the peak is the larger phase, not their sum.
      */
     public MemoryEstimator releasingBetweenPhases() {
-        return new MemoryEstimator(unet, vae, text, true, promptChunks);
+        return new MemoryEstimator(unet, vae, text, true, promptChunks, bf16WeightCopies);
     }
 
     /**
@@ -107,10 +112,16 @@ public final class MemoryEstimator {
             throw new IllegalArgumentException("a prompt has at least one chunk, got " + chunks);
         }
         return chunks == promptChunks ? this
-                : new MemoryEstimator(unet, vae, text, releasedBetweenPhases, chunks);
+                : new MemoryEstimator(unet, vae, text, releasedBetweenPhases, chunks, bf16WeightCopies);
     }
 
-    /** The loaded weights in bytes (float32). */
+    /** The estimator for a bf16 run, whose layers hold a bfloat16 copy of their weights besides the fp32 ones. */
+    public MemoryEstimator withBf16WeightCopies() {
+        return bf16WeightCopies ? this
+                : new MemoryEstimator(unet, vae, text, releasedBetweenPhases, promptChunks, true);
+    }
+
+    /** The loaded weights in bytes (float32, plus the bfloat16 copies of a bf16 run). */
     public long weightBytes() {
         return weights;
     }

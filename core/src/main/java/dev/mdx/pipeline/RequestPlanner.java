@@ -4,6 +4,7 @@ import dev.mdx.sampling.Sampler;
 import dev.mdx.sampling.SamplerKind;
 import dev.mdx.memory.InsufficientMemoryException;
 import dev.mdx.memory.MemoryEstimate;
+import dev.mdx.memory.MemoryEstimator;
 import dev.mdx.memory.MemoryLimit;
 import dev.mdx.sampling.EditStart;
 import dev.mdx.prompt.ChunkedPrompt;
@@ -175,7 +176,11 @@ final class RequestPlanner {
         VaeTiling asked = request.vaeTilePixels() == null ? null : request.vaeTilePixels() == 0 ? VaeTiling.NONE
                 : VaeTiling.pixelTiles(request.vaeTilePixels(), variant.config().vaeScaleFactor());
         try {
-            variant.memory().forPromptChunks(promptChunks).check(guidance.batchPerImage(), height, width,
+            MemoryEstimator estimator = variant.memory().forPromptChunks(promptChunks);
+            if (Precision.resolve(request.precision()) == Precision.BF16) {
+                estimator = estimator.withBf16WeightCopies();
+            }
+            estimator.check(guidance.batchPerImage(), height, width,
                     asked == null ? VaeTiling.NONE : asked, limit);
             return asked == null ? VaeTiling.NONE : asked;
         } catch (InsufficientMemoryException e) {

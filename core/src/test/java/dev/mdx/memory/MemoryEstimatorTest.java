@@ -31,6 +31,10 @@ class MemoryEstimatorTest {
                     + new ClipTextModel(ArchitecturePresets.textEncoder(name)).parameterCount()
                     + new AutoencoderKL(ArchitecturePresets.vae(name)).parameterCount();
             assertEquals(4 * params, preset(name).weightBytes(), name);
+            // a bf16 run keeps a 2-byte copy of the weights beside the fp32 ones
+            assertEquals(6 * params, preset(name).withBf16WeightCopies().weightBytes(), name);
+            assertEquals(6 * params, preset(name).forPromptChunks(2).withBf16WeightCopies().releasingBetweenPhases()
+                    .weightBytes(), name + ": kept through the other variants");
         }
     }
 
