@@ -128,7 +128,9 @@ final class RequestPlanner {
         int outWidth = pad == null ? width : width + pad.left() + pad.right();
         int outHeight = pad == null ? height : height + pad.top() + pad.bottom();
         config.validateSize(outWidth, outHeight);
-        VaeTiling tiling = memoryCheck(request, variant, guidance, outWidth, outHeight, prompts.chunks(), notes);
+        Precision precision = Precision.resolve(request.precision());
+        VaeTiling tiling = memoryCheck(request, variant, guidance, precision, outWidth, outHeight, prompts.chunks(),
+                notes);
         PreparedEdit prepared = null;
         EditStart start;
         if (edit == null) {
@@ -161,7 +163,7 @@ final class RequestPlanner {
             notes.add(precisionNote);
         }
         return new Draft(used, sampler, start, prepared, guidance, tiling, notes, warnings, resolvedLoras, prompts,
-                control, Precision.resolve(request.precision()));
+                control, precision);
     }
 
     /**
@@ -171,13 +173,13 @@ final class RequestPlanner {
      * @throws dev.mdx.memory.InsufficientMemoryException with the estimate, the limit and what would fit
      */
     private static VaeTiling memoryCheck(GenerationRequest request, ModelVariant variant, Guidance guidance,
-            int width, int height, int promptChunks, List<String> notes) {
+            Precision precision, int width, int height, int promptChunks, List<String> notes) {
         MemoryLimit limit = MemoryLimit.detect();
         VaeTiling asked = request.vaeTilePixels() == null ? null : request.vaeTilePixels() == 0 ? VaeTiling.NONE
                 : VaeTiling.pixelTiles(request.vaeTilePixels(), variant.config().vaeScaleFactor());
         try {
             MemoryEstimator estimator = variant.memory().forPromptChunks(promptChunks);
-            if (Precision.resolve(request.precision()) == Precision.BF16) {
+            if (precision == Precision.BF16) {
                 estimator = estimator.withBf16WeightCopies();
             }
             estimator.check(guidance.batchPerImage(), height, width,
