@@ -55,30 +55,16 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
 
     /** The objective at t ~ U{minT, ..., N-1} (and its intermediates, which UFOGen's generator step reuses). */
     Denoised denoise(LatentBatch batch, StepContext ctx, int minT) {
-        return denoise(batch, ctx, minT, 0, NoiseEmphasis.NONE);
-    }
-
-    /**
-     * As {@link #denoise(LatentBatch, StepContext, int)}, but each example is at t = N-1 (where one-step sampling
-     * starts) with probability {@code lastFraction}; with 0 the random draws are exactly those of the uniform case.
-     */
-    Denoised denoise(LatentBatch batch, StepContext ctx, int minT, double lastFraction) {
-        return denoise(batch, ctx, minT, lastFraction, NoiseEmphasis.NONE);
+        return denoise(batch, ctx, minT, NoiseEmphasis.NONE);
     }
 
     /** The objective with timesteps drawn and examples weighted by {@code emphasis}. */
     Denoised denoise(LatentBatch batch, StepContext ctx, int minT, NoiseEmphasis emphasis) {
-        return denoise(batch, ctx, minT, 0, emphasis);
-    }
-
-    private Denoised denoise(LatentBatch batch, StepContext ctx, int minT, double lastFraction,
-            NoiseEmphasis emphasis) {
         int b = (int) batch.latents().getShape().get(0);
         int steps = schedule.numTrainTimesteps();
         int[] t = new int[b];
         for (int i = 0; i < b; i++) {
-            t[i] = lastFraction > 0 && ctx.rng().nextDouble() < lastFraction ? steps - 1
-                    : emphasis.draw(ctx.rng(), minT, steps);
+            t[i] = emphasis.draw(ctx.rng(), minT, steps);
         }
         return denoise(batch, ctx, t, null, emphasis);
     }

@@ -18,6 +18,14 @@ record NoiseEmphasis(double highShare, int highFrom, double x0WeightCap) {
     /** The plain objective: t uniform, every example weighted 1. */
     static final NoiseEmphasis NONE = new NoiseEmphasis(0, 0, 1);
 
+    /**
+     * A share of the timesteps at t = N-1, where one-step sampling starts (UFOGen's {@code one_step_fraction});
+     * with 0 the draws are exactly the uniform ones.
+     */
+    static NoiseEmphasis atLastStep(double share) {
+        return new NoiseEmphasis(share, Integer.MAX_VALUE, 1);
+    }
+
     NoiseEmphasis {
         if (!(highShare >= 0 && highShare <= 1)) {
             throw new IllegalArgumentException("high_noise_share must be in [0, 1], got " + highShare);
@@ -31,7 +39,8 @@ record NoiseEmphasis(double highShare, int highFrom, double x0WeightCap) {
     int draw(Rng rng, int minT, int steps) {
         int from = Math.max(minT, Math.min(highFrom, steps - 1));
         if (highShare > 0 && rng.nextDouble() < highShare) {
-            return from + rng.nextInt(steps - from);
+            // a one-timestep range needs no draw
+            return steps - from == 1 ? from : from + rng.nextInt(steps - from);
         }
         return minT + rng.nextInt(steps - minT);
     }

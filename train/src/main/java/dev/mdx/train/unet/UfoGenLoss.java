@@ -91,7 +91,7 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
     @Override
     public NDArray loss(LatentBatch batch, StepContext ctx) {
         NDManager scope = ctx.scope();
-        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1, settings.oneStepFraction());
+        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1, NoiseEmphasis.atLastStep(settings.oneStepFraction()));
         NDArray x0Pred = g.levels().x0(prediction, g.predicted(), g.noisy());
         int[] tPrev = g.levels().t().clone();
         for (int i = 0; i < tPrev.length; i++) {
