@@ -37,15 +37,14 @@ import java.util.stream.Stream;
  * are refused by name.
  */
 public final class OnnxEngine implements AutoCloseable {
+    /** The temporary export the graphs were loaded from, deleted on close. */
     private final Path dir;
-    private final boolean temporary;
     private final OrtGraph text;
     private final OrtGraph unet;
     private final OrtGraph vae;
 
-    private OnnxEngine(Path dir, boolean temporary, int threads) {
+    private OnnxEngine(Path dir, int threads) {
         this.dir = dir;
-        this.temporary = temporary;
         this.text = OrtGraph.load(dir.resolve(OnnxExport.TEXT_ENCODER_FILE), threads);
         this.unet = OrtGraph.load(dir.resolve(OnnxExport.UNET_FILE), threads);
         this.vae = OrtGraph.load(dir.resolve(OnnxExport.VAE_DECODER_FILE), threads);
@@ -64,7 +63,7 @@ public final class OnnxEngine implements AutoCloseable {
             throw new UncheckedIOException("cannot create a temporary folder for the ONNX export", e);
         }
         OnnxExport.export(variant, tmp, OnnxPrecision.FP32);
-        return new OnnxEngine(tmp, true, threads);
+        return new OnnxEngine(tmp, threads);
     }
 
     public Path dir() {
@@ -210,9 +209,7 @@ public final class OnnxEngine implements AutoCloseable {
         try (text; unet; vae) {
             // the sessions close first
         } finally {
-            if (temporary) {
-                deleteTree(dir);
-            }
+            deleteTree(dir);
         }
     }
 

@@ -109,6 +109,8 @@ class OnnxParityTest {
                         FP32_TOLERANCE, FP32_TOLERANCE);
                 assertVaeDecoder(name + " vae_light", AutoencoderKL.load(model.resolve("vae_light"), m), m, 16,
                         FP32_TOLERANCE, FP32_TOLERANCE);
+                assertVaeDecoder(name + " vae (full decoder)", AutoencoderKL.load(model.resolve("vae"), m), m, 16,
+                        FP32_TOLERANCE, FP32_TOLERANCE);
             }
         }
     }
@@ -119,6 +121,19 @@ class OnnxParityTest {
         UnsupportedExportException e = assertThrows(UnsupportedExportException.class, () -> layers.attention("a",
                 "q", "k", "v", 1, 4, dev.mdx.tensor.Ops.AttentionKind.RELU, "mask"));
         assertTrue(e.getMessage().contains("masked ReLU attention"), e.getMessage());
+    }
+
+    @Test
+    void graphsPastTheProtobufLimitAndHalfOverflowsAreRefused() {
+        OnnxGraph big = new OnnxGraph("unet", OnnxPrecision.FP32, 100);
+        big.weight("w", new float[26], 26);
+        UnsupportedExportException e = assertThrows(UnsupportedExportException.class, () -> big.model("t", "t"));
+        assertTrue(e.getMessage().contains("ONNX external data") && e.getMessage().contains("--precision fp16"),
+                e.getMessage());
+        OnnxGraph half = new OnnxGraph("unet", OnnxPrecision.FP16);
+        UnsupportedExportException h = assertThrows(UnsupportedExportException.class,
+                () -> half.weight("conv.weight", new float[] {1f, 70000f}, 2));
+        assertTrue(h.getMessage().contains("conv.weight"), h.getMessage());
     }
 
     private static UNet2DConditionModel random(UNetConfig config, NDManager m, long seed) {
