@@ -315,15 +315,17 @@ public final class GenerateCommand implements Runnable {
             out.printf(Locale.ROOT, "seed %d, %dx%d, %d steps of %s, CFG scale %s, ONNX Runtime%n", p.seed(),
                     p.width(), p.height(), p.steps(), p.samplerName(), p.cfgScale());
             out.flush();
-            long genStart = System.nanoTime();
-            engine.generate(plan, (k, image, used) -> {
+            OnnxEngine.Timings t = engine.generate(plan, (k, image, used) -> {
                 Path file = outputs.get(k);
                 image.writePng(file, Map.of("parameters", used.infotext(k)));
                 out.printf(Locale.ROOT, "wrote %s (seed %d)%n", file, used.seedOf(k));
                 out.flush();
             });
-            out.printf(Locale.ROOT, "done in %.1f s: export and load %.1f s, generate %.2f s%n", secondsSince(start),
-                    loadSeconds, secondsSince(genStart));
+            double unet = t.unetTotalMs() / 1000;
+            int unetSteps = t.unetStepMs().size();
+            out.printf(Locale.ROOT, "done in %.1f s: export and load %.1f s, text %.2f s, %d UNet steps %.1f s"
+                    + " (%.2f it/s), decode %.2f s%n", secondsSince(start), loadSeconds, t.textMs() / 1000, unetSteps,
+                    unet, unet > 0 ? unetSteps / unet : 0, t.decodeMs() / 1000);
         }
     }
 

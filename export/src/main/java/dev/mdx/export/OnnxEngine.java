@@ -62,8 +62,13 @@ public final class OnnxEngine implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary folder for the ONNX export", e);
         }
-        OnnxExport.export(variant, tmp, OnnxPrecision.FP32);
-        return new OnnxEngine(tmp, threads);
+        try {
+            OnnxExport.export(variant, tmp, OnnxPrecision.FP32);
+            return new OnnxEngine(tmp, threads);
+        } catch (RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
     }
 
     public Path dir() {
@@ -75,29 +80,45 @@ public final class OnnxEngine implements AutoCloseable {
      *
      * @throws InvalidRequestException naming what this engine does not run
      */
-    public void generate(GenerationPlan plan, ImageCallback images) {
+    /** Where a run's time went, in milliseconds: text encoder, every UNet step (with guidance), decoder. */
+    public record Timings(double textMs, List<Double> unetStepMs, double decodeMs) {
+        public double unetTotalMs() {
+            return unetStepMs.stream().mapToDouble(Double::doubleValue).sum();
+        }
+    }
+
+    public Timings generate(GenerationPlan plan, ImageCallback images) {
         requireSupported(plan);
         GenerationParameters used = plan.parameters();
         int factor = plan.config().vaeScaleFactor();
         Shape latentShape = new Shape(1, plan.config().latentChannels(), used.height() / factor, used.width() / factor);
+        List<Double> unetMs = new ArrayList<>();
+        double[] decodeMs = new double[1];
         try (NDManager scope = NDManager.newBaseManager()) {
+            long textStart = System.nanoTime();
             NDArray cond = encode(plan.prompt(), scope);
             NDArray uncond = plan.guidance() == Guidance.CLASSIFIER_FREE ? encode(plan.negativePrompt(), scope) : null;
+            double textMs = millisSince(textStart);
             for (int k = 0; k < used.batchCount(); k++) {
                 try (NDManager imageScope = scope.newSubManager()) {
                     imageScope.tempAttachAll(cond);
                     if (uncond != null) {
                         imageScope.tempAttachAll(uncond);
                     }
-                    images.onImage(k, image(plan, k, cond, uncond, latentShape, imageScope), used);
+                    images.onImage(k, image(plan, k, cond, uncond, latentShape, imageScope, unetMs, decodeMs), used);
                 }
             }
+            return new Timings(textMs, unetMs, decodeMs[0]);
         }
+    }
+
+    private static double millisSince(long nanoStart) {
+        return (System.nanoTime() - nanoStart) / 1e6;
     }
 
     /** Image k: ImageRun's text-to-image loop with the UNet and decoder in ONNX Runtime. */
     private RgbImage image(GenerationPlan plan, int k, NDArray cond, NDArray uncond, Shape latentShape,
-            NDManager scope) {
+            NDManager scope, List<Double> unetMs, double[] decodeMs) {
         GenerationParameters used = plan.parameters();
         SamplingPlan steps = plan.samplingPlan();
         Sampler sampler = plan.sampler();
@@ -105,7 +126,9 @@ public final class OnnxEngine implements AutoCloseable {
         try (SamplerState state = new SamplerState()) {
             NDArray latents = steps.initialSample(noise.gaussian(scope, latentShape));
             for (int i = plan.firstStep(); i < steps.size(); i++) {
+                long unetStart = System.nanoTime();
                 NDArray guided = predict(plan, steps.scaleModelInput(i, latents), steps.timestep(i), cond, uncond);
+                unetMs.add(millisSince(unetStart));
                 StepResult r = sampler.step(steps, i, guided, latents, noise, state);
                 latents = r.prevSample();
                 if (!Float.isFinite(latents.sum().getFloat())) {
@@ -118,8 +141,11 @@ public final class OnnxEngine implements AutoCloseable {
             if (vaeConfig.shiftFactor().isPresent()) {
                 z = z.add((float) vaeConfig.shiftFactor().getAsDouble());
             }
+            long decodeStart = System.nanoTime();
             NDArray decoded = run(vae, Map.of(VaeDecoderExporter.LATENT, input(z)), scope);
-            return Images.toRgb(decoded).get(0);
+            RgbImage image = Images.toRgb(decoded).get(0);
+            decodeMs[0] += millisSince(decodeStart);
+            return image;
         }
     }
 
