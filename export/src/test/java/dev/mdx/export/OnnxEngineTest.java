@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.mdx.io.BundledModels;
+import dev.mdx.io.JsonConfig;
 import dev.mdx.pipeline.GenerationPlan;
 import dev.mdx.pipeline.GenerationRequest;
 import dev.mdx.pipeline.InvalidRequestException;
@@ -13,6 +15,7 @@ import dev.mdx.pipeline.RgbImage;
 import dev.mdx.pipeline.StepCallback;
 import dev.mdx.pipeline.TextToImagePipeline;
 import dev.mdx.testing.TestModels;
+import dev.mdx.text.ClipTokenizer;
 import dev.mdx.unet.Guidance;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +41,18 @@ class OnnxEngineTest {
     @Test
     void oneStepEmojiStudentMatchesTheDefaultEngine() {
         Path emoji = BundledModels.modelsDir().resolve("emoji");
-        assertSameImages(emoji, b -> b.prompt("a red apple").steps(1).seed(42).batchCount(2), Guidance.NONE, true);
+        JsonNode json = assertSameImages(emoji, b -> b.prompt("a red apple").steps(1).seed(42).batchCount(2),
+                Guidance.NONE, true);
+        // what a runtime reads to run the student: its one timestep, parameterization and the VAE's shift
+        assertEquals("ufogen", json.get("defaults").get("sampler").asText());
+        assertEquals(999.0, json.get("defaults").get("timesteps").get(0).asDouble());
+        assertEquals(999, json.get("student").get("one_step_timestep").asInt());
+        assertEquals("v_prediction", json.get("scheduler").get("prediction_type").asText());
+        assertTrue(json.get("vae").get("decode_input").asText().contains("shift_factor"));
+        assertEquals(1000, json.get("scheduler").get("alphas_cumprod").size());
+        ClipTokenizer tokenizer = ClipTokenizer.load(emoji.resolve("tokenizer"));
+        assertEquals(tokenizer.eosId(), json.get("tokenizer").get("eos_token_id").asInt());
+        assertEquals(tokenizer.padId(), json.get("tokenizer").get("pad_token_id").asInt());
     }
 
     /** Classifier-free guidance (both halves in one UNet batch) over several DDIM steps. */
@@ -68,8 +82,10 @@ class OnnxEngineTest {
         }
     }
 
-    private static void assertSameImages(Path model, UnaryOperator<GenerationRequest.Builder> request,
+    /** Runs both engines on one plan, compares the images, and returns the export's model.json. */
+    private static JsonNode assertSameImages(Path model, UnaryOperator<GenerationRequest.Builder> request,
             Guidance expectedGuidance, boolean expectStudent) {
+        JsonNode json;
         try (TextToImagePipeline pipeline = TextToImagePipeline.load(model)) {
             GenerationPlan plan = pipeline.plan(request.apply(pipeline.newRequest()).build());
             assertEquals(expectedGuidance, plan.guidance());
@@ -77,10 +93,13 @@ class OnnxEngineTest {
             List<RgbImage> expected = new ArrayList<>();
             pipeline.generate(plan, StepCallback.NONE, (k, image, used) -> expected.add(image));
             List<RgbImage> actual = new ArrayList<>();
+            Path exported;
             try (OnnxEngine engine = OnnxEngine.forPlan(plan, model, 1)) {
                 engine.generate(plan, (k, image, used) -> actual.add(image));
-                assertTrue(Files.isRegularFile(engine.dir().resolve(OnnxExport.MODEL_JSON)));
+                exported = engine.dir();
+                json = JsonConfig.read(exported.resolve(OnnxExport.MODEL_JSON)).root();
             }
+            assertFalse(Files.exists(exported), "the temporary export is deleted on close");
             assertEquals(expected.size(), actual.size());
             for (int k = 0; k < expected.size(); k++) {
                 byte[] e = expected.get(k).rgb();
@@ -103,5 +122,6 @@ class OnnxEngineTest {
                 assertTrue(mean <= MEAN_PIXEL_DIFF, "image " + k + ": mean difference " + mean);
             }
         }
+        return json;
     }
 }
