@@ -28,6 +28,12 @@ grid() {
       dev.mdx.train.eval.ImageTableMain "$OUT/$model.png" "$header" "${rows[@]}"
   echo "wrote $OUT/$model.png"
 }
-grid emoji "a red apple" "banana, noto style" "watermelon, twemoji style" "red heart" "sun, noto emoji" "carrot"
-grid fashion "a photo of a sneaker" "a photo of a dress" "a photo of a bag" "a photo of a trouser" \
-    "a photo of an ankle boot" "a photo of a shirt"
+# docs/results/steps/make-grid.sh [emoji|fashion]: one model's grid, or both
+only="${1:-}"
+if [ -z "$only" ] || [ "$only" = emoji ]; then
+  grid emoji "a red apple" "banana, noto style" "watermelon, twemoji style" "red heart" "sun, noto emoji" "carrot"
+fi
+if [ -z "$only" ] || [ "$only" = fashion ]; then
+  grid fashion "a photo of a sneaker" "a photo of a dress" "a photo of a bag" "a photo of a trouser" \
+      "a photo of an ankle boot" "a photo of a shirt"
+fi
