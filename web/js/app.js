@@ -1,7 +1,7 @@
 // The page: loads the exported model named by ?model= (default model/), then generates one image per click from
-// the prompt and either the seed (this page's own generator) or mdx's noise from ?noise=URL or the file picker.
+// the prompt and either the seed (mdx's own noise generator, in noise.js) or noise from ?noise=URL or the file picker.
 import { OneStepPipeline } from './pipeline.js';
-import { seededNormal, noiseFromBytes } from './noise.js';
+import { noiseFromBytes, parseSeed, seededNormal } from './noise.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -52,9 +52,8 @@ $('form').addEventListener('submit', async (e) => {
   $('generate').disabled = true;
   try {
     const prompt = $('prompt').value;
-    const seedText = $('seed').value.trim();
-    const seed = Number(seedText);
-    const noise = suppliedNoise ? suppliedNoise.values : seededNormal(seedText === '' ? NaN : seed, pipeline.noiseSize);
+    const seed = suppliedNoise ? null : parseSeed($('seed').value);
+    const noise = suppliedNoise ? suppliedNoise.values : seededNormal(seed, pipeline.noiseSize);
     const encoded = pipeline.tokenizer.encode(prompt, pipeline.model.textEncoder.sequenceLength);
     $('tokens').textContent = `${encoded.untruncatedLength - 2} tokens`
       + (encoded.truncated ? ` (cut to ${pipeline.model.textEncoder.sequenceLength - 2}: the rest is ignored)` : '');

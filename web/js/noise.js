@@ -1,55 +1,47 @@
-// Seeded standard-normal noise for the page's own use. mdx draws its starting noise from libtorch's generator, which
-// JavaScript cannot reproduce, so a seed here gives a different image than `mdx generate -s SEED` (but the same image
-// in every browser on every machine). For an image mdx can reproduce, give the page mdx's noise instead (noise.bin:
-// raw little-endian float32, see docs/EXPORT.md).
-//
-// Generator: the seed (an integer 0 .. 2^32 - 1) expanded by SplitMix32 into the four 32-bit words of xoshiro128**
-// (Blackman and Vigna); each pair of draws gives uniforms u1 = (a + 1) / 2^32 in (0, 1] and u2 = b / 2^32 in [0, 1),
-// and the Box-Muller transform turns them into two normals, r cos(2 pi u2) and r sin(2 pi u2) with
-// r = sqrt(-2 ln u1), used in that order.
+// Seeded standard-normal noise, the same values as mdx's SeededNoiseSource (core/src/main/java/dev/mdx/tensor): Java's
+// SplittableRandom (SplitMix64) from the seed gives doubles u in [0, 1) as (nextLong >>> 11) * 2^-53; each pair
+// u1, u2 gives two normals by Box-Muller, r cos(2 pi u2) then r sin(2 pi u2), with r = sqrt(-2 ln(1 - u1)); each is
+// rounded to float32. mdx computes these with StrictMath (fdlibm); V8's Math.log/sin/cos are fdlibm ports too, so a
+// seed gives the same starting latents, and the same image, as `mdx generate -s SEED` (the parity test checks it).
+// Noise can also come from outside as a raw float32 file (noiseFromBytes).
 
-function splitMix32(seed) {
-  let state = seed >>> 0;
+const MASK = (1n << 64n) - 1n;
+const GOLDEN_GAMMA = 0x9e3779b97f4a7c15n;
+
+/** java.util.SplittableRandom(seed).nextDouble(), as a function returning the next value. */
+export function splittableRandom(seed) {
+  let state = BigInt.asUintN(64, BigInt(seed));
+  const mix64 = (z) => {
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK;
+    return z ^ (z >> 31n);
+  };
   return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
+    state = (state + GOLDEN_GAMMA) & MASK;
+    return Number(mix64(state) >> 11n) * 2 ** -53;
   };
 }
 
-/** xoshiro128**: returns the next unsigned 32-bit integer. */
-export function xoshiro128(seed) {
-  const init = splitMix32(seed);
-  const s = Uint32Array.of(init(), init(), init(), init());
-  const rotl = (x, k) => ((x << k) | (x >>> (32 - k))) >>> 0;
-  return () => {
-    const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  };
+/** Parses a seed as mdx does (a signed 64-bit integer); throws a clear error otherwise. */
+export function parseSeed(text) {
+  const trimmed = String(text).trim();
+  if (!/^-?\d+$/.test(trimmed)) throw new RangeError(`the seed must be a whole number, got '${text}'`);
+  const value = BigInt(trimmed);
+  if (value !== BigInt.asIntN(64, value)) throw new RangeError(`the seed ${trimmed} does not fit in 64 bits`);
+  return value;
 }
 
-/** `count` standard-normal float32 values from `seed`. */
+/** `count` standard-normal float32 values from `seed` (a BigInt or integer), as mdx draws them. */
 export function seededNormal(seed, count) {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new RangeError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
-  }
-  const next = xoshiro128(seed);
+  const next = splittableRandom(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
-    const u1 = (next() + 1) / 4294967296;
-    const u2 = next() / 4294967296;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+    const u1 = 1 - next();
+    const u2 = next();
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    const angle = 2 * Math.PI * u2;
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
   }
   return out;
 }
