@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         commandListHeading = "%nCommands:%n",
         subcommands = {GenerateCommand.class, ConvertCommand.class, DataCommand.class, TrainCommand.class,
             EvalCommand.class, EvalEditCommand.class, InspectCommand.class, BenchCommand.class, ServeCommand.class,
-            ServeLoadCommand.class},
+            ServeLoadCommand.class, ExportCommand.class},
         usageHelpAutoWidth = true)
 public final class MdxCommand implements Runnable {
     @picocli.CommandLine.Spec

@@ -65,6 +65,10 @@ public final class Conv2d extends Module implements ConvLayer {
         return stride;
     }
 
+    public int padding() {
+        return padding;
+    }
+
     public int groups() {
         return groups;
     }

@@ -20,6 +20,14 @@ public final class GroupNorm extends Module {
         this.bias = parameter("bias", channels);
     }
 
+    public int groups() {
+        return groups;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
     public NDArray forward(NDArray x) {
         return Ops.groupNorm(x, groups, weight.get(), bias.get(), eps);
     }

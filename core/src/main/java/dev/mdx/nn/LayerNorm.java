@@ -15,6 +15,10 @@ public final class LayerNorm extends Module {
         this.bias = parameter("bias", dim);
     }
 
+    public float eps() {
+        return eps;
+    }
+
     public NDArray forward(NDArray x) {
         return Ops.layerNorm(x, weight.get(), bias.get(), eps);
     }
