@@ -1,5 +1,6 @@
-// The page: loads the exported model named by ?model= (default model/), then generates one image per click from
-// the prompt and either the seed (mdx's own noise generator, in noise.js) or noise from ?noise=URL or the file picker.
+// The page: loads the exported model named by ?model= (default model/; ?threads=N sets the WebAssembly threads), then
+// generates one image per click from the prompt and either the seed (mdx's own noise generator, in noise.js) or
+// noise from ?noise=URL or the file picker.
 import { OneStepPipeline } from './pipeline.js';
 import { noiseFromBytes, parseSeed, seededNormal } from './noise.js';
 
@@ -23,13 +24,14 @@ async function fetchNoise(url) {
 async function start() {
   $('model-url').textContent = new URL(modelUrl, location.href).href;
   const began = performance.now();
-  pipeline = await OneStepPipeline.load(modelUrl);
+  pipeline = await OneStepPipeline.load(modelUrl, Number(params.get('threads')) || undefined);
   if (params.has('noise')) suppliedNoise = await fetchNoise(params.get('noise'));
   if (params.has('prompt')) $('prompt').value = params.get('prompt');
   if (params.has('seed')) $('seed').value = params.get('seed');
   const m = pipeline.model;
   status(`Ready: ${m.imageSize[1]}x${m.imageSize[0]} images, one UNet call at t = ${m.timestep}`
-    + ` (model loaded in ${Math.round(performance.now() - began)} ms)`
+    + ` (model loaded in ${Math.round(performance.now() - began)} ms; WebAssembly, ${pipeline.threads}`
+    + ` thread${pipeline.threads === 1 ? '' : 's'})`
     + (suppliedNoise ? `; noise from ${suppliedNoise.name}` : ''));
   $('generate').disabled = false;
 }
@@ -65,6 +67,7 @@ $('form').addEventListener('submit', async (e) => {
     canvas.getContext('2d').putImageData(new ImageData(result.rgba, result.width, result.height), 0, 0);
     canvas.dataset.count = String(Number(canvas.dataset.count) + 1);
     const ms = result.ms;
+    window.lastTimings = ms; // read by the timing command (BrowserTiming)
     canvas.dataset.ms = ms.total.toFixed(1);
     $('timing').textContent = `${Math.round(ms.total)} ms per image (text encoder ${Math.round(ms.textEncoder)} ms,`
       + ` UNet ${Math.round(ms.unet)} ms, decoder ${Math.round(ms.decoder)} ms)`;

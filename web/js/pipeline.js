@@ -16,8 +16,12 @@ export class OneStepPipeline {
     this.sessions = sessions;
   }
 
-  /** Loads model.json, the tokenizer files and the three graphs of an exported model folder URL. */
-  static async load(folderUrl) {
+  /**
+   * Loads model.json, the tokenizer files and the three graphs of an exported model folder URL. `threads` overrides
+   * the WebAssembly thread count (it applies to the first load of the page only: onnxruntime-web starts once).
+   */
+  static async load(folderUrl, threads) {
+    if (threads) ort.env.wasm.numThreads = threads;
     const base = new URL(folderUrl, location.href);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     const response = await fetch(new URL('model.json', base));
@@ -31,7 +35,9 @@ export class OneStepPipeline {
     const [tokenizer, textEncoder, unet, decoder] = await Promise.all([
       ClipTokenizer.load(new URL(model.tokenizerDir, base)), open(model.textEncoder.file), open(model.unet.file),
       open(model.decoder.file)]);
-    return new OneStepPipeline(model, tokenizer, { textEncoder, unet, decoder });
+    const pipeline = new OneStepPipeline(model, tokenizer, { textEncoder, unet, decoder });
+    pipeline.threads = ort.env.wasm.numThreads;
+    return pipeline;
   }
 
   /** Number of float32 values of the starting noise: (1, C, h, w). */

@@ -25,6 +25,7 @@ import java.util.Comparator;
  */
 final class OneStepEmoji {
     private static Path exported;
+    private static Path exportedFp16;
 
     private OneStepEmoji() {}
 
@@ -35,16 +36,28 @@ final class OneStepEmoji {
     /** The exported folder (model.json, the three graphs, tokenizer/), made on first use, removed at exit. */
     static synchronized Path exported() {
         if (exported == null) {
-            try {
-                Path dir = Files.createTempDirectory("mdx-web-model");
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
-                OnnxExport.export(student(), dir, OnnxPrecision.FP32);
-                exported = dir;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            exported = export(OnnxPrecision.FP32);
         }
         return exported;
+    }
+
+    /** The same with float16 weights (half the download). */
+    static synchronized Path exportedFp16() {
+        if (exportedFp16 == null) {
+            exportedFp16 = export(OnnxPrecision.FP16);
+        }
+        return exportedFp16;
+    }
+
+    private static Path export(OnnxPrecision precision) {
+        try {
+            Path dir = Files.createTempDirectory("mdx-web-model");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir)));
+            OnnxExport.export(student(), dir, precision);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** (1, C, h, w) of the starting latents, from model.json. */
