@@ -20,8 +20,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The in-browser page (web/) end to end in headless Chromium with onnxruntime-web's WebAssembly backend, on the
- * bundled one-step emoji student exported to ONNX: type a prompt and a seed, get mdx's image for that prompt and
- * seed; a noise file replaces the seed; the page's seeded noise is mdx's bit for bit; a missing model is one message.
+ * bundled one-step emoji student exported to ONNX (fp32 and fp16 weights): type a prompt and a seed, get mdx's image
+ * for that prompt and seed; a noise file replaces the seed; the page's seeded noise is mdx's bit for bit; a missing
+ * model is one message.
  *
  * <p>Tolerance: ONNX Runtime (WebAssembly, fp32) and libtorch sum in different orders, so the 8-bit images may differ
  * by a rounding step here and there: at most {@value #MAX_LEVELS} levels in any channel and {@value #MEAN_LEVELS} on
@@ -39,6 +40,7 @@ class GeneratePageTest {
     @BeforeAll
     static void open() {
         server = new StaticServer().mount("/", WebFolder.dir()).mount("/model/", OneStepEmoji.exported())
+                .mount("/model-fp16/", OneStepEmoji.exportedFp16())
                 .file("/noise-77.bin", OneStepEmoji.littleEndian(OneStepEmoji.noise(77)));
         browser = new Browser(1000, 900);
     }
@@ -129,6 +131,14 @@ class GeneratePageTest {
         assertTrue(browser.driver.findElement(By.id("status")).getText().endsWith("noise from /noise-77.bin"));
         int[] pixels = generate(PROMPT, Long.toString(SEED));
         assertSameImage(OneStepEmoji.mdxImage(PROMPT, 77), pixels, "'" + PROMPT + "' noise of seed 77 from a file");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void theFp16ExportGivesTheSameImage() {
+        load("?model=/model-fp16/");
+        int[] pixels = generate(PROMPT, "5");
+        assertSameImage(OneStepEmoji.mdxImage(PROMPT, 5), pixels, "'" + PROMPT + "' seed 5, fp16 weights");
         assertEquals(List.of(), browser.consoleErrors());
     }
 
