@@ -12,6 +12,12 @@ function tensorNames(graph, field) {
     outputs: Object.keys(need(graph.outputs, field + '.outputs')) };
 }
 
+/** A UNet input the page feeds, by the name the export gives it. */
+function input(graph, name) {
+  need(graph.inputs[name], 'graphs.unet.inputs.' + name);
+  return name;
+}
+
 export function describeModel(json) {
   if (json.format !== 'mdx-onnx') {
     throw new Error(`model.json: format '${json.format}' is not mdx-onnx (write it with mdx export onnx)`);
@@ -41,7 +47,8 @@ export function describeModel(json) {
     tokenizerDir: need(json.tokenizer, 'tokenizer').vocab.replace(/[^/]*$/, ''),
     textEncoder: { file: te.file, input: te_.inputs[0], output: te_.outputs[0],
       idsType: idsInput.dtype, sequenceLength: Number(idsInput.shape[1]) || json.tokenizer.model_max_length },
-    unet: { file: unet.file, sample: 'sample', timestep: 'timestep', encoderHiddenStates: 'encoder_hidden_states',
+    unet: { file: unet.file, sample: input(unet, 'sample'), timestep: input(unet, 'timestep'),
+      encoderHiddenStates: input(unet, 'encoder_hidden_states'),
       output: unet_.outputs[0], timestepType: unet.inputs.timestep.dtype, timestepShape: [1] },
     decoder: { file: vae.file, input: vae_.inputs[0], output: vae_.outputs[0] },
     latentShape: [1, latent.channels, latent.height, latent.width],

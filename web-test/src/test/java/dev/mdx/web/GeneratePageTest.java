@@ -122,6 +122,14 @@ class GeneratePageTest {
         // another prompt gives another image
         int[] other = generate("a blue car", null);
         assertFalse(java.util.Arrays.equals(pixels, other), "a different prompt changed the image");
+        // a seed that is not a 64-bit integer is one message, and no image
+        browser.driver.findElement(By.id("seed")).clear();
+        browser.driver.findElement(By.id("seed")).sendKeys("12ab");
+        browser.driver.findElement(By.id("generate")).click();
+        WebElement status = browser.driver.findElement(By.id("status"));
+        waiting().until(d -> status.getAttribute("class").contains("error"));
+        assertEquals("the seed must be a whole number, got '12ab'", status.getText());
+        assertEquals("2", browser.driver.findElement(By.id("image")).getAttribute("data-count"));
         assertEquals(List.of(), browser.consoleErrors());
     }
 
