@@ -47,11 +47,8 @@ class GeneratePageTest {
 
     @AfterAll
     static void close() {
-        if (browser != null) {
-            browser.close();
-        }
         if (server != null) {
-            server.close();
+            server.closeWith(browser);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.mdx.web;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.mdx.serve.Browser;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -95,5 +96,14 @@ final class StaticServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+    }
+
+    /** Closes {@code browser} (when one was opened), then this server: a page test's clean-up. */
+    void closeWith(Browser browser) {
+        try (this) {
+            if (browser != null) {
+                browser.close();
+            }
+        }
     }
 }
