@@ -2,6 +2,7 @@ package dev.mdx.cli;
 
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.BundledModels;
+import dev.mdx.export.OnnxEngine;
 import dev.mdx.pipeline.EditImages;
 import dev.mdx.control.ConditionType;
 import dev.mdx.lora.LoraSpec;
@@ -63,7 +64,10 @@ public final class GenerateCommand implements Runnable {
             Map.entry("outpaint", "--outpaint"),
             Map.entry("clipSkip", "--clip-skip"),
             Map.entry("control", "--control-image/--control-from"),
-            Map.entry("controlScale", "--control-scale"));
+            Map.entry("controlScale", "--control-scale"),
+            Map.entry("initImage", "-i/--init-img"),
+            Map.entry("loras", "--lora"),
+            Map.entry("vaeTiling", "--vae-tiling"));
 
     @Spec
     CommandSpec spec;
@@ -215,6 +219,12 @@ public final class GenerateCommand implements Runnable {
                     + "(default), 2 = the one before it.")
     Integer clipSkip;
 
+    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "torch",
+            description = "torch (default: libtorch) or onnx: export the model (or the student --steps picks) to ONNX"
+                    + " in a temporary folder and run its text encoder, UNet and decoder in ONNX Runtime (text to"
+                    + " image with plain prompts; docs/EXPORT.md).")
+    String engine;
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -227,6 +237,11 @@ public final class GenerateCommand implements Runnable {
         if (text == null) {
             throw new UsageException("no prompt given: pass -p/--prompt TEXT (or the prompt as the argument)");
         }
+        boolean onnx = switch (engine) {
+            case "torch" -> false;
+            case "onnx" -> true;
+            default -> throw new UsageException("--engine must be torch or onnx, got '" + engine + "'");
+        };
         SamplerKind sampler = samplingMethod == null ? null : parseSampler(samplingMethod);
         ImageEdit edit = edit();
         GenerationRequest request = request(sampler, text, edit);
@@ -254,6 +269,10 @@ public final class GenerateCommand implements Runnable {
             for (String warning : plan.warnings()) {
                 err.println("warning: " + warning);
             }
+            if (onnx) {
+                runOnnx(plan, modelDir, outputs, out, err, start);
+                return;
+            }
             err.println("loading " + plan.config().modelName() + " (" + modelDir + ") ...");
             err.flush();
             pipeline.loadWeights(plan);
@@ -277,6 +296,36 @@ public final class GenerateCommand implements Runnable {
                     + " (%.2f it/s), decode %.2f s%n", secondsSince(start), loadSeconds,
                     result.timings().textEncoderMs() / 1000,
                     unetSteps, seconds, seconds > 0 ? unetSteps / seconds : 0, result.timings().decodeMs() / 1000);
+        }
+    }
+
+    /** The plan through ONNX Runtime: the engine exports the planned model variant, then writes each image. */
+    private static void runOnnx(GenerationPlan plan, Path modelDir, List<Path> outputs, PrintWriter out,
+            PrintWriter err, long start) {
+        try {
+            OnnxEngine.requireSupported(plan);
+        } catch (InvalidRequestException e) {
+            throw flagError(e);
+        }
+        err.println("exporting " + plan.config().modelName() + " to ONNX ...");
+        err.flush();
+        try (OnnxEngine engine = OnnxEngine.forPlan(plan, modelDir, plan.threads())) {
+            double loadSeconds = secondsSince(start);
+            GenerationParameters p = plan.parameters();
+            out.printf(Locale.ROOT, "seed %d, %dx%d, %d steps of %s, CFG scale %s, ONNX Runtime%n", p.seed(),
+                    p.width(), p.height(), p.steps(), p.samplerName(), p.cfgScale());
+            out.flush();
+            OnnxEngine.Timings t = engine.generate(plan, (k, image, used) -> {
+                Path file = outputs.get(k);
+                image.writePng(file, Map.of("parameters", used.infotext(k)));
+                out.printf(Locale.ROOT, "wrote %s (seed %d)%n", file, used.seedOf(k));
+                out.flush();
+            });
+            double unet = t.unetTotalMs() / 1000;
+            int unetSteps = t.unetStepMs().size();
+            out.printf(Locale.ROOT, "done in %.1f s: export and load %.1f s, text %.2f s, %d UNet steps %.1f s"
+                    + " (%.2f it/s), decode %.2f s%n", secondsSince(start), loadSeconds, t.textMs() / 1000, unetSteps,
+                    unet, unet > 0 ? unetSteps / unet : 0, t.decodeMs() / 1000);
         }
     }
 

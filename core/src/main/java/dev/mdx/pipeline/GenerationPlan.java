@@ -140,7 +140,7 @@ public final class GenerationPlan {
     }
 
     /** A1111's clip skip the prompts are encoded with (1 = the text encoder's last layer). */
-    int clipSkip() {
+    public int clipSkip() {
         return parameters.clipSkip();
     }
 
@@ -152,7 +152,8 @@ public final class GenerationPlan {
         return variant;
     }
 
-    Sampler sampler() {
+    /** The sampler the plan steps with (another engine runs the same steps). */
+    public Sampler sampler() {
         return sampler;
     }
 
@@ -166,12 +167,13 @@ public final class GenerationPlan {
         return control;
     }
 
-    ChunkedPrompt prompt() {
+    /** The prompt's token chunks, weights and embedding vectors. */
+    public ChunkedPrompt prompt() {
         return prompt;
     }
 
     /** The negative prompt's chunks with classifier-free guidance, else null. */
-    ChunkedPrompt negativePrompt() {
+    public ChunkedPrompt negativePrompt() {
         return negativePrompt;
     }
 }

@@ -8,6 +8,7 @@ import dev.mdx.io.JsonConfig;
 import dev.mdx.io.ModelFolder;
 import dev.mdx.pipeline.GenerationDefaults;
 import dev.mdx.pipeline.PipelineConfig;
+import dev.mdx.prompt.PromptEncoder;
 import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.ScheduleConfig;
@@ -85,7 +86,8 @@ public final class OnnxExport {
         GenerationDefaults defaults = config.defaults();
         int latentH = defaults.height() / factor;
         int latentW = defaults.width() / factor;
-        int length = ClipTokenizer.load(folder.tokenizerDir()).maxLength();
+        ClipTokenizer tokenizer = ClipTokenizer.load(folder.tokenizerDir());
+        int length = tokenizer.maxLength();
 
         ObjectNode graphs = root.putObject("graphs");
         ObjectNode te = graph(graphs, "text_encoder", TEXT_ENCODER_FILE);
@@ -109,10 +111,11 @@ public final class OnnxExport {
 
         ObjectNode tok = root.putObject("tokenizer");
         tok.put("vocab", "tokenizer/vocab.json").put("merges", "tokenizer/merges.txt");
-        ClipTokenizer tokenizer = ClipTokenizer.load(folder.tokenizerDir());
         tok.put("model_max_length", length).put("bos_token_id", tokenizer.bosId())
                 .put("eos_token_id", tokenizer.eosId()).put("pad_token_id", tokenizer.padId());
-        root.putObject("text_encoder").put("clip_skip", 0).put("hidden_size", config.textEncoder().hiddenSize());
+        // A1111's clip skip, as mdx's --clip-skip: 1 = the last layer, which the graph outputs
+        root.putObject("text_encoder").put("clip_skip", PromptEncoder.DEFAULT_CLIP_SKIP)
+                .put("hidden_size", config.textEncoder().hiddenSize());
 
         ObjectNode latent = root.putObject("latent");
         latent.put("channels", config.latentChannels()).put("height", latentH).put("width", latentW);

@@ -31,6 +31,12 @@ final class OnnxGraph {
     /** The IR version that opset 17 belongs to (ONNX 1.12). */
     static final long IR_VERSION = 8;
 
+    /** What one protobuf message may hold, less room for the nodes. */
+    private static final long MAX_PROTO_BYTES = Integer.MAX_VALUE - (64L << 20);
+
+    /** The largest finite float16. */
+    private static final float HALF_MAX = 65504f;
+
     static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
     static final int INT64 = TensorProto.DataType.INT64_VALUE;
     private static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
@@ -39,9 +45,18 @@ final class OnnxGraph {
     private final OnnxPrecision precision;
     private final Map<String, Integer> counters = new HashMap<>();
     private final Map<String, String> constants = new HashMap<>();
+    private long initializerBytes;
+
+    private final long maxBytes;
 
     OnnxGraph(String name, OnnxPrecision precision) {
+        this(name, precision, MAX_PROTO_BYTES);
+    }
+
+    /** With another weight limit, for tests of the check. */
+    OnnxGraph(String name, OnnxPrecision precision, long maxBytes) {
         this.precision = precision;
+        this.maxBytes = maxBytes;
         graph.setName(name);
     }
 
@@ -92,6 +107,12 @@ final class OnnxGraph {
             graph.addInitializer(tensor(key, FLOAT, floatBytes(data), shape));
             return key;
         }
+        for (float v : data) {
+            if (Math.abs(v) > HALF_MAX) {
+                throw new UnsupportedExportException("weight " + key + " holds " + v + ", beyond float16's range, in"
+                        + " an fp16 export; export it with --precision fp32");
+            }
+        }
         graph.addInitializer(tensor(key, FLOAT16, halfBytes(data), shape));
         return op("Cast", key, List.of(key), attr("to", FLOAT));
     }
@@ -126,7 +147,16 @@ final class OnnxGraph {
         });
     }
 
+    /**
+     * The finished model. A protobuf message holds at most 2 GB, so bigger graphs would need ONNX's external data
+     * files, which this exporter does not write.
+     */
     ModelProto model(String producerVersion, String docString) {
+        if (initializerBytes > maxBytes) {
+            throw new UnsupportedExportException(String.format(java.util.Locale.ROOT, "a %s graph of %.2f GB of"
+                    + " weights (ONNX external data, needed past 2 GB)%s", graph.getName(), initializerBytes / 1e9,
+                    precision == OnnxPrecision.FP32 ? "; --precision fp16 halves it" : ""));
+        }
         return ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .setProducerName("mdx")
@@ -164,7 +194,8 @@ final class OnnxGraph {
         return n == 1 ? hint : hint + "_" + n;
     }
 
-    private static TensorProto tensor(String name, int type, byte[] raw, long... shape) {
+    private TensorProto tensor(String name, int type, byte[] raw, long... shape) {
+        initializerBytes += raw.length;
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type).setRawData(ByteString.copyFrom(raw));
         for (long d : shape) {
             t.addDims(d);

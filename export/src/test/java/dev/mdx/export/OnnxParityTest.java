@@ -91,6 +91,9 @@ class OnnxParityTest {
         try (NDManager m = NDManager.newBaseManager()) {
             UNet2DConditionModel unet = random(UNetConfig.parse("tiny+options", json.toString()), m, 7);
             assertUNet("random mobilediffusion-tiny, every option", unet, m, FP32_TOLERANCE, FP16_TOLERANCE);
+            // 10 -> 5 -> 2 on the way down (the padding-0 downsampler), so the up path resizes 2 -> 5, not 2x
+            assertUNet("random mobilediffusion-tiny, every option, 10x10 latents", unet, m, 10, FP32_TOLERANCE,
+                    FP16_TOLERANCE);
         }
     }
 
@@ -109,6 +112,8 @@ class OnnxParityTest {
                         FP32_TOLERANCE, FP32_TOLERANCE);
                 assertVaeDecoder(name + " vae_light", AutoencoderKL.load(model.resolve("vae_light"), m), m, 16,
                         FP32_TOLERANCE, FP32_TOLERANCE);
+                assertVaeDecoder(name + " vae (full decoder)", AutoencoderKL.load(model.resolve("vae"), m), m, 16,
+                        FP32_TOLERANCE, FP32_TOLERANCE);
             }
         }
     }
@@ -121,6 +126,19 @@ class OnnxParityTest {
         assertTrue(e.getMessage().contains("masked ReLU attention"), e.getMessage());
     }
 
+    @Test
+    void graphsPastTheProtobufLimitAndHalfOverflowsAreRefused() {
+        OnnxGraph big = new OnnxGraph("unet", OnnxPrecision.FP32, 100);
+        big.weight("w", new float[26], 26);
+        UnsupportedExportException e = assertThrows(UnsupportedExportException.class, () -> big.model("t", "t"));
+        assertTrue(e.getMessage().contains("ONNX external data") && e.getMessage().contains("--precision fp16"),
+                e.getMessage());
+        OnnxGraph half = new OnnxGraph("unet", OnnxPrecision.FP16);
+        UnsupportedExportException h = assertThrows(UnsupportedExportException.class,
+                () -> half.weight("conv.weight", new float[] {1f, 70000f}, 2));
+        assertTrue(h.getMessage().contains("conv.weight"), h.getMessage());
+    }
+
     private static UNet2DConditionModel random(UNetConfig config, NDManager m, long seed) {
         UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(config);
         StateDicts.initRandom(unet, m, seed);
@@ -129,7 +147,11 @@ class OnnxParityTest {
 
     static void assertUNet(String what, UNet2DConditionModel unet, NDManager m, double fp32, double fp16) {
         UNetConfig c = unet.config();
-        int size = c.sampleSize() == null ? 8 : c.sampleSize();
+        assertUNet(what, unet, m, c.sampleSize() == null ? 8 : c.sampleSize(), fp32, fp16);
+    }
+
+    static void assertUNet(String what, UNet2DConditionModel unet, NDManager m, int size, double fp32, double fp16) {
+        UNetConfig c = unet.config();
         Parity.Tensor sample = Parity.normal(1, 1, 2, c.inChannels(), size, size);
         Parity.Tensor context = Parity.normal(2, 1, 2, 77, c.crossAttentionDim().get(0));
         Map<String, OrtGraph.Input> inputs = new LinkedHashMap<>();
