@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mdx.export.OnnxExport;
+import dev.mdx.io.JsonConfig;
 import dev.mdx.pipeline.RgbImage;
 import dev.mdx.serve.Browser;
 import dev.mdx.text.ClipTokenizer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +26,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The in-browser page (web/) end to end in headless Chromium with onnxruntime-web's WebAssembly backend, on the
  * bundled one-step emoji student exported to ONNX (fp32 and fp16 weights): type a prompt and a seed, get mdx's image
  * for that prompt and seed; a noise file replaces the seed; the page's seeded noise is mdx's bit for bit; a missing
- * model is one message.
+ * model, a model of more steps and a bad seed are one message each.
  *
  * <p>Tolerance: ONNX Runtime (WebAssembly, fp32) and libtorch sum in different orders, so the 8-bit images may differ
  * by a rounding step here and there: at most {@value #MAX_LEVELS} levels in any channel and {@value #MEAN_LEVELS} on
@@ -41,7 +45,8 @@ class GeneratePageTest {
     static void open() {
         server = new StaticServer().mount("/", WebFolder.dir()).mount("/model/", OneStepEmoji.exported())
                 .mount("/model-fp16/", OneStepEmoji.exportedFp16())
-                .file("/noise-77.bin", OneStepEmoji.littleEndian(OneStepEmoji.noise(77)));
+                .file("/noise-77.bin", OneStepEmoji.littleEndian(OneStepEmoji.noise(77)))
+                .file("/eight-steps/model.json", eightStepModelJson());
         browser = new Browser(1000, 900);
     }
 
@@ -173,14 +178,30 @@ class GeneratePageTest {
     }
 
     @Test
-    void aMissingModelIsOneClearMessage() {
-        browser.driver.get(server.url("/index.html?model=/no-such-model/"));
+    void aMissingModelOrOneThePageCannotRunIsOneClearMessage() {
+        String missing = loadError("/no-such-model/");
+        assertTrue(missing.startsWith("Cannot load the model: ") && missing.contains("HTTP 404")
+                && missing.contains("mdx export onnx"), missing);
+        assertEquals("Cannot load the model: this page runs one-step models (a UFOGen student, e.g."
+                + " models/emoji/students/ufogen); model.json says 8 steps", loadError("/eight-steps/"));
+    }
+
+    /** The page's error after loading {@code model}; Generate stays disabled. */
+    private static String loadError(String model) {
+        browser.driver.get(server.url("/index.html?model=" + model));
         WebElement status = waiting().until(d -> {
             WebElement s = d.findElement(By.id("status"));
             return s.getAttribute("class").contains("error") ? s : null;
         });
-        assertTrue(status.getText().startsWith("Cannot load the model: ") && status.getText().contains("HTTP 404")
-                && status.getText().contains("mdx export onnx"), status.getText());
         assertFalse(browser.driver.findElement(By.id("generate")).isEnabled());
+        return status.getText();
+    }
+
+    /** The exported student's model.json as an 8-step model's would read (no student entry, 8 default steps). */
+    private static byte[] eightStepModelJson() {
+        ObjectNode json = (ObjectNode) JsonConfig.read(OneStepEmoji.exported().resolve(OnnxExport.MODEL_JSON)).root();
+        json.remove("student");
+        ((ObjectNode) json.get("defaults")).put("steps", 8);
+        return JsonConfig.pretty(json).getBytes(StandardCharsets.UTF_8);
     }
 }
