@@ -3,6 +3,7 @@
 # jar snapshot outside target/ so rebuilds of the worktree do not break them (docs/TRAINING.md, "In progress").
 #   scripts/v2-chain.sh snapshot SNAP            copy the built jars (+ train test classes) to SNAP
 #   scripts/v2-chain.sh fashion|emoji SNAP       run (or resume) the chain for one model, niced, one engine thread
+#   scripts/v2-chain.sh emoji-clip SNAP          only the emoji CLIP and its measurement (then the base with 'emoji')
 # Re-running the same command continues every stage from its newest checkpoint; finished stages are skipped.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,11 +34,12 @@ case "$what" in
     [ -f $R/measure-gen-fashion-v2.txt ] || measure $R/measure-gen-fashion-v2.txt \
         generate $R/unet-fashion-v2/pipeline models/fashion/classifier /work/data-cache/fashion-mnist-v2 4 20 4
     ;;
-  emoji)
+  emoji|emoji-clip)
     [ -d $R/clip-emoji-v2/clip ] || mdx train clip -c configs/clip/emoji-clip-v2.json -o $R/clip-emoji-v2 -t 1 --resume
     [ -f $R/measure-clip-emoji-v2.txt ] || measure $R/measure-clip-emoji-v2.txt \
         clip $R/clip-emoji-v2/clip /work/data-cache/emoji-v2 500 0
+    [ "$what" = emoji-clip ] && exit 0
     NICE=19 mdx train unet -c configs/unet-emoji-v2.json -o $R/unet-emoji-v2 -t 1 --resume
     ;;
-  *) echo "usage: $0 snapshot|fashion|emoji SNAP" >&2; exit 2 ;;
+  *) echo "usage: $0 snapshot|fashion|emoji|emoji-clip SNAP" >&2; exit 2 ;;
 esac

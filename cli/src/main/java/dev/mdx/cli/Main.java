@@ -40,17 +40,19 @@ public final class Main {
     /** Errors a person can act on are one line on stderr and a non-zero exit, never a stack trace. */
     private static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter err = cmd.getErr();
+        // "mdx data emoji", "mdx export onnx": the whole command path, as a person typed it
+        String name = cmd.getCommandSpec().qualifiedName();
         if (e instanceof UsageException) {
-            err.println("mdx " + cmd.getCommandName() + ": " + e.getMessage());
-            err.println("Try 'mdx " + cmd.getCommandName() + " --help' for the options.");
+            err.println(name + ": " + e.getMessage());
+            err.println("Try '" + name + " --help' for the options.");
             return ExitCodes.USAGE;
         }
         if (e instanceof MdxException || e instanceof UncheckedIOException) {
-            err.println("mdx " + cmd.getCommandName() + ": error: " + e.getMessage());
+            err.println(name + ": error: " + e.getMessage());
             return ExitCodes.FAILURE;
         }
         // anything else is a bug in mdx, not the user's fault: say so, and how to get the details for a report
-        err.println("mdx " + cmd.getCommandName() + ": internal error (a bug in mdx): " + e);
+        err.println(name + ": internal error (a bug in mdx): " + e);
         if (System.getenv("MDX_DEBUG") != null) {
             e.printStackTrace(err);
         } else {

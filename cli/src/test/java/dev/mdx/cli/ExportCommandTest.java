@@ -38,11 +38,17 @@ class ExportCommandTest {
     void badPrecisionAndEngineAreOneLineErrors() {
         Path micro = TestModels.microPipeline(tmp.resolve("micro"));
         CliRun.assertShortError(CliRun.mdx("export", "onnx", micro.toString(), tmp.resolve("o").toString(),
-                "--precision", "int8"), ExitCodes.USAGE, "--precision must be fp32 or fp16");
+                "--precision", "int8"), ExitCodes.USAGE, "mdx export onnx: --precision must be fp32 or fp16");
         CliRun.assertShortError(CliRun.generate(micro, tmp.resolve("x.png"), "a fox", "--engine", "tf"),
                 ExitCodes.USAGE, "--engine must be torch or onnx");
         CliRun.assertShortError(CliRun.generate(micro, tmp.resolve("x.png"), "a (fox:1.5)", "--engine", "onnx"),
                 ExitCodes.USAGE, "-p/--prompt is not supported by the onnx engine (weighted prompts");
+    }
+
+    @Test
+    void aFolderThatIsNoPipelineIsOneLine() {
+        CliRun r = CliRun.mdx("export", "onnx", tmp.toString(), tmp.resolve("o").toString());
+        CliRun.assertShortError(r, ExitCodes.FAILURE, "mdx export onnx: error: ", "is not a complete diffusers pipeline");
     }
 
     @Test

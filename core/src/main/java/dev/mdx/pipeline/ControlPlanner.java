@@ -70,7 +70,7 @@ final class ControlPlanner {
         }
         notes.add("control: " + config.condition() + " adapter " + file.getFileName() + " at scale "
                 + GenerationParameters.number(control.scale()));
-        return new PlannedControl(adapter, file, map, control.scale());
+        return new PlannedControl(adapter, file, map, control.scale(), control.map() == null);
     }
 
     /** The model's adapter of {@code type}, or its only adapter when type is null. */

@@ -3,8 +3,10 @@ package dev.mdx.pipeline;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -18,16 +20,19 @@ import java.util.regex.Pattern;
  * @param loras the request's LoRA files as {@code NAME:SCALE} (those the prompt names with {@code <lora:...>} stay in
  *     the prompt)
  * @param clipSkip A1111's clip skip (1 = the text encoder's last layer)
+ * @param control the control adapter's settings as the ControlNet extension writes them into the infotext
+ *     ({@code Module: canny, Model: NAME, Weight: S}), or null without control
+ * @param precision the precision the matrix work ran in (bf16 only when it did run in bf16)
  */
 public record GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model,
-        Double denoisingStrength, List<String> loras, int clipSkip) {
+        Double denoisingStrength, List<String> loras, int clipSkip, String control, Precision precision) {
 
     /** The parameters of a text-to-image run without LoRA files. */
     public GenerationParameters(String prompt, String negativePrompt, int steps, double cfgScale, long seed,
         int width, int height, int batchCount, SamplerKind sampler, String samplerName, double eta, String model) {
         this(prompt, negativePrompt, steps, cfgScale, seed, width, height, batchCount, sampler, samplerName, eta, model,
-                null, List.of(), 1);
+                null, List.of(), 1, null, Precision.FP32);
     }
 
     public GenerationParameters {
@@ -36,6 +41,7 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         Objects.requireNonNull(sampler, "sampler");
         Objects.requireNonNull(samplerName, "samplerName");
         Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(precision, "precision");
         loras = List.copyOf(loras);
     }
 
@@ -54,8 +60,9 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
      * Steps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 512x512, Model: name
      * </pre>
      * Eta follows when it is not 0 and the sampler uses it, Clip skip when it is not 1, then
-     * {@code Lora: "NAME:SCALE, ..."} for the request's
-     * LoRA files. The web UI reads every line up to one starting with
+     * {@code Lora: "NAME:SCALE, ..."} for the request's LoRA files, {@code ControlNet 0: "Module: ..., Model: ...,
+     * Weight: ..."} for a control adapter (the ControlNet extension's entry) and {@code Precision: bf16} for a bf16
+     * run (fp32, the default, is not written). The web UI reads every line up to one starting with
      * "Negative prompt:" as the prompt and the last line as the settings, so each prompt is written as one line
      * (see {@link #promptLine}) and a value with a comma, colon or line break is quoted as the web UI quotes it.
      */
@@ -81,6 +88,12 @@ public record GenerationParameters(String prompt, String negativePrompt, int ste
         }
         if (!loras.isEmpty()) {
             s.append(", Lora: ").append(quote(String.join(", ", loras)));
+        }
+        if (control != null) {
+            s.append(", ControlNet 0: ").append(quote(control));
+        }
+        if (precision != Precision.FP32) {
+            s.append(", Precision: ").append(precision.name().toLowerCase(Locale.ROOT));
         }
         return s.toString();
     }

@@ -157,7 +157,7 @@ final class RequestPlanner {
                 seed, width, height, request.batchCount(), kind, config.samplerDisplayName(kind), request.eta(),
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
                         .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList(),
-                clipSkip);
+                clipSkip, control == null ? null : control.infotextEntry(), precision);
         String precisionNote = Precision.fallbackNote(request.precision());
         if (precisionNote != null) {
             notes.add(precisionNote);

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mdx.io.JsonConfig;
 import dev.mdx.io.PngWriter;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import java.io.ByteArrayInputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,6 +64,20 @@ class GenerationParametersTest {
     }
 
     /** NUL and other control characters, which CLIP drops and a PNG text chunk cannot hold, are left out. */
+    /** A control adapter's settings and a bf16 run read back as their own keys; fp32 and no control write nothing. */
+    @Test
+    void controlAndBf16AreWrittenAsTheirOwnSettings() throws Exception {
+        GenerationParameters plain = params("a fox", "", "m");
+        assertFalse(plain.infotext(0).contains("ControlNet"), plain.infotext(0));
+        assertFalse(plain.infotext(0).contains("Precision"), plain.infotext(0));
+        GenerationParameters p = new GenerationParameters("a fox", "", 20, 7.5, 42, 64, 48, 1, SamplerKind.DDIM,
+                "DDIM", 0, "m", null, List.of(), 1, "Module: canny, Model: canny, Weight: 1.5", Precision.BF16);
+        Map<String, String> read = a1111Parse(roundTrip(p.infotext(0)));
+        assertEquals("Module: canny, Model: canny, Weight: 1.5", read.get("ControlNet 0"));
+        assertEquals("bf16", read.get("Precision"));
+        assertEquals("m", read.get("Model"));
+    }
+
     @Test
     void controlCharactersAreLeftOut() throws Exception {
         String text = params("a\u0000b\u0007c\td", "x\u0000y", "m").infotext(0);

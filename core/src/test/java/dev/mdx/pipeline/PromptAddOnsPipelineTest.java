@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.io.SafeTensorsWriter;
+import dev.mdx.tensor.Precision;
 import dev.mdx.testing.TestModels;
 import dev.mdx.text.ClipTokenizer;
 import java.nio.file.Files;
@@ -161,7 +162,7 @@ class PromptAddOnsPipelineTest {
         assertFalse(p.infotext(0).contains("Clip skip"));
         GenerationParameters two = new GenerationParameters(p.prompt(), p.negativePrompt(), p.steps(), p.cfgScale(),
                 p.seed(), p.width(), p.height(), 1, p.sampler(), p.samplerName(), p.eta(), p.model(), null,
-                List.of(), 2);
+                List.of(), 2, null, Precision.FP32);
         assertTrue(two.infotext(0).contains(", Clip skip: 2"), two.infotext(0));
     }
 }

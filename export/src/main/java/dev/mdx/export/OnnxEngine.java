@@ -126,15 +126,25 @@ public final class OnnxEngine implements AutoCloseable {
         try (SamplerState state = new SamplerState()) {
             NDArray latents = steps.initialSample(noise.gaussian(scope, latentShape));
             for (int i = plan.firstStep(); i < steps.size(); i++) {
-                long unetStart = System.nanoTime();
-                NDArray guided = predict(plan, steps.scaleModelInput(i, latents), steps.timestep(i), cond, uncond);
-                unetMs.add(millisSince(unetStart));
-                StepResult r = sampler.step(steps, i, guided, latents, noise, state);
-                latents = r.prevSample();
-                if (!Float.isFinite(latents.sum().getFloat())) {
-                    throw new NonFiniteValuesException("step " + (i + 1) + " of image " + (k + 1) + " produced NaN or"
-                            + " infinite latents in ONNX Runtime; no image was written");
+                NDArray previous = latents;
+                try (NDManager stepScope = scope.newSubManager()) {
+                    // everything computed from these is freed with the step
+                    stepScope.tempAttachAll(latents, cond);
+                    if (uncond != null) {
+                        stepScope.tempAttachAll(uncond);
+                    }
+                    long unetStart = System.nanoTime();
+                    NDArray guided = predict(plan, steps.scaleModelInput(i, latents), steps.timestep(i), cond, uncond);
+                    unetMs.add(millisSince(unetStart));
+                    StepResult r = sampler.step(steps, i, guided, latents, noise, state);
+                    latents = r.prevSample();
+                    if (!Float.isFinite(latents.sum().getFloat())) {
+                        throw new NonFiniteValuesException("step " + (i + 1) + " of image " + (k + 1) + " produced NaN"
+                                + " or infinite latents in ONNX Runtime; no image was written");
+                    }
+                    latents.attach(scope);
                 }
+                previous.close();
             }
             VaeConfig vaeConfig = plan.config().vae();
             NDArray z = latents.div((float) vaeConfig.scalingFactor());

@@ -58,24 +58,38 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         return denoise(batch, ctx, minT, NoiseEmphasis.NONE);
     }
 
+    /**
+     * The clean samples the examples are regressed to, when not the data: given the data x0, the noisy input x_t and
+     * the timesteps, (B, C, h, w) targets (the data's row where an example keeps it). The loss then asks for the
+     * eps or v that takes x_t to that target. Null keeps the data (and the drawn noise) for every example.
+     */
+    interface CleanTargets {
+        NDArray of(NDArray data, NDArray noisy, int[] t, NDArray context, NDManager scope);
+    }
+
     /** The objective with timesteps drawn and examples weighted by {@code emphasis}. */
     Denoised denoise(LatentBatch batch, StepContext ctx, int minT, NoiseEmphasis emphasis) {
+        return denoise(batch, ctx, minT, emphasis, null);
+    }
+
+    /** As {@link #denoise(LatentBatch, StepContext, int, NoiseEmphasis)}, regressing to {@code targets} (null: data). */
+    Denoised denoise(LatentBatch batch, StepContext ctx, int minT, NoiseEmphasis emphasis, CleanTargets targets) {
         int b = (int) batch.latents().getShape().get(0);
         int steps = schedule.numTrainTimesteps();
         int[] t = new int[b];
         for (int i = 0; i < b; i++) {
             t[i] = emphasis.draw(ctx.rng(), minT, steps);
         }
-        return denoise(batch, ctx, t, null, emphasis);
+        return denoise(batch, ctx, t, null, emphasis, targets);
     }
 
     /** The objective at the given timesteps (B,) with a control adapter's features in the UNet (null: none). */
     Denoised denoise(LatentBatch batch, StepContext ctx, int[] t, ControlResiduals control) {
-        return denoise(batch, ctx, t, control, NoiseEmphasis.NONE);
+        return denoise(batch, ctx, t, control, NoiseEmphasis.NONE, null);
     }
 
     private Denoised denoise(LatentBatch batch, StepContext ctx, int[] t, ControlResiduals control,
-            NoiseEmphasis emphasis) {
+            NoiseEmphasis emphasis, CleanTargets targets) {
         NDManager scope = ctx.scope();
         NDArray x0 = batch.latents();
         int b = (int) x0.getShape().get(0);
@@ -85,7 +99,9 @@ public final class DiffusionLoss implements LossFunction<LatentBatch> {
         NDArray context = text.encode(batch.captions(), scope);
         NDArray unguided = embedding == null ? null : embedding.unguided(b, scope);
         NDArray predicted = unet.forward(noisy, levels.timesteps(scope), context, unguided, control, Probe.off());
-        NDArray target = levels.target(prediction, x0, eps);
+        NDArray clean = targets == null ? null : targets.of(x0, noisy, t, context, scope);
+        NDArray target = clean == null ? levels.target(prediction, x0, eps)
+                : levels.target(prediction, clean, levels.eps(PredictionType.SAMPLE, clean, noisy));
         NDArray squared = predicted.sub(target).square();
         if (!emphasis.weighted()) {
             return new Denoised(noisy, levels, context, predicted, squared.mean());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
@@ -23,7 +24,9 @@ import java.util.function.Consumer;
  * </pre>
  *
  * The reconstruction term is the standard denoising loss of the same forward pass (epsilon or v MSE, as the
- * reference code does). Phase {@value #GENERATOR} is the generator, {@value #DISCRIMINATOR} the discriminator.
+ * reference code does); with a teacher, the examples at t = N-1 regress to the teacher's sample from the same x_t
+ * instead of x_0 (from pure noise the data's conditional mean is a blur; the teacher's sample is one image).
+ * Phase {@value #GENERATOR} is the generator, {@value #DISCRIMINATOR} the discriminator.
  * Options: t = N-1 for a share of the examples (the one-step regime, where x0' is blurry), t' drawn uniformly from {0..tPrimeMax} instead of t - k (the discriminator judges the one-step prediction
  * at low noise, as adversarial diffusion distillation judges x0'), and the hinge loss (D: relu(1 - D(real)) +
  * relu(1 + D(fake)); G: -D(fake); no clamps) instead of the clamped BCE.
@@ -67,11 +70,23 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
     private final PredictionType prediction;
     private final Settings settings;
     private final Consumer<Terms> terms;
+    /** Regresses the one-step examples of G steps to its samples instead of the data; null: the data. */
+    private final TeacherSampler teacher;
     /** The last window of probeEvery steps whose gradient shares were measured (diagnostics only). */
     private long probedWindow = -1;
 
     public UfoGenLoss(UfoGenModels models, TextConditioning text, NoiseSchedule schedule, PredictionType prediction,
             Settings settings, Consumer<Terms> terms) {
+        this(models, text, schedule, prediction, settings, terms, null);
+    }
+
+    /**
+     * @param teacher when not null, a G step's examples at t = N-1 (the one-step sampler's timestep; see
+     *     {@code oneStepFraction}) are reconstructed towards the teacher's sample from the same noisy input instead
+     *     of the data, whose conditional mean at that noise level is a blur
+     */
+    UfoGenLoss(UfoGenModels models, TextConditioning text, NoiseSchedule schedule, PredictionType prediction,
+            Settings settings, Consumer<Terms> terms, TeacherSampler teacher) {
         if (settings.stepGap() < 1 || settings.stepGap() >= schedule.numTrainTimesteps()) {
             throw new IllegalArgumentException("step_gap must be in [1, " + schedule.numTrainTimesteps() + "), got "
                     + settings.stepGap());
@@ -86,12 +101,15 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
         this.prediction = prediction;
         this.settings = settings;
         this.terms = terms;
+        this.teacher = teacher;
     }
 
     @Override
     public NDArray loss(LatentBatch batch, StepContext ctx) {
         NDManager scope = ctx.scope();
-        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1, NoiseEmphasis.atLastStep(settings.oneStepFraction()));
+        // the teacher's samples are only a reconstruction target: a D step does not need them
+        DiffusionLoss.Denoised g = denoising.denoise(batch, ctx, 1, NoiseEmphasis.atLastStep(settings.oneStepFraction()),
+                teacher != null && ctx.phase() == GENERATOR ? this::teacherTargets : null);
         NDArray x0Pred = g.levels().x0(prediction, g.predicted(), g.noisy());
         int[] tPrev = g.levels().t().clone();
         for (int i = 0; i < tPrev.length; i++) {
@@ -135,6 +153,39 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
         }
         report(ctx, adversarial, g.loss(), null, fakeLogits, tPrev, advNorm, recNorm);
         return weightedAdv.add(weightedRec);
+    }
+
+    /**
+     * (B, C, h, w): the teacher's sample for each example at t = N-1, the data's row for the others; null when no
+     * example is at N-1.
+     */
+    private NDArray teacherTargets(NDArray data, NDArray noisy, int[] t, NDArray context, NDManager scope) {
+        int last = schedule.numTrainTimesteps() - 1;
+        NDList starts = new NDList();
+        NDList conds = new NDList();
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] == last) {
+                starts.add(row(noisy, i));
+                conds.add(row(context, i));
+            }
+        }
+        if (starts.isEmpty()) {
+            return null;
+        }
+        NDArray uncond = teacher.needsUnconditional()
+                ? denoising.encode(java.util.Collections.nCopies(starts.size(), ""), scope) : null;
+        NDArray taught = teacher.sample(NDArrays.concat(starts, 0), NDArrays.concat(conds, 0), uncond);
+        NDList rows = new NDList();
+        int k = 0;
+        for (int i = 0; i < t.length; i++) {
+            rows.add(t[i] == last ? row(taught, k++) : row(data, i));
+        }
+        return NDArrays.concat(rows, 0);
+    }
+
+    /** Row i of a batch with its batch axis kept: (1, ...). */
+    private static NDArray row(NDArray batch, int i) {
+        return batch.get(new NDIndex().addSliceDim(i, i + 1));
     }
 
     /** Clamped BCE (the reference) or hinge, means over locations and examples. */

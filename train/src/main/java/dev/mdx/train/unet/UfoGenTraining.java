@@ -3,13 +3,17 @@ package dev.mdx.train.unet;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.ModelIndex;
 import dev.mdx.schedule.NoiseSchedule;
 import dev.mdx.schedule.PredictionType;
+import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.train.AdamW;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingPhase;
+import dev.mdx.unet.UNet2DConditionModel;
+import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -38,7 +42,10 @@ import java.util.Locale;
  * {@code one_step_fraction} (0: the share of examples at t = N-1 instead of uniform t), {@code discriminator}
  * ({@code unet_encoder}, or {@code pixel}: {@link PixelDiscriminator}, with discriminator_max_timestep 0) and
  * {@code pixel_discriminator_width} (32) and {@code pixel_discriminator_text} (false: unconditional; true: a
- * projection term on the mean text embedding).
+ * projection term on the mean text embedding); {@code teacher} (a pipeline folder of the base's latents and text
+ * encoder, e.g. its 8-step student; relative to the config file), {@code teacher_steps} (8) and
+ * {@code teacher_guidance_scale} (7.5): G steps regress the one-step examples to the teacher's DDIM sample from the
+ * same noisy input instead of the data (needs one_step_fraction > 0).
  */
 public final class UfoGenTraining {
     static final String TERMS_FILE = "ufogen_terms.csv";
@@ -55,7 +62,8 @@ public final class UfoGenTraining {
         FromPipeline.rejectUnknown(u, List.of("step_gap", "reconstruction_weight", "adversarial_weight", "logit_clamp",
                 "phase_pattern", "discriminator_learning_rate", "discriminator_adam_beta1", "discriminator_adam_beta2",
                 "discriminator_weight_decay", "discriminator_max_timestep", "discriminator_loss", "probe_every",
-                "one_step_fraction", "discriminator", "pixel_discriminator_width", "pixel_discriminator_text"));
+                "one_step_fraction", "discriminator", "pixel_discriminator_width", "pixel_discriminator_text",
+                "teacher", "teacher_steps", "teacher_guidance_scale"));
         int n = p.schedule.numTrainTimesteps();
         int tPrimeMax = u.getInt("discriminator_max_timestep", -1);
         if (tPrimeMax < -1 || tPrimeMax >= n) {
@@ -112,6 +120,7 @@ public final class UfoGenTraining {
                     + " base model, not sample");
         }
         List<TrainingPhase> phases = phases(p.trainer.adamW(), dAdam, dLrScale);
+        TeacherSpec teacherSpec = teacher(u, p, oneStep);
 
         try (NDManager weights = NDManager.newBaseManager(); TermsLog terms = new TermsLog(outDir, resume)) {
             LatentBatchSource batches = p.batches(outDir, weights, out);
@@ -132,8 +141,17 @@ public final class UfoGenTraining {
             UfoGenModels models = new UfoGenModels(generator, discriminator);
             out.printf(Locale.ROOT, "UFOGen: generator %,d parameters, discriminator %,d; step gap %d; %d examples%n",
                     generator.parameterCount(), discriminator.parameterCount(), settings.stepGap(), batches.size());
+            TeacherSampler teacher = null;
+            if (teacherSpec != null) {
+                ModelFolder f = teacherSpec.folder();
+                teacher = new TeacherSampler(UNet2DConditionModel.load(f.unetDir(), weights),
+                        ScheduleConfig.parse(ScheduleConfig.readJson(f.schedulerConfig())), teacherSpec.steps(),
+                        teacherSpec.guidanceScale());
+                out.printf(Locale.ROOT, "one-step examples regress to the %d-step samples of %s at guidance %s%n",
+                        teacherSpec.steps(), f.root(), teacherSpec.guidanceScale());
+            }
             UfoGenLoss loss = new UfoGenLoss(models, text, NoiseSchedule.of(p.schedule), prediction, settings,
-                    terms::append);
+                    terms::append, teacher);
             Trainer.Result result;
             try (Trainer<LatentBatch> t = Trainer.builder(models, loss, batches, p.trainer, outDir)
                     .phases(phases, schedule).progress(out, false).build()) {
@@ -148,6 +166,54 @@ public final class UfoGenTraining {
             }
             return result;
         }
+    }
+
+    /** The teacher's folder and how it samples. */
+    private record TeacherSpec(ModelFolder folder, int steps, double guidanceScale) {}
+
+    /**
+     * The {@code teacher} settings, or null without one: a model of the base's latent space and text encoder (a
+     * student of the same base), checked here so a mismatch fails before any training.
+     */
+    private static TeacherSpec teacher(JsonConfig u, FromPipeline p, double oneStep) {
+        if (!u.has("teacher")) {
+            for (String k : List.of("teacher_steps", "teacher_guidance_scale")) {
+                if (u.has(k)) {
+                    throw u.error(k, "applies only with a teacher (\"teacher\": a pipeline folder)");
+                }
+            }
+            return null;
+        }
+        if (oneStep <= 0) {
+            throw u.error("teacher", "regresses the one-step examples (t = N-1): it needs one_step_fraction > 0");
+        }
+        int steps = u.getInt("teacher_steps", 8);
+        if (steps < 1) {
+            throw u.error("teacher_steps", "must be at least 1, got " + steps);
+        }
+        double w = u.getDouble("teacher_guidance_scale", 7.5);
+        if (!(w >= 0) || Double.isInfinite(w)) {
+            throw u.error("teacher_guidance_scale", "must be a number >= 0, got " + w);
+        }
+        ModelFolder f = ModelFolder.open(p.base.resolve(u.getString("teacher", "")));
+        UNetConfig t = UNetConfig.read(f.unetConfig());
+        UNetConfig g = p.unetConfig;
+        if (t.inChannels() != g.inChannels() || t.outChannels() != g.outChannels()
+                || !t.crossAttentionDim().equals(g.crossAttentionDim())) {
+            throw u.error("teacher", "the teacher " + f.root() + " does not fit the base's latents and text features"
+                    + " (in/out channels " + t.inChannels() + "/" + t.outChannels() + ", cross-attention "
+                    + t.crossAttentionDim() + " against " + g.inChannels() + "/" + g.outChannels() + ", "
+                    + g.crossAttentionDim() + ")");
+        }
+        try {
+            if (Files.mismatch(f.textEncoderWeights(), p.folder.textEncoderWeights()) != -1) {
+                throw u.error("teacher", "the teacher " + f.root() + " has another text encoder than the base: it"
+                        + " must read the same text features (a student of the same base)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f.textEncoderWeights() + ": " + e.getMessage(), e);
+        }
+        return new TeacherSpec(f, steps, w);
     }
 
     /** Phase 0 trains the generator's keys, phase 1 the discriminator's, each with its own AdamW state. */

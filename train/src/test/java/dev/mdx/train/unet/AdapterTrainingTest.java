@@ -179,6 +179,14 @@ class AdapterTrainingTest {
                         .control(ImageControl.map(map, null, 1.0).withAdapter(file)).build());
                 assertTrue(plan.controlled() && plan.runsAlone());
                 assertTrue(plan.notes().stream().anyMatch(n -> n.contains("canny adapter")), plan.notes().toString());
+                // a ready map has no preprocessor; the PNG's infotext names the adapter and its weight
+                assertTrue(plan.parameters().infotext(0).contains(
+                        ", ControlNet 0: \"Module: none, Model: adapter, Weight: 1\""), plan.parameters().infotext(0));
+                GenerationPlan extracted = pipeline.plan(pipeline.newRequest().prompt("a").control(ImageControl.extract(
+                        new dev.mdx.pipeline.RgbImage(w, h, new byte[3 * w * h]), null, 2.5).withAdapter(file)).build());
+                assertTrue(extracted.parameters().infotext(0).contains(
+                        ", ControlNet 0: \"Module: canny, Model: adapter, Weight: 2.5\""),
+                        extracted.parameters().infotext(0));
                 assertEquals(1, pipeline.generate(plan, dev.mdx.pipeline.StepCallback.NONE, null).images().size());
 
                 InvalidRequestException size = assertThrows(InvalidRequestException.class, () -> pipeline.plan(

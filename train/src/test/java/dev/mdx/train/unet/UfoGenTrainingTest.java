@@ -159,6 +159,41 @@ class UfoGenTrainingTest {
         }
     }
 
+    /**
+     * With a teacher, a G step's one-step examples (t = N-1) are reconstructed towards the teacher's sample from the
+     * same noisy input. The teacher here is the generator itself taking one trailing DDIM step to a final alpha of 1,
+     * whose sample is exactly the generator's own x0 prediction: the reconstruction term must vanish, where against
+     * the data it does not.
+     */
+    @Test
+    void oneStepExamplesRegressToTheTeachersSample() {
+        ScheduleConfig oneTrailingStep = ScheduleConfig.parse(JsonConfig.parse("s", """
+                {"set_alpha_to_one": true, "timestep_spacing": "trailing", "clip_sample": false,
+                 "steps_offset": 0}"""));
+        UfoGenLoss.Settings allAtLastStep = new UfoGenLoss.Settings(250, 1.0, 0.1, 0.5, -1, false, 0, 1.0);
+        double[] reconstruction = new double[2];
+        for (int withTeacher = 0; withTeacher < 2; withTeacher++) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                Setup plain = setup(m, allAtLastStep);
+                TeacherSampler teacher = withTeacher == 1 ? new TeacherSampler(plain.models().generator,
+                        oneTrailingStep, 1, 1.0) : null;
+                List<UfoGenLoss.Terms> terms = new ArrayList<>();
+                UfoGenLoss loss = new UfoGenLoss(plain.models(), tinyText(m), NoiseSchedule.of(
+                        ScheduleConfig.defaults()), PredictionType.EPSILON, allAtLastStep, terms::add, teacher);
+                // one G step (the pattern's first): its terms are measured before the update
+                try (Trainer<LatentBatch> t = trainer(plain, loss, 1, dir.resolve("t" + withTeacher), "gd")) {
+                    t.run(false);
+                }
+                assertEquals(UfoGenLoss.GENERATOR, terms.get(0).phase());
+                reconstruction[withTeacher] = terms.get(0).reconstruction();
+            }
+        }
+        System.out.printf("reconstruction at t = N-1: against the data %.4g, against the teacher %.4g%n",
+                reconstruction[0], reconstruction[1]);
+        assertTrue(reconstruction[0] > 0.1, "an untrained generator is far from the data: " + reconstruction[0]);
+        assertTrue(reconstruction[1] < 1e-5, "the generator is its own one-step teacher: " + reconstruction[1]);
+    }
+
     @Test
     void reconstructionTermFallsAndResumeIsExact() {
         int steps = 120;
