@@ -1,7 +1,6 @@
 // The page: loads the exported model named by ?model= (default model/; ?threads=N sets the WebAssembly threads), then
 // generates one image per click from the prompt and either the seed (mdx's own noise generator, in noise.js) or
 // noise from ?noise=URL or the file picker.
-import { OneStepPipeline } from './pipeline.js';
 import { noiseFromBytes, parseSeed, seededNormal } from './noise.js';
 
 const $ = (id) => document.getElementById(id);
@@ -21,9 +20,20 @@ async function fetchNoise(url) {
   return { values: noiseFromBytes(await r.arrayBuffer(), pipeline.noiseSize, url), name: url };
 }
 
+/** pipeline.js, which imports onnxruntime-web: a missing npm install is one message, not a silent console error. */
+async function pipelineModule() {
+  try {
+    return await import('./pipeline.js');
+  } catch (err) {
+    throw new Error('onnxruntime-web did not load: run `npm ci` in the web/ folder'
+      + ` (${err.message})`);
+  }
+}
+
 async function start() {
   $('model-url').textContent = new URL(modelUrl, location.href).href;
   const began = performance.now();
+  const { OneStepPipeline } = await pipelineModule();
   pipeline = await OneStepPipeline.load(modelUrl, Number(params.get('threads')) || undefined);
   if (params.has('noise')) suppliedNoise = await fetchNoise(params.get('noise'));
   if (params.has('prompt')) $('prompt').value = params.get('prompt');

@@ -11,8 +11,13 @@ import dev.mdx.io.JsonConfig;
 import dev.mdx.pipeline.RgbImage;
 import dev.mdx.serve.Browser;
 import dev.mdx.text.ClipTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -47,6 +52,10 @@ class GeneratePageTest {
                 .mount("/model-fp16/", OneStepEmoji.exportedFp16())
                 .file("/noise-77.bin", OneStepEmoji.littleEndian(OneStepEmoji.noise(77)))
                 .file("/eight-steps/model.json", eightStepModelJson());
+        for (String file : List.of("index.html", "style.css", "js/app.js", "js/pipeline.js", "js/model.js",
+                "js/tokenizer.js", "js/noise.js")) {
+            server.file("/without-npm/" + file, read(WebFolder.dir().resolve(file)));
+        }
         browser = new Browser(1000, 900);
     }
 
@@ -123,7 +132,7 @@ class GeneratePageTest {
         assertEquals(tokens + " tokens", browser.driver.findElement(By.id("tokens")).getText());
         // another prompt gives another image
         int[] other = generate("a blue car", null);
-        assertFalse(java.util.Arrays.equals(pixels, other), "a different prompt changed the image");
+        assertFalse(Arrays.equals(pixels, other), "a different prompt changed the image");
         // a seed that is not a 64-bit integer is one message, and no image
         browser.driver.findElement(By.id("seed")).clear();
         browser.driver.findElement(By.id("seed")).sendKeys("12ab");
@@ -178,23 +187,39 @@ class GeneratePageTest {
     }
 
     @Test
-    void aMissingModelOrOneThePageCannotRunIsOneClearMessage() {
+    void aMissingModelOrRuntimeOrAModelThePageCannotRunIsOneClearMessage() {
         String missing = loadError("/no-such-model/");
         assertTrue(missing.startsWith("Cannot load the model: ") && missing.contains("HTTP 404")
                 && missing.contains("mdx export onnx"), missing);
         assertEquals("Cannot load the model: this page runs one-step models (a UFOGen student, e.g."
                 + " models/emoji/students/ufogen); model.json says 8 steps", loadError("/eight-steps/"));
+        // the page's files without onnxruntime-web beside them (npm ci not run)
+        String noRuntime = pageError("/without-npm/index.html?model=/model/");
+        assertTrue(noRuntime.startsWith("Cannot load the model: onnxruntime-web did not load: run `npm ci` in the web/"
+                + " folder"), noRuntime);
     }
 
     /** The page's error after loading {@code model}; Generate stays disabled. */
     private static String loadError(String model) {
-        browser.driver.get(server.url("/index.html?model=" + model));
+        return pageError("/index.html?model=" + model);
+    }
+
+    private static String pageError(String path) {
+        browser.driver.get(server.url(path));
         WebElement status = waiting().until(d -> {
             WebElement s = d.findElement(By.id("status"));
             return s.getAttribute("class").contains("error") ? s : null;
         });
         assertFalse(browser.driver.findElement(By.id("generate")).isEnabled());
         return status.getText();
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The exported student's model.json as an 8-step model's would read (no student entry, 8 default steps). */
