@@ -27,6 +27,9 @@ export function describeModel(json) {
   const unet = need(graphs.unet, 'graphs.unet');
   const vae = need(graphs.vae_decoder, 'graphs.vae_decoder');
   const sched = need(json.scheduler, 'scheduler');
+  const teNames = tensorNames(te, 'graphs.text_encoder');
+  const unetNames = tensorNames(unet, 'graphs.unet');
+  const vaeNames = tensorNames(vae, 'graphs.vae_decoder');
   const steps = json.student ? json.student.steps : need(json.defaults, 'defaults').steps;
   if (steps !== 1) {
     throw new Error(`this page runs one-step models (a UFOGen student, e.g. models/emoji/students/ufogen);`
@@ -38,19 +41,16 @@ export function describeModel(json) {
   const timestep = json.student && json.student.one_step_timestep !== undefined
     ? json.student.one_step_timestep : need(json.defaults.timesteps, 'defaults.timesteps')[0];
   const config = sched.config || {};
-  const te_ = tensorNames(te, 'graphs.text_encoder');
-  const unet_ = tensorNames(unet, 'graphs.unet');
-  const vae_ = tensorNames(vae, 'graphs.vae_decoder');
   const latent = need(json.latent, 'latent');
-  const idsInput = te.inputs[te_.inputs[0]];
+  const idsInput = te.inputs[teNames.inputs[0]];
   return {
     tokenizerDir: need(json.tokenizer, 'tokenizer').vocab.replace(/[^/]*$/, ''),
-    textEncoder: { file: te.file, input: te_.inputs[0], output: te_.outputs[0],
+    textEncoder: { file: te.file, input: teNames.inputs[0], output: teNames.outputs[0],
       idsType: idsInput.dtype, sequenceLength: Number(idsInput.shape[1]) || json.tokenizer.model_max_length },
     unet: { file: unet.file, sample: input(unet, 'sample'), timestep: input(unet, 'timestep'),
       encoderHiddenStates: input(unet, 'encoder_hidden_states'),
-      output: unet_.outputs[0], timestepType: unet.inputs.timestep.dtype, timestepShape: [1] },
-    decoder: { file: vae.file, input: vae_.inputs[0], output: vae_.outputs[0] },
+      output: unetNames.outputs[0], timestepType: unet.inputs.timestep.dtype, timestepShape: [1] },
+    decoder: { file: vae.file, input: vaeNames.inputs[0], output: vaeNames.outputs[0] },
     latentShape: [1, latent.channels, latent.height, latent.width],
     imageSize: [need(json.image, 'image').height, json.image.width],
     timestep,
