@@ -83,6 +83,11 @@ public final class ServeCommand implements Runnable {
             description = "Engine threads per operation (default: the library's choice per model).")
     Integer threads;
 
+    @Option(names = "--web-dir", paramLabel = "DIR",
+            description = "Also serve this folder (the repository's web/, after npm ci, with a model exported into"
+                    + " DIR/model by mdx export onnx) at /browser/: the page that generates in the browser.")
+    java.nio.file.Path webDir;
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
@@ -95,7 +100,7 @@ public final class ServeCommand implements Runnable {
                     .maxBatchImages(maxBatch).requestTimeout(Duration.ofSeconds(Math.max(1, timeoutSeconds)))
                     .maxImages(maxImages).maxSteps(maxSteps).maxPromptChars(maxPrompt)
                     .maxBodyBytes((long) maxBodyMb << 20).maxUploadBytes((long) maxUploadMb << 20)
-                    .threads(threads == null ? null : ThreadsFlag.check(threads)).build();
+                    .threads(threads == null ? null : ThreadsFlag.check(threads)).webDir(webDir).build();
         } catch (dev.mdx.MdxException e) {
             throw new UsageException(e.getMessage());
         }
@@ -114,6 +119,10 @@ public final class ServeCommand implements Runnable {
         out.printf("mdx serve: http://%s:%d/ (models: %s%s)%n", host.contains(":") ? "[" + host + "]" : host,
                 server.port(), String.join(", ", server.models().names()),
                 config.apiKey() != null ? "; API key required" : "");
+        if (config.webDir() != null) {
+            out.printf("mdx serve: the in-browser page from %s: http://%s:%d%s/%n", config.webDir(),
+                    host.contains(":") ? "[" + host + "]" : host, server.port(), ServeConfig.WEB_DIR_PATH);
+        }
         out.flush();
         try {
             stopped.await();

@@ -16,6 +16,10 @@ class ServeCommandTest {
         CliRun model = CliRun.mdx("serve", "-m", "no-such-model", "--port", "0");
         assertEquals(ExitCodes.FAILURE, model.code(), model.err());
         assertTrue(model.err().contains("model 'no-such-model' is neither a folder nor a bundled model"), model.err());
+        CliRun web = CliRun.mdx("serve", "--web-dir", "no-such-folder", "--port", "0");
+        assertEquals(ExitCodes.USAGE, web.code(), web.err());
+        assertTrue(web.err().startsWith("mdx serve: --web-dir ") && web.err().contains("no-such-folder: no index.html"),
+                web.err());
     }
 
     @Test

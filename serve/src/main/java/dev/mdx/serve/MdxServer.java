@@ -5,6 +5,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.http.staticfiles.StaticFileConfig;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -15,7 +16,8 @@ import java.util.Set;
 
 /**
  * The HTTP server: Javalin on Jetty, serving the OpenAI and A1111 APIs, mdx's page support, the web page from the
- * jar, {@code /health} and Prometheus {@code /metrics}, in front of a {@link GenerationQueue}.
+ * jar, {@code /health} and Prometheus {@code /metrics}, in front of a {@link GenerationQueue}; with
+ * {@code --web-dir} also the in-browser page (web/) under {@code /browser/}, which generates on the user's machine.
  *
  * <p>Requests under {@code /v1/}, {@code /sdapi/}, {@code /mdx/} and {@code /metrics} need
  * {@code Authorization: Bearer KEY} when the server has an API key; the page's files and {@code /health} do not
@@ -58,6 +60,9 @@ public final class MdxServer implements AutoCloseable {
             c.jetty.host = config.host();
             c.jetty.port = config.port();
             c.staticFiles.add("/web", Location.CLASSPATH);
+            if (config.webDir() != null) {
+                c.staticFiles.add(sf -> browserPage(sf, config.webDir()));
+            }
             c.routes.before(this::before);
             c.routes.get("/health", this::health);
             c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -75,6 +80,21 @@ public final class MdxServer implements AutoCloseable {
                         ErrorResponses.internalMessage(e)));
             });
         });
+    }
+
+    /**
+     * The in-browser page (web/) from a folder: its ES modules and WebAssembly need their content types, and the
+     * cross-origin isolation headers let onnxruntime-web run on several threads.
+     */
+    private static void browserPage(StaticFileConfig sf, java.nio.file.Path dir) {
+        sf.hostedPath = ServeConfig.WEB_DIR_PATH;
+        sf.directory = dir.toString();
+        sf.location = Location.EXTERNAL;
+        sf.mimeTypes.add("text/javascript", "mjs");
+        sf.mimeTypes.add("application/wasm", "wasm");
+        sf.mimeTypes.add("application/octet-stream", "onnx");
+        sf.headers = Map.of("Cross-Origin-Opener-Policy", "same-origin", "Cross-Origin-Embedder-Policy",
+                "require-corp", "Cache-Control", "no-cache");
     }
 
     /** Loads the models and starts listening. */

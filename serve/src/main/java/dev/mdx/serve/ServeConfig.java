@@ -1,6 +1,8 @@
 package dev.mdx.serve;
 
 import dev.mdx.MdxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -25,15 +27,19 @@ import java.util.Objects;
  * @param maxPixels largest width x height
  * @param maxSteps most sampling steps
  * @param threads engine threads per operation, or null for the library's choice per model
+ * @param webDir a static folder served under {@link #WEB_DIR_PATH} (the in-browser page, web/, with an exported
+ *     model in it), or null for none
  */
 public record ServeConfig(String host, int port, List<String> models, String apiKey, int workers, int queueCapacity,
         int maxBatchImages, Duration requestTimeout, long maxBodyBytes, long maxUploadBytes, int maxPromptChars,
-        int maxImages, long maxPixels, int maxSteps, Integer threads) {
+        int maxImages, long maxPixels, int maxSteps, Integer threads, Path webDir) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7860;
     /** The environment variable read for the API key when {@code --api-key} is not given. */
     public static final String API_KEY_ENV = "MDX_API_KEY";
+    /** Where {@code --web-dir}'s files are served. */
+    public static final String WEB_DIR_PATH = "/browser";
 
     public ServeConfig {
         Objects.requireNonNull(host, "host");
@@ -58,6 +64,13 @@ public record ServeConfig(String host, int port, List<String> models, String api
         }
         if (maxBodyBytes < 1024 || maxUploadBytes < 1 || maxPixels < 1) {
             throw new MdxException("body, upload and pixel limits must be positive (the body at least 1 KiB)");
+        }
+        if (webDir != null) {
+            webDir = webDir.toAbsolutePath().normalize();
+            if (!Files.isRegularFile(webDir.resolve("index.html"))) {
+                throw new MdxException("--web-dir " + webDir + ": no index.html there (the page is the repository's"
+                        + " web/ folder)");
+            }
         }
     }
 
@@ -88,6 +101,7 @@ public record ServeConfig(String host, int port, List<String> models, String api
         private long maxPixels = 1024L * 1024;
         private int maxSteps = 150;
         private Integer threads;
+        private Path webDir;
 
         private Builder() {}
 
@@ -166,9 +180,14 @@ public record ServeConfig(String host, int port, List<String> models, String api
             return this;
         }
 
+        public Builder webDir(Path v) {
+            webDir = v;
+            return this;
+        }
+
         public ServeConfig build() {
             return new ServeConfig(host, port, models, apiKey, workers, queueCapacity, maxBatchImages, requestTimeout,
-                    maxBodyBytes, maxUploadBytes, maxPromptChars, maxImages, maxPixels, maxSteps, threads);
+                    maxBodyBytes, maxUploadBytes, maxPromptChars, maxImages, maxPixels, maxSteps, threads, webDir);
         }
     }
 }

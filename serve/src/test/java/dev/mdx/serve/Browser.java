@@ -21,16 +21,16 @@ import org.openqa.selenium.logging.LoggingPreferences;
 /**
  * Debian's Chromium, headless, driven through its chromedriver with Selenium WebDriver. Both must be installed
  * ({@code apt-get install chromium chromium-driver}; .ci/run does it): a test that needs the browser fails without
- * them rather than passing untested.
+ * them rather than passing untested. Public (serve's test-jar) so that the web-test module drives the same browser.
  */
-final class Browser implements AutoCloseable {
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+public final class Browser implements AutoCloseable {
+    public static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    public static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
     /** Selenium warns that it has no DevTools bindings for this Chromium version; the tests use none. */
     private static final java.util.logging.Logger DEVTOOLS_LOG = quiet("org.openqa.selenium.devtools");
 
-    final ChromeDriver driver;
+    public final ChromeDriver driver;
     private final Path profile;
 
     private static java.util.logging.Logger quiet(String name) {
@@ -39,7 +39,7 @@ final class Browser implements AutoCloseable {
         return logger;
     }
 
-    Browser(int width, int height) {
+    public Browser(int width, int height) {
         assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER), "the page tests need Debian's"
                 + " Chromium and its driver at " + CHROMIUM + " and " + CHROMEDRIVER + ": apt-get install chromium"
                 + " chromium-driver (.ci/run installs them)");
@@ -64,12 +64,12 @@ final class Browser implements AutoCloseable {
     }
 
     /** The console's errors so far (a failed request or a script error). */
-    List<String> consoleErrors() {
+    public List<String> consoleErrors() {
         return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).map(LogEntry::getMessage).toList();
     }
 
-    File screenshot() {
+    public File screenshot() {
         return driver.getScreenshotAs(org.openqa.selenium.OutputType.FILE);
     }
 
