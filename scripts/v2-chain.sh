@@ -10,11 +10,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 what="$1"; SNAP="$(realpath -m "$2")"
 if [ "$what" = snapshot ]; then
   mkdir -p "$SNAP"
-  cp "$ROOT"/{cli,core,train,serve}/target/mdx-*-0.1.0-SNAPSHOT.jar "$ROOT/cli/target/classpath.txt" "$SNAP/"
+  cp "$ROOT"/{cli,core,train,serve,export}/target/mdx-*-0.1.0-SNAPSHOT.jar "$SNAP/"
+  # the dependency classpath without the reactor's own target/ jars, which a rebuild replaces under a running JVM
+  tr ':' '\n' < "$ROOT/cli/target/classpath.txt" | grep -v "^$ROOT/[a-z-]*/target/" | paste -sd: > "$SNAP/classpath.txt"
   rm -rf "$SNAP/test-classes" && cp -r "$ROOT/train/target/test-classes" "$SNAP/test-classes"
   exit 0
 fi
-CP="$SNAP/mdx-cli-0.1.0-SNAPSHOT.jar:$SNAP/mdx-core-0.1.0-SNAPSHOT.jar:$SNAP/mdx-train-0.1.0-SNAPSHOT.jar:$SNAP/mdx-serve-0.1.0-SNAPSHOT.jar:$(cat "$SNAP/classpath.txt")"
+CP="$(ls "$SNAP"/mdx-*-0.1.0-SNAPSHOT.jar | paste -sd:):$(cat "$SNAP/classpath.txt")"
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 # libtorch warns once per small conv that NNPACK does not support this CPU: harmless, filtered as ./mdx does
 java_() { nice -n "${NICE:-15}" java -Xmx3g -Dai.djl.offline=true -Dmdx.home="$ROOT" "$@" \
