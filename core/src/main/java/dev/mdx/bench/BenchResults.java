@@ -61,12 +61,14 @@ public final class BenchResults {
     /** The rows with their rates and fractions of the peak, then the peak RSS per model, as markdown tables. */
     public void printTables(PrintWriter out) {
         out.println();
-        out.printf("| %-28s | %-30s | %10s | %10s | %9s | %9s | %7s |%n", "model", "operation", "ms", "CPU ms",
-                "GFLOP", "GFLOP/s", "% peak");
-        out.printf("|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(30), "-".repeat(32), "-".repeat(11) + ":",
-                "-".repeat(11) + ":", "-".repeat(10) + ":", "-".repeat(10) + ":", "-".repeat(8) + ":");
+        out.printf("| %-28s | %-30s | %10s | %13s | %10s | %9s | %9s | %7s |%n", "model", "operation", "ms",
+                "min-max ms", "CPU ms", "GFLOP", "GFLOP/s", "% peak");
+        out.printf("|%s|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(30), "-".repeat(32), "-".repeat(11) + ":",
+                "-".repeat(14) + ":", "-".repeat(11) + ":", "-".repeat(10) + ":", "-".repeat(10) + ":",
+                "-".repeat(8) + ":");
         for (BenchRow r : rows) {
-            out.printf("| %-28s | %-30s | %10.1f | %10s | %9s | %9s | %7s |%n", r.model(), r.operation(), r.ms(),
+            out.printf("| %-28s | %-30s | %10.1f | %13s | %10s | %9s | %9s | %7s |%n", r.model(), r.operation(),
+                    r.ms(), r.spread(),
                     r.cpuMs() > 0 ? String.format("%.1f", r.cpuMs()) : "",
                     r.flops() > 0 ? String.format("%.2f", r.flops() / 1e9) : "",
                     r.flops() > 0 ? String.format("%.1f", r.gflops()) : "",

@@ -11,7 +11,6 @@ import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
@@ -19,7 +18,8 @@ import java.util.function.Function;
  * One image end to end with a preset's components: the text encoder on a 77-token prompt (and the empty prompt
  * with guidance, as one batch of 2), N UNet calls (batch 2 with classifier-free guidance, whose two halves are
  * combined), each followed by a DDIM update's arithmetic, then the light and the full VAE decoder. Each part is
- * timed on its own inside every run; a row per part and the totals with each decoder, medians over the runs.
+ * timed on its own inside every run; a row per part and the totals with each decoder, medians (and the fastest and
+ * slowest run) over the runs.
  */
 public final class EndToEndBench {
     private static final float GUIDANCE_SCALE = 7.5f;
@@ -80,13 +80,13 @@ public final class EndToEndBench {
         int f = (fullDecoder != null ? fullDecoder : lightDecoder).config().downsampleFactor();
         String size = latent * f + "x" + latent * f;
         List<BenchRow> rows = new ArrayList<>();
-        rows.add(BenchRow.of(model, prefix + "text encoder b" + batch, median(ms[0]), flops[0], peakGflops));
-        rows.add(BenchRow.of(model, prefix + "unet " + steps + " x b" + batch, median(ms[1]), flops[1], peakGflops));
+        rows.add(BenchRow.of(model, prefix + "text encoder b" + batch, Stopwatch.Timing.of(ms[0], 0), flops[0], peakGflops));
+        rows.add(BenchRow.of(model, prefix + "unet " + steps + " x b" + batch, Stopwatch.Timing.of(ms[1], 0), flops[1], peakGflops));
         if (lightDecoder != null) {
-            rows.add(BenchRow.of(model, prefix + "vae decode (light) " + size, median(ms[2]), flops[2], peakGflops));
+            rows.add(BenchRow.of(model, prefix + "vae decode (light) " + size, Stopwatch.Timing.of(ms[2], 0), flops[2], peakGflops));
         }
         if (fullDecoder != null) {
-            rows.add(BenchRow.of(model, prefix + "vae decode " + size, median(ms[3]), flops[3], peakGflops));
+            rows.add(BenchRow.of(model, prefix + "vae decode " + size, Stopwatch.Timing.of(ms[3], 0), flops[3], peakGflops));
         }
         if (lightDecoder != null) {
             rows.add(total(model, prefix + "total, light decoder", ms, flops, cpuPerRun, Part.LIGHT));
@@ -109,7 +109,7 @@ public final class EndToEndBench {
             sums[r] = ms[Part.TEXT.ordinal()][r] + ms[Part.UNET.ordinal()][r] + ms[d][r];
         }
         long f = flops[Part.TEXT.ordinal()] + flops[Part.UNET.ordinal()] + flops[d];
-        return BenchRow.of(model, operation, new Stopwatch.Timing(median(sums), cpuPerRun), f, peakGflops);
+        return BenchRow.of(model, operation, Stopwatch.Timing.of(sums, cpuPerRun), f, peakGflops);
     }
 
     /** Each part's wall ms in one run; every part reads its result back, as a pipeline does at the end. */
@@ -162,11 +162,5 @@ public final class EndToEndBench {
         int tokens = Math.min(TOKENS, text.config().maxPositionEmbeddings());
         return scope.randomUniform(0, text.config().vocabSize() - 1, new Shape(batch, tokens))
                 .toType(DataType.INT64, false);
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }

@@ -176,7 +176,8 @@ public final class InProcessBench {
     }
 
     private BenchRow report(BenchRow row) {
-        out.accept(String.format("  %-28s %-30s %10.1f ms", row.model(), row.operation(), row.ms()));
+        out.accept(String.format("  %-28s %-30s %10.1f ms%s", row.model(), row.operation(), row.ms(),
+                row.spread().isEmpty() ? "" : " (" + row.spread() + ")"));
         return row;
     }
 

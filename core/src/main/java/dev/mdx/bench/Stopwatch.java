@@ -10,8 +10,23 @@ import java.util.Arrays;
 public final class Stopwatch {
     private Stopwatch() {}
 
-    /** Median wall milliseconds, and mean process CPU milliseconds per run. */
-    public record Timing(double wallMs, double cpuMs) {}
+    /**
+     * Median wall milliseconds, mean process CPU milliseconds per run, and the fastest and slowest run (the spread a
+     * noisy machine gives).
+     */
+    public record Timing(double wallMs, double cpuMs, double minMs, double maxMs) {
+        /** One measurement: no spread. */
+        public Timing(double wallMs, double cpuMs) {
+            this(wallMs, cpuMs, wallMs, wallMs);
+        }
+
+        /** The median, fastest and slowest of {@code runsMs} (at least one). */
+        public static Timing of(double[] runsMs, double cpuMs) {
+            double[] sorted = runsMs.clone();
+            Arrays.sort(sorted);
+            return new Timing(sorted[sorted.length / 2], cpuMs, sorted[0], sorted[sorted.length - 1]);
+        }
+    }
 
     public static Timing median(Runnable work, int warmup, int repeats) {
         for (int i = 0; i < warmup; i++) {
@@ -25,8 +40,7 @@ public final class Stopwatch {
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         double cpuMs = (processCpuNanos() - cpu0) / 1e6 / ms.length;
-        Arrays.sort(ms);
-        return new Timing(ms[ms.length / 2], cpuMs);
+        return Timing.of(ms, cpuMs);
     }
 
     public static double onceMs(Runnable work) {
