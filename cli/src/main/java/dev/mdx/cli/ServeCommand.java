@@ -116,12 +116,13 @@ public final class ServeCommand implements Runnable {
             server.close();
             stopped.countDown();
         }, "mdx-serve-shutdown"));
-        out.printf("mdx serve: http://%s:%d/ (models: %s%s)%n", host.contains(":") ? "[" + host + "]" : host,
-                server.port(), String.join(", ", server.models().names()),
+        // an IPv6 literal is bracketed in a URL
+        String origin = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port();
+        out.printf("mdx serve: %s/ (models: %s%s)%n", origin, String.join(", ", server.models().names()),
                 config.apiKey() != null ? "; API key required" : "");
         if (config.webDir() != null) {
-            out.printf("mdx serve: the in-browser page from %s: http://%s:%d%s/%n", config.webDir(),
-                    host.contains(":") ? "[" + host + "]" : host, server.port(), ServeConfig.WEB_DIR_PATH);
+            out.printf("mdx serve: the in-browser page from %s: %s%s/%n", config.webDir(), origin,
+                    ServeConfig.WEB_DIR_PATH);
         }
         out.flush();
         try {

@@ -80,13 +80,13 @@ public final class EndToEndBench {
         int f = (fullDecoder != null ? fullDecoder : lightDecoder).config().downsampleFactor();
         String size = latent * f + "x" + latent * f;
         List<BenchRow> rows = new ArrayList<>();
-        rows.add(BenchRow.of(model, prefix + "text encoder b" + batch, Stopwatch.Timing.of(ms[0], 0), flops[0], peakGflops));
-        rows.add(BenchRow.of(model, prefix + "unet " + steps + " x b" + batch, Stopwatch.Timing.of(ms[1], 0), flops[1], peakGflops));
+        rows.add(part(model, prefix + "text encoder b" + batch, ms, flops, Part.TEXT));
+        rows.add(part(model, prefix + "unet " + steps + " x b" + batch, ms, flops, Part.UNET));
         if (lightDecoder != null) {
-            rows.add(BenchRow.of(model, prefix + "vae decode (light) " + size, Stopwatch.Timing.of(ms[2], 0), flops[2], peakGflops));
+            rows.add(part(model, prefix + "vae decode (light) " + size, ms, flops, Part.LIGHT));
         }
         if (fullDecoder != null) {
-            rows.add(BenchRow.of(model, prefix + "vae decode " + size, Stopwatch.Timing.of(ms[3], 0), flops[3], peakGflops));
+            rows.add(part(model, prefix + "vae decode " + size, ms, flops, Part.FULL));
         }
         if (lightDecoder != null) {
             rows.add(total(model, prefix + "total, light decoder", ms, flops, cpuPerRun, Part.LIGHT));
@@ -95,6 +95,12 @@ public final class EndToEndBench {
             rows.add(total(model, prefix + "total, full decoder", ms, flops, cpuPerRun, Part.FULL));
         }
         return rows;
+    }
+
+    /** One part's row: the median, fastest and slowest of its runs. */
+    private BenchRow part(String model, String operation, double[][] ms, long[] flops, Part part) {
+        int p = part.ordinal();
+        return BenchRow.of(model, operation, Stopwatch.Timing.of(ms[p], 0), flops[p], peakGflops);
     }
 
     /**

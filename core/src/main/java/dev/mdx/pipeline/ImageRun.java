@@ -285,12 +285,7 @@ final class ImageRun {
 
     /** diffusers: vae.decode(latents / scaling_factor + shift_factor); the result is in the latents' manager. */
     static NDArray decodeLatents(ModelVariant variant, NDArray latents, VaeTiling tiling) {
-        AutoencoderKL vae = variant.vae();
-        NDArray z = latents.div((float) vae.scalingFactor());
-        if (variant.config().vae().shiftFactor().isPresent()) {
-            z = z.add((float) variant.config().vae().shiftFactor().getAsDouble());
-        }
-        return vae.decode(z, tiling);
+        return variant.vae().decode(variant.config().vae().decoderInput(latents), tiling);
     }
 
     private static double millisSince(long nanoStart) {

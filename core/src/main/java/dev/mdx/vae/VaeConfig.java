@@ -1,5 +1,6 @@
 package dev.mdx.vae;
 
+import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.JsonConfig;
@@ -69,6 +70,15 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
             throw new ModelFormatException("VAE config: decoder has " + decoder.levels() + " levels but the encoder has "
                     + blockOutChannels.size() + " (the decoder must upsample as often as the encoder downsamples)");
         }
+    }
+
+    /**
+     * What the decoder reads for a pipeline's latents, diffusers' {@code latents / scaling_factor + shift_factor}: a
+     * new array in the latents' manager.
+     */
+    public NDArray decoderInput(NDArray latents) {
+        NDArray z = latents.div((float) scalingFactor);
+        return shiftFactor.isPresent() ? z.add((float) shiftFactor.getAsDouble()) : z;
     }
 
     public static VaeConfig read(Path configJson) {

@@ -17,7 +17,6 @@ import dev.mdx.sampling.SamplingPlan;
 import dev.mdx.sampling.StepResult;
 import dev.mdx.tensor.NoiseSource;
 import dev.mdx.unet.Guidance;
-import dev.mdx.vae.VaeConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -75,11 +74,6 @@ public final class OnnxEngine implements AutoCloseable {
         return dir;
     }
 
-    /**
-     * Runs every image of {@code plan}, handing each to {@code images} as it is decoded.
-     *
-     * @throws InvalidRequestException naming what this engine does not run
-     */
     /** Where a run's time went, in milliseconds: text encoder, every UNet step (with guidance), decoder. */
     public record Timings(double textMs, List<Double> unetStepMs, double decodeMs) {
         public double unetTotalMs() {
@@ -87,6 +81,11 @@ public final class OnnxEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs every image of {@code plan}, handing each to {@code images} as it is decoded.
+     *
+     * @throws InvalidRequestException naming what this engine does not run
+     */
     public Timings generate(GenerationPlan plan, ImageCallback images) {
         requireSupported(plan);
         GenerationParameters used = plan.parameters();
@@ -146,11 +145,7 @@ public final class OnnxEngine implements AutoCloseable {
                 }
                 previous.close();
             }
-            VaeConfig vaeConfig = plan.config().vae();
-            NDArray z = latents.div((float) vaeConfig.scalingFactor());
-            if (vaeConfig.shiftFactor().isPresent()) {
-                z = z.add((float) vaeConfig.shiftFactor().getAsDouble());
-            }
+            NDArray z = plan.config().vae().decoderInput(latents);
             long decodeStart = System.nanoTime();
             NDArray decoded = run(vae, Map.of(VaeDecoderExporter.LATENT, input(z)), scope);
             RgbImage image = Images.toRgb(decoded).get(0);
@@ -207,37 +202,38 @@ public final class OnnxEngine implements AutoCloseable {
         return OrtGraph.floats(x.toFloatArray(), x.getShape().getShape());
     }
 
-    /** What this engine leaves to the default one, each refused with the request field it concerns. */
+    /** What this engine leaves to the default one: the first found is refused with the request field it concerns. */
     public static void requireSupported(GenerationPlan plan) {
-        List<String[]> refused = new ArrayList<>();
         if (plan.editsImage()) {
-            refused.add(new String[] {"initImage", "image to image and inpainting"});
+            throw unsupported("initImage", "image to image and inpainting");
         }
         if (plan.controlled()) {
-            refused.add(new String[] {"control", "control adapters"});
+            throw unsupported("control", "control adapters");
         }
         if (!plan.loras().isEmpty()) {
-            refused.add(new String[] {"loras", "LoRA files"});
+            throw unsupported("loras", "LoRA files");
         }
         if (plan.clipSkip() != 1) {
-            refused.add(new String[] {"clipSkip", "clip skip other than 1"});
+            throw unsupported("clipSkip", "clip skip other than 1");
         }
         if (plan.vaeTiling().splits(plan.parameters().height() / plan.config().vaeScaleFactor(),
                 plan.parameters().width() / plan.config().vaeScaleFactor())) {
-            refused.add(new String[] {"vaeTiling", "tiled VAE decoding"});
+            throw unsupported("vaeTiling", "tiled VAE decoding");
         }
         for (ChunkedPrompt p : plan.negativePrompt() == null ? List.of(plan.prompt())
                 : List.of(plan.prompt(), plan.negativePrompt())) {
             if (p.chunkCount() != 1) {
-                refused.add(new String[] {"prompt", "prompts longer than one chunk of tokens"});
-            } else if (p.weighted(0) || p.hasVectors(0)) {
-                refused.add(new String[] {"prompt", "weighted prompts and textual-inversion embeddings"});
+                throw unsupported("prompt", "prompts longer than one chunk of tokens");
+            }
+            if (p.weighted(0) || p.hasVectors(0)) {
+                throw unsupported("prompt", "weighted prompts and textual-inversion embeddings");
             }
         }
-        if (!refused.isEmpty()) {
-            throw new InvalidRequestException(refused.get(0)[0], "is not supported by the onnx engine ("
-                    + refused.get(0)[1] + "); use the default engine");
-        }
+    }
+
+    private static InvalidRequestException unsupported(String field, String what) {
+        return new InvalidRequestException(field, "is not supported by the onnx engine (" + what
+                + "); use the default engine");
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.mdx.schedule.PredictionType;
 import dev.mdx.tensor.Ops;
 import dev.mdx.train.LossFunction;
 import dev.mdx.train.StepContext;
+import java.util.Collections;
 import java.util.function.Consumer;
 
 /**
@@ -173,7 +174,7 @@ public final class UfoGenLoss implements LossFunction<LatentBatch> {
             return null;
         }
         NDArray uncond = teacher.needsUnconditional()
-                ? denoising.encode(java.util.Collections.nCopies(starts.size(), ""), scope) : null;
+                ? denoising.encode(Collections.nCopies(starts.size(), ""), scope) : null;
         NDArray taught = teacher.sample(NDArrays.concat(starts, 0), NDArrays.concat(conds, 0), uncond);
         NDList rows = new NDList();
         int k = 0;

@@ -145,7 +145,7 @@ public final class UfoGenTraining {
             if (teacherSpec != null) {
                 ModelFolder f = teacherSpec.folder();
                 teacher = new TeacherSampler(UNet2DConditionModel.load(f.unetDir(), weights),
-                        ScheduleConfig.parse(ScheduleConfig.readJson(f.schedulerConfig())), teacherSpec.steps(),
+                        ScheduleConfig.read(f.schedulerConfig()), teacherSpec.steps(),
                         teacherSpec.guidanceScale());
                 out.printf(Locale.ROOT, "one-step examples regress to the %d-step samples of %s at guidance %s%n",
                         teacherSpec.steps(), f.root(), teacherSpec.guidanceScale());
