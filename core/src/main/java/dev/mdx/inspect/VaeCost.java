@@ -84,7 +84,7 @@ public final class VaeCost {
             }
         }
         s.norm(CONV_OUT, channels.get(0));
-        s.conv(CONV_OUT, channels.get(0), d.convOutChannels(), 3, 1, true, batch, h, w);
+        s.conv(CONV_OUT, channels.get(0), d.outChannels(), 3, 1, true, batch, h, w);
         return s.build(component, String.format("latent (%d, %d, %d, %d)", batch, c.latentChannels(), height, width));
     }
 

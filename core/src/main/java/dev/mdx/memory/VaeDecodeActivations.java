@@ -69,11 +69,8 @@ final class VaeDecodeActivations {
         Tally.Mark head = t.open();
         ops.groupNorm(channels.get(0) * h * w);
         ops.silu(channels.get(0) * h * w);
-        ops.conv(channels.get(0) * h * w, d.convOutChannels() * h * w);
-        if (d.upsampling() == VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE) {
-            ops.elementwise(d.convOutChannels() * h * w); // depth-to-space into the image
-        }
-        t.close(head, Layers.bytes(d.convOutChannels() * h * w));
+        ops.conv(channels.get(0) * h * w, d.outChannels() * h * w);
+        t.close(head, Layers.bytes(d.outChannels() * h * w));
         t.free(Layers.bytes(cur));
     }
 

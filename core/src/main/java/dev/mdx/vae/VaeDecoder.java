@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * diffusers Decoder: conv_in -> mid_block -> up_blocks (levels in reverse, layers_per_block + 1 resnets each,
  * no upsampler on the last) -> GroupNorm -> SiLU -> conv_out. Built from a {@link VaeDecoderConfig} so that a
- * narrower or shallower decoder keeps the same key names; a pixel_shuffle decoder also ends its conv_out in a
- * depth-to-space x2 (the config's Javadoc has where its upsamplers sit).
+ * narrower or shallower decoder keeps the same key names (a pixel_shuffle decoder's upsampler convs have other
+ * shapes).
  */
 public final class VaeDecoder extends Module {
     private final VaeDecoderConfig config;
@@ -23,7 +23,6 @@ public final class VaeDecoder extends Module {
     private final ModuleList<VaeUpDecoderBlock> upBlocks;
     private final GroupNorm convNormOut;
     private final Conv2d convOut;
-    private final int outputShuffle;
 
     public VaeDecoder(VaeDecoderConfig config) {
         this.config = config;
@@ -38,8 +37,7 @@ public final class VaeDecoder extends Module {
             upBlocks.add(new VaeUpDecoderBlock(config, i));
         }
         convNormOut = child("conv_norm_out", new GroupNorm(groups, channels.get(0), VaeConfig.NORM_EPS));
-        convOut = child("conv_out", new Conv2d(channels.get(0), config.convOutChannels(), 3, 1, 1));
-        outputShuffle = config.upsampling() == VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE ? 2 : 1;
+        convOut = child("conv_out", new Conv2d(channels.get(0), config.outChannels(), 3, 1, 1));
     }
 
     public VaeDecoderConfig config() {
@@ -64,12 +62,11 @@ public final class VaeDecoder extends Module {
         }
         if (keep) {
             h = probe.record("conv_norm_out", convNormOut.forward(h));
-            return probe.record("conv_out", Ops.pixelShuffle(convOut.forward(Ops.silu(h)), outputShuffle));
+            return probe.record("conv_out", convOut.forward(Ops.silu(h)));
         }
         NDArray features = h;
         // GroupNorm and SiLU make seven full-resolution arrays; only conv_out's 3-channel output survives them
-        return next(latent, h, Scopes.run(() -> Ops.pixelShuffle(convOut.forward(Ops.silu(convNormOut.forward(
-                features))), outputShuffle), features));
+        return next(latent, h, Scopes.run(() -> convOut.forward(Ops.silu(convNormOut.forward(features))), features));
     }
 
     private static NDArray stage(NDArray input, NDArray previous, NDArray result, boolean keep) {

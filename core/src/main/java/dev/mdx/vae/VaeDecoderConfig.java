@@ -9,12 +9,12 @@ import java.util.List;
  * record.
  *
  * <p>Up blocks are numbered in decoder order (0 reads the mid block's output at the latent resolution) and level i
- * has width {@link #width(int)}. With {@link Upsampling#NEAREST_CONV} (diffusers) every block but the last ends in
- * a nearest x2 upsample and a 3x3 conv at the doubled resolution keeping the block's width. With
- * {@link Upsampling#PIXEL_SHUFFLE} no convolution runs at a doubled resolution: an upsampler is a 3x3 conv at the
- * block's resolution to 4x the <em>next</em> block's width followed by a depth-to-space x2, and the last doubling
- * is the output convolution's (conv_out makes 4 x out_channels at half the image size); the last two blocks
- * therefore share a resolution, and nothing but the 3-channel image exists at full resolution.
+ * has width {@link #width(int)}; every block but the last ends in an x2 upsampler. With
+ * {@link Upsampling#NEAREST_CONV} (diffusers) that is a nearest x2 upsample and a 3x3 conv at the doubled
+ * resolution keeping the block's width, so each level's width is paid for at the next level's resolution. With
+ * {@link Upsampling#PIXEL_SHUFFLE} it is a 3x3 conv at the block's own resolution to 4x the <em>next</em> block's
+ * width followed by a depth-to-space x2 (a sub-pixel convolution): the doubled resolution only ever holds the next,
+ * narrower level's width.
  *
  * @param latentChannels channels of the latent the decoder reads
  * @param outChannels image channels it writes
@@ -67,10 +67,6 @@ public record VaeDecoderConfig(int latentChannels, int outChannels, List<Integer
         if (upsampling == null) {
             throw new ModelFormatException("VAE config: decoder upsampling must be given");
         }
-        if (upsampling == Upsampling.PIXEL_SHUFFLE && blockOutChannels.size() < 2) {
-            throw new ModelFormatException("VAE config: a pixel_shuffle decoder needs at least 2 levels (its output "
-                    + "convolution upsamples), got block_out_channels " + blockOutChannels);
-        }
     }
 
     /** A decoder with diffusers' nearest-neighbour upsampling. */
@@ -90,9 +86,9 @@ public record VaeDecoderConfig(int latentChannels, int outChannels, List<Integer
         return blockOutChannels.get(levels() - 1 - block);
     }
 
-    /** Whether up block i ends in an upsampler ({@code up_blocks.i.upsamplers.0}). */
+    /** Whether up block i ends in an upsampler ({@code up_blocks.i.upsamplers.0}): all but the last. */
     public boolean hasUpsampler(int block) {
-        return block < levels() - (upsampling == Upsampling.PIXEL_SHUFFLE ? 2 : 1);
+        return block < levels() - 1;
     }
 
     /** Channels up block i's upsampler leaves at the doubled resolution (its conv makes 4x that when shuffled). */
@@ -100,17 +96,9 @@ public record VaeDecoderConfig(int latentChannels, int outChannels, List<Integer
         return upsampling == Upsampling.PIXEL_SHUFFLE ? width(block + 1) : width(block);
     }
 
-    /** Channels entering up block i: the mid block's width, or what the previous block (and upsampler) left. */
+    /** Channels entering up block i: the mid block's width, or what the previous block's upsampler left. */
     public int blockInChannels(int block) {
-        if (block == 0) {
-            return width(0);
-        }
-        return hasUpsampler(block - 1) ? upsampledChannels(block - 1) : width(block - 1);
-    }
-
-    /** Output channels of {@code conv_out}: the image's, or 4x that for the final depth-to-space. */
-    public int convOutChannels() {
-        return upsampling == Upsampling.PIXEL_SHUFFLE ? 4 * outChannels : outChannels;
+        return block == 0 ? width(0) : upsampledChannels(block - 1);
     }
 
     public VaeDecoderConfig withBlockOutChannels(List<Integer> channels) {

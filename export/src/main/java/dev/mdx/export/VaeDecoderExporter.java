@@ -55,11 +55,7 @@ final class VaeDecoderExporter {
                 }
             }
         }
-        ModuleRef convOut = decoder.child("conv_out");
-        h = l.conv(convOut, l.silu(l.groupNorm(decoder.child("conv_norm_out"), h)));
-        if (shuffle) {
-            h = depthToSpace(g, convOut.key(), h);
-        }
+        h = l.conv(decoder.child("conv_out"), l.silu(l.groupNorm(decoder.child("conv_norm_out"), h)));
         g.output(h, OUTPUT, OnnxGraph.FLOAT, "batch", (long) config.outChannels(), "image_height", "image_width");
         return g.model(version, "mdx AutoencoderKL decoder");
     }

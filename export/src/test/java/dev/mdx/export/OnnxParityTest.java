@@ -73,7 +73,7 @@ class OnnxParityTest {
     /** A sub-pixel light decoder (DepthToSpace in CRD mode is torch's pixel_shuffle) with random weights. */
     @Test
     void pixelShuffleVaeDecoderMatches() {
-        // three levels: a shuffling upsampler in block 0, none in block 1, the output convolution's depth-to-space
+        // three levels: two sub-pixel upsamplers
         VaeConfig full = new VaeConfig(3, 3, 4, List.of(8, 16, 16), 1, 8, 0.5, java.util.OptionalDouble.empty(), 32,
                 false, true, true, null);
         VaeConfig config = full.withDecoder(full.decoder().withBlockOutChannels(List.of(8, 16, 24))
