@@ -113,27 +113,13 @@ public final class ControlAdapter extends Module {
             throw new AdapterMismatchException("the condition map is " + s.get(3) + "x" + s.get(2) + "; the adapter"
                     + " needs a multiple of " + f + " a side");
         }
-        NDArray h = convIn.forward(pixelUnshuffle(condition, f));
+        NDArray h = convIn.forward(Ops.pixelUnshuffle(condition, f));
         List<NDArray> down = new ArrayList<>();
         for (int i = 0; i < body.size(); i++) {
             h = body.get(i).features(h);
             down.add(body.get(i).out.forward(h));
         }
         return new ControlResiduals(down, midOut == null ? null : midOut.forward(h));
-    }
-
-    /** (B, C, H, W) -> (B, C f^2, H/f, W/f), torch's pixel_unshuffle channel order. */
-    static NDArray pixelUnshuffle(NDArray x, int f) {
-        if (f == 1) {
-            return x;
-        }
-        Shape s = x.getShape();
-        long b = s.get(0);
-        long c = s.get(1);
-        long h = s.get(2) / f;
-        long w = s.get(3) / f;
-        // (B, C, h, f, w, f) -> (B, C, f, f, h, w)
-        return x.reshape(b, c, h, f, w, f).transpose(0, 1, 3, 5, 2, 4).reshape(b, c * f * f, h, w);
     }
 
     /** Multiply-adds times 2 of one forward pass on an H x W map, batch 1 (as {@link dev.mdx.tensor.FlopCounter}). */

@@ -66,18 +66,22 @@ public final class VaeCost {
         int top = channels.get(levels - 1);
         s.conv(CONV_IN, d.latentChannels(), top, 3, 1, true, batch, h, w);
         midBlock(s, top, d.midBlockAttention(), batch, h, w);
-        int in = top;
         for (int i = 0; i < levels; i++) {
-            int out = channels.get(levels - 1 - i);
+            int out = d.width(i);
             for (int j = 0; j < d.layersPerBlock() + 1; j++) {
-                resnet(s, j == 0 ? in : out, out, batch, h, w);
+                resnet(s, j == 0 ? d.blockInChannels(i) : out, out, batch, h, w);
             }
-            if (i < levels - 1) {
+            if (d.hasUpsampler(i)) {
+                boolean shuffle = d.upsampling() == VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE;
+                if (shuffle) { // at this resolution, to 4x the channels, then depth-to-space
+                    s.conv(UPSAMPLERS, out, 4 * d.upsampledChannels(i), 3, 1, true, batch, h, w);
+                }
                 h *= 2;
                 w *= 2;
-                s.conv(UPSAMPLERS, out, out, 3, 1, true, batch, h, w);
+                if (!shuffle) { // nearest x2, then the conv at the doubled resolution
+                    s.conv(UPSAMPLERS, out, out, 3, 1, true, batch, h, w);
+                }
             }
-            in = out;
         }
         s.norm(CONV_OUT, channels.get(0));
         s.conv(CONV_OUT, channels.get(0), d.outChannels(), 3, 1, true, batch, h, w);

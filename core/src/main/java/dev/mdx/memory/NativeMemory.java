@@ -12,15 +12,44 @@ import com.sun.jna.NativeLibrary;
  * weights alone, which {@link MemoryEstimator#releasingBetweenPhases()} assumes.
  */
 public final class NativeMemory {
-    private static final Function TRIM = find();
+    private static final Function TRIM = find("malloc_trim");
+    private static final Function MALLOPT = find("mallopt");
+    /** glibc's mallopt parameters (malloc.h). */
+    private static final int M_TRIM_THRESHOLD = -1;
+    private static final int M_MMAP_THRESHOLD = -3;
+    /** The largest mmap threshold glibc accepts on 64-bit systems (half its 64 MB heap size). */
+    private static final int MMAP_THRESHOLD_MAX = 32 << 20;
+    private static boolean reuseSet;
 
     private NativeMemory() {}
 
-    private static Function find() {
+    private static Function find(String name) {
         try {
-            return NativeLibrary.getInstance("c").getFunction("malloc_trim");
+            return NativeLibrary.getInstance("c").getFunction(name);
         } catch (UnsatisfiedLinkError | RuntimeException e) {
-            return null; // not glibc (musl, macOS): nothing to trim this way
+            return null; // not glibc (musl, macOS): nothing to tune this way
+        }
+    }
+
+    /**
+     * Keeps freed native memory in malloc's heap for the next op instead of giving it back to the operating system
+     * at once. By default glibc serves every array above a (moving) threshold with its own mmap and unmaps it on
+     * free, and trims the heap's top whenever 128 KB are free there, so each step and each decode pays page faults
+     * to get its activations' memory zeroed again: a 512 px light decode took 0.34-0.96 s that way against
+     * 0.21-0.39 s with arrays up to 32 MB kept (BENCHMARKS.md, 2026-12-05). The resident size then stays at the
+     * run's high-water mark (flat across requests) until {@link #releaseFreed()}. Called once when the engine
+     * loads; the environment variables MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_, when set, win.
+     */
+    public static synchronized void keepFreedForReuse() {
+        if (reuseSet || MALLOPT == null) {
+            return;
+        }
+        reuseSet = true;
+        if (System.getenv("MALLOC_MMAP_THRESHOLD_") == null) {
+            MALLOPT.invokeInt(new Object[] {M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX});
+        }
+        if (System.getenv("MALLOC_TRIM_THRESHOLD_") == null) {
+            MALLOPT.invokeInt(new Object[] {M_TRIM_THRESHOLD, Integer.MAX_VALUE});
         }
     }
 

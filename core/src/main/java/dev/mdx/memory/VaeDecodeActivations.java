@@ -40,27 +40,31 @@ final class VaeDecodeActivations {
         ops.conv(latent, top * h * w);
         double cur = top * h * w;
         cur = next(cur, midBlock(top, d.midBlockAttention(), h, w));
-        int in = top;
         for (int i = 0; i < levels; i++) {
-            int out = channels.get(levels - 1 - i);
+            int out = d.width(i);
             // the block's input is the decoder's to free; its own intermediates replace each other
-            double b = resnet(in, out, h, w);
+            double b = resnet(d.blockInChannels(i), out, h, w);
             for (int j = 1; j < d.layersPerBlock() + 1; j++) {
                 b = next(b, resnet(out, out, h, w));
             }
-            if (i < levels - 1) {
-                Tally.Mark up = t.open();
-                ops.elementwise(out * 2 * h * w); // nearest x2 along H
-                ops.elementwise(out * 4 * h * w); // and along W
-                ops.conv(out * 4 * h * w, out * 4 * h * w);
-                t.close(up, Layers.bytes(out * 4 * h * w));
+            if (d.hasUpsampler(i)) {
+                int up = d.upsampledChannels(i);
+                Tally.Mark scope = t.open();
+                if (d.upsampling() == VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE) {
+                    ops.conv(out * h * w, 4 * up * h * w);
+                    ops.elementwise(4 * up * h * w); // depth-to-space copy
+                } else {
+                    ops.elementwise(out * 2 * h * w); // nearest x2 along H
+                    ops.elementwise(out * 4 * h * w); // and along W
+                    ops.conv(out * 4 * h * w, up * 4 * h * w);
+                }
+                t.close(scope, Layers.bytes(up * 4 * h * w));
                 t.free(Layers.bytes(b));
-                b = out * 4 * h * w;
+                b = up * 4 * h * w;
                 h *= 2;
                 w *= 2;
             }
             cur = next(cur, b);
-            in = out;
         }
         Tally.Mark head = t.open();
         ops.groupNorm(channels.get(0) * h * w);

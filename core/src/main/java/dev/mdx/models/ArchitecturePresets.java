@@ -5,18 +5,15 @@ import dev.mdx.io.ModelFormatException;
 import dev.mdx.text.ClipTextConfig;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.VaeConfig;
-import dev.mdx.vae.VaeDecoderConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Architecture presets shipped as config.json files in the jar (dev/mdx/presets/NAME/COMPONENT.json): {@code unet},
  * {@code text_encoder}, {@code vae}, and optionally {@code vae_light}, the same VAE with a pruned decoder given by
- * the {@code decoder_*} keys under which a light decoder is stored in a VAE config.json. VaeConfig does not read
- * those keys yet, so they are applied here; applying them again once it does changes nothing.
+ * the {@code decoder_*} keys under which a light decoder is stored in a VAE config.json.
  */
 public final class ArchitecturePresets {
     /** Every preset name, in the order benchmarks report them. */
@@ -38,30 +35,7 @@ public final class ArchitecturePresets {
 
     /** The VAE with the preset's light decoder; see {@link #has} with {@link #VAE_LIGHT}. */
     public static VaeConfig vaeLight(String name) {
-        JsonConfig json = json(name, VAE_LIGHT);
-        VaeConfig full = VaeConfig.from(json);
-        VaeDecoderConfig d = full.decoder();
-        if (json.has("decoder_block_out_channels")) {
-            d = d.withBlockOutChannels(ints(json.getInts("decoder_block_out_channels", null)));
-        }
-        if (json.has("decoder_layers_per_block")) {
-            d = d.withLayersPerBlock(json.getInt("decoder_layers_per_block", 0));
-        }
-        if (json.has("decoder_norm_num_groups")) {
-            d = d.withNormNumGroups(json.getInt("decoder_norm_num_groups", 0));
-        }
-        if (json.has("decoder_mid_block_attention")) {
-            d = d.withMidBlockAttention(json.getBool("decoder_mid_block_attention", true));
-        }
-        return full.withDecoder(d);
-    }
-
-    private static List<Integer> ints(int[] values) {
-        List<Integer> out = new ArrayList<>(values.length);
-        for (int v : values) {
-            out.add(v);
-        }
-        return out;
+        return VaeConfig.from(json(name, VAE_LIGHT));
     }
 
     public static ClipTextConfig textEncoder(String name) {

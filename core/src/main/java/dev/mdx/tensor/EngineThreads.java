@@ -3,6 +3,7 @@ package dev.mdx.tensor;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.mdx.MdxException;
+import dev.mdx.memory.NativeMemory;
 
 /**
  * The PyTorch engine's CPU thread pools. DJL reads {@code ai.djl.pytorch.num_threads} (intra-op: the threads one
@@ -46,11 +47,15 @@ public final class EngineThreads {
         JniUtils.setNumThreads(threads); // applies the intra-op count when the engine had loaded before
     }
 
-    /** Loads the engine, with a one-thread inter-op pool unless the property says otherwise. */
+    /**
+     * Loads the engine, with a one-thread inter-op pool unless the property says otherwise, and malloc set to keep
+     * freed arrays for reuse ({@link NativeMemory#keepFreedForReuse()}).
+     */
     public static synchronized void loadEngine() {
         if (System.getProperty(INTER_OP_PROPERTY) == null) {
             System.setProperty(INTER_OP_PROPERTY, "1");
         }
+        NativeMemory.keepFreedForReuse();
         Engine.getEngine(ENGINE);
     }
 

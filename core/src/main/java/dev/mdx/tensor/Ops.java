@@ -226,6 +226,37 @@ public final class Ops {
         return x.repeat(2, 2).repeat(3, 2);
     }
 
+    /** (B, C, H, W) -> (B, C f^2, H/f, W/f), torch's pixel_unshuffle channel order (space-to-depth). */
+    public static NDArray pixelUnshuffle(NDArray x, int f) {
+        if (f == 1) {
+            return x;
+        }
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long c = s.get(1);
+        long h = s.get(2) / f;
+        long w = s.get(3) / f;
+        // (B, C, h, f, w, f) -> (B, C, f, f, h, w)
+        return x.reshape(b, c, h, f, w, f).transpose(0, 1, 3, 5, 2, 4).reshape(b, c * f * f, h, w);
+    }
+
+    /**
+     * (B, C f^2, H, W) -> (B, C, H f, W f), torch's pixel_shuffle (ONNX DepthToSpace in CRD mode): output channel
+     * c at (y f + i, x f + j) is input channel c f^2 + i f + j at (y, x).
+     */
+    public static NDArray pixelShuffle(NDArray x, int f) {
+        if (f == 1) {
+            return x;
+        }
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long c = s.get(1) / ((long) f * f);
+        long h = s.get(2);
+        long w = s.get(3);
+        // (B, C, f, f, H, W) -> (B, C, H, f, W, f)
+        return x.reshape(b, c, f, f, h, w).transpose(0, 1, 4, 2, 5, 3).reshape(b, c, h * f, w * f);
+    }
+
     /**
      * Nearest-neighbour resize to (outH, outW) as torch's interpolate(mode='nearest'): source index
      * floor(dst * in / out). Used where a skip connection has an odd size, so 2x upsampling does not fit.

@@ -29,9 +29,11 @@ import java.util.OptionalDouble;
  *
  * <p>A decoder that differs from the derived one (the light decoder) is stored in {@code config.json} with the
  * optional mdx keys {@code decoder_block_out_channels}, {@code decoder_layers_per_block},
- * {@code decoder_norm_num_groups} and {@code decoder_mid_block_attention}; each absent key takes the encoder's
- * value ({@code block_out_channels}, {@code layers_per_block}, {@code norm_num_groups},
- * {@code mid_block_add_attention}). diffusers ignores these keys, so it cannot load a light decoder.
+ * {@code decoder_norm_num_groups}, {@code decoder_mid_block_attention} and {@code decoder_upsample}
+ * ({@code nearest_conv} or {@code pixel_shuffle}, see {@link VaeDecoderConfig}); each absent key takes the
+ * encoder's value ({@code block_out_channels}, {@code layers_per_block}, {@code norm_num_groups},
+ * {@code mid_block_add_attention}, diffusers' nearest-neighbour upsampling). diffusers ignores these keys, so it
+ * cannot load a light decoder.
  */
 public record VaeConfig(int inChannels, int outChannels, int latentChannels, List<Integer> blockOutChannels,
         int layersPerBlock, int normNumGroups, double scalingFactor, OptionalDouble shiftFactor, int sampleSize,
@@ -44,6 +46,7 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
     public static final String DECODER_LAYERS_PER_BLOCK = "decoder_layers_per_block";
     public static final String DECODER_NORM_NUM_GROUPS = "decoder_norm_num_groups";
     public static final String DECODER_MID_BLOCK_ATTENTION = "decoder_mid_block_attention";
+    public static final String DECODER_UPSAMPLE = "decoder_upsample";
 
     /** diffusers' AutoencoderKL defaults for the keys that very old configs may omit. */
     private static final double DEFAULT_SCALING_FACTOR = 0.18215;
@@ -153,8 +156,16 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
                 : derived.normNumGroups();
         boolean attention = json.has(DECODER_MID_BLOCK_ATTENTION) ? json.getBool(DECODER_MID_BLOCK_ATTENTION, true)
                 : derived.midBlockAttention();
+        VaeDecoderConfig.Upsampling upsampling = derived.upsampling();
+        if (json.has(DECODER_UPSAMPLE)) {
+            String key = json.getString(DECODER_UPSAMPLE, "");
+            upsampling = VaeDecoderConfig.Upsampling.fromKey(key);
+            if (upsampling == null) {
+                throw json.error(DECODER_UPSAMPLE, "is '" + key + "'; expected 'nearest_conv' or 'pixel_shuffle'");
+            }
+        }
         return new VaeDecoderConfig(derived.latentChannels(), derived.outChannels(), channels, layers, groups,
-                attention);
+                attention, upsampling);
     }
 
     private static List<Integer> toList(int[] values) {
@@ -218,6 +229,9 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, Lis
         }
         if (decoder.midBlockAttention() != derived.midBlockAttention()) {
             o.put(DECODER_MID_BLOCK_ATTENTION, decoder.midBlockAttention());
+        }
+        if (decoder.upsampling() != derived.upsampling()) {
+            o.put(DECODER_UPSAMPLE, decoder.upsampling().key());
         }
         return o;
     }

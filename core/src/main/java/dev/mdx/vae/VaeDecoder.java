@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * diffusers Decoder: conv_in -> mid_block -> up_blocks (levels in reverse, layers_per_block + 1 resnets each,
  * no upsampler on the last) -> GroupNorm -> SiLU -> conv_out. Built from a {@link VaeDecoderConfig} so that a
- * narrower or shallower decoder keeps the same key names.
+ * narrower or shallower decoder keeps the same key names (a pixel_shuffle decoder's upsampler convs have other
+ * shapes).
  */
 public final class VaeDecoder extends Module {
     private final VaeDecoderConfig config;
@@ -32,11 +33,8 @@ public final class VaeDecoder extends Module {
         convIn = child("conv_in", new Conv2d(config.latentChannels(), top, 3, 1, 1));
         midBlock = child("mid_block", new VaeMidBlock(top, groups, config.midBlockAttention()));
         upBlocks = child("up_blocks", new ModuleList<>());
-        int in = top;
         for (int i = 0; i < levels; i++) {
-            int out = channels.get(levels - 1 - i);
-            upBlocks.add(new VaeUpDecoderBlock(in, out, config.layersPerBlock() + 1, groups, i < levels - 1));
-            in = out;
+            upBlocks.add(new VaeUpDecoderBlock(config, i));
         }
         convNormOut = child("conv_norm_out", new GroupNorm(groups, channels.get(0), VaeConfig.NORM_EPS));
         convOut = child("conv_out", new Conv2d(channels.get(0), config.outChannels(), 3, 1, 1));

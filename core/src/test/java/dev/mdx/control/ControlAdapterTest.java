@@ -105,36 +105,6 @@ class ControlAdapterTest {
     }
 
     @Test
-    void pixelUnshuffleMatchesTorchOrder() {
-        try (NDManager m = NDManager.newBaseManager()) {
-            int c = 2;
-            int h = 4;
-            int w = 6;
-            int f = 2;
-            float[] x = new float[c * h * w];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = i;
-            }
-            float[] got = ControlAdapter.pixelUnshuffle(m.create(x, new Shape(1, c, h, w)), f).toFloatArray();
-            // torch: out[ch * f * f + i * f + j, y, x] = in[ch, y * f + i, x * f + j]
-            float[] want = new float[x.length];
-            for (int ch = 0; ch < c; ch++) {
-                for (int i = 0; i < f; i++) {
-                    for (int j = 0; j < f; j++) {
-                        for (int y = 0; y < h / f; y++) {
-                            for (int xx = 0; xx < w / f; xx++) {
-                                int o = ((ch * f * f + i * f + j) * (h / f) + y) * (w / f) + xx;
-                                want[o] = x[(ch * h + y * f + i) * w + xx * f + j];
-                            }
-                        }
-                    }
-                }
-            }
-            assertArrayEquals(want, got, 0f);
-        }
-    }
-
-    @Test
     void mismatchedInputsAndUNetsFailWithOneClearMessage() {
         try (NDManager m = NDManager.newBaseManager()) {
             Inputs in = load(m);

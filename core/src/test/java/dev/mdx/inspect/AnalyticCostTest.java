@@ -20,6 +20,7 @@ import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
 import dev.mdx.vae.VaeConfig;
+import dev.mdx.vae.VaeDecoderConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,12 +126,15 @@ class AnalyticCostTest {
     }
 
     @Test
-    void vaeEncoderAndFullAndLightDecoders() {
+    void vaeEncoderAndFullLightAndPixelShuffleDecoders() {
         VaeConfig full = new VaeConfig(3, 3, 4, List.of(16, 32, 32), 2, 8, 0.5, OptionalDouble.empty(), 32, true,
                 true, true, null);
         VaeConfig light = full.withDecoder(full.decoder().withBlockOutChannels(List.of(8, 16, 16))
                 .withLayersPerBlock(1).withMidBlockAttention(false));
-        for (VaeConfig config : List.of(full, light)) {
+        VaeConfig shuffled = full.withDecoder(full.decoder().withBlockOutChannels(List.of(8, 16, 32))
+                .withLayersPerBlock(0).withMidBlockAttention(false)
+                .withUpsampling(VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE));
+        for (VaeConfig config : List.of(full, light, shuffled)) {
             AutoencoderKL vae = new AutoencoderKL(config);
             ComponentCost encoder = VaeCost.encoder(config, 2, 24, 20);
             ComponentCost decoder = VaeCost.decoder(config, "vae decoder", 2, 6, 5);

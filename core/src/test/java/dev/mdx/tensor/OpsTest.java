@@ -372,4 +372,39 @@ class OpsTest {
             }
         }
     }
+
+    /** torch's pixel_unshuffle: out[ch f^2 + i f + j, y, x] = in[ch, y f + i, x f + j]; pixel_shuffle its inverse. */
+    @Test
+    void pixelShuffleAndUnshuffleMatchTorchOrder() {
+        int c = 3;
+        int f = 2;
+        int h = 4;
+        int w = 6;
+        float[] image = randn(c * h * w);
+        float[] packed = new float[image.length];
+        for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < f; i++) {
+                for (int j = 0; j < f; j++) {
+                    for (int y = 0; y < h / f; y++) {
+                        for (int x = 0; x < w / f; x++) {
+                            packed[((ch * f * f + i * f + j) * (h / f) + y) * (w / f) + x] =
+                                    image[(ch * h + y * f + i) * w + x * f + j];
+                        }
+                    }
+                }
+            }
+        }
+        NDArray imageArray = m.create(image, new Shape(1, c, h, w));
+        NDArray packedArray = m.create(packed, new Shape(1, c * f * f, h / f, w / f));
+        assertArrayEquals(packed, Ops.pixelUnshuffle(imageArray, f).toFloatArray(), 0f);
+        assertEquals(new Shape(1, c, h, w), Ops.pixelShuffle(packedArray, f).getShape());
+        assertArrayEquals(image, Ops.pixelShuffle(packedArray, f).toFloatArray(), 0f);
+        // batch 2 keeps the images apart
+        NDArray two = packedArray.concat(packedArray.mul(-1), 0);
+        float[] got = Ops.pixelShuffle(two, f).toFloatArray();
+        for (int k = 0; k < image.length; k++) {
+            assertEquals(image[k], got[k], 0f);
+            assertEquals(-image[k], got[image.length + k], 0f);
+        }
+    }
 }

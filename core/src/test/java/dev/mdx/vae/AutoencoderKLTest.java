@@ -123,6 +123,35 @@ class AutoencoderKLTest {
         }
     }
 
+    /** The sub-pixel decoder decodes to the full image size and its 2x2 output cells are not nearest copies. */
+    @Test
+    void pixelShuffleDecoderDecodesToTheImageSize(@TempDir Path tmp) {
+        VaeConfig full = VaeConfig.read(goldenDir().resolve("config.json"));
+        int groups = full.decoder().normNumGroups();
+        VaeConfig config = full.withDecoder(full.decoder().withBlockOutChannels(Collections.nCopies(
+                full.decoder().levels(), groups)).withLayersPerBlock(0).withMidBlockAttention(false)
+                .withUpsampling(VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE));
+        AutoencoderKL vae = new AutoencoderKL(config);
+        try (NDManager weights = NDManager.newBaseManager(); NDManager scope = weights.newSubManager()) {
+            StateDicts.initRandom(vae, weights, 3);
+            NDArray latent = scope.randomNormal(new Shape(2, full.latentChannels(), 5, 6));
+            NDArray image = vae.decode(latent);
+            int f = full.downsampleFactor();
+            assertEquals(new Shape(2, full.outChannels(), 5 * f, 6 * f), image.getShape());
+            NDArray cell = image.get(":, :, 0::2, 0::2");
+            assertTrue(cell.sub(image.get(":, :, 1::2, 1::2")).abs().max().getFloat() > 1e-4,
+                    "the four sub-pixels of a 2x2 cell come from different channels");
+            Path file = tmp.resolve("shuffle.safetensors");
+            StateDicts.save(vae, file, Map.of("format", "pt"));
+            AutoencoderKL reloaded = new AutoencoderKL(config);
+            reloaded.loadWeights(file, weights);
+            Golden.assertClose(image, reloaded.decode(latent), 0, "pixel-shuffle decoder after save/load");
+            assertThrows(StateDictMismatchException.class, () -> new AutoencoderKL(full.withDecoder(
+                    config.decoder().withUpsampling(VaeDecoderConfig.Upsampling.NEAREST_CONV))).loadWeights(file,
+                    weights), "a nearest-upsampling decoder of the same widths does not take these weights");
+        }
+    }
+
     @Test
     void loadsPre014AttentionKeyNames(@TempDir Path tmp) {
         Path dir = goldenDir();

@@ -82,6 +82,32 @@ class VaeConfigJsonTest {
         assertEquals(new ai.djl.ndarray.types.Shape(24), model.namedParameters().get("decoder.conv_norm_out.weight").shape());
     }
 
+    /**
+     * BASE has 3 levels ([32, 64, 64] in encoder order): decoder blocks 0, 1, 2 at widths 48, 32, 16 here. Each
+     * upsampler's conv makes 4x the next block's width at its own block's resolution; the next block then needs
+     * no shortcut conv.
+     */
+    @Test
+    void pixelShuffleDecoderRoundTripsAndShapesItsUpsamplers() {
+        VaeDecoderConfig shuffle = new VaeDecoderConfig(8, 3, List.of(16, 32, 48), 0, 8, false,
+                VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE);
+        VaeConfig c = BASE.withDecoder(shuffle);
+        assertEquals("pixel_shuffle", c.toJsonNode().get(VaeConfig.DECODER_UPSAMPLE).asText());
+        assertFalse(BASE.toJsonNode().has(VaeConfig.DECODER_UPSAMPLE), "diffusers' upsampling writes no key");
+        assertEquals(c, roundTrip(c));
+        assertEquals(BASE.downsampleFactor(), c.downsampleFactor());
+
+        var params = new AutoencoderKL(c).namedParameters();
+        assertEquals(new ai.djl.ndarray.types.Shape(4 * 32, 48, 3, 3),
+                params.get("decoder.up_blocks.0.upsamplers.0.conv.weight").shape());
+        assertEquals(new ai.djl.ndarray.types.Shape(4 * 16, 32, 3, 3),
+                params.get("decoder.up_blocks.1.upsamplers.0.conv.weight").shape());
+        assertFalse(params.keySet().stream().anyMatch(k -> k.startsWith("decoder.up_blocks.2.upsamplers")));
+        assertFalse(params.keySet().stream().anyMatch(k -> k.contains("conv_shortcut") && k.startsWith("decoder.")),
+                "each upsampler already made the next block's width");
+        assertEquals(new ai.djl.ndarray.types.Shape(3, 16, 3, 3), params.get("decoder.conv_out.weight").shape());
+    }
+
     @Test
     void rejectsBadDecoderKeysByName(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         String[][] bad = {
@@ -89,6 +115,7 @@ class VaeConfigJsonTest {
             {VaeConfig.DECODER_LAYERS_PER_BLOCK, "-1"},
             {VaeConfig.DECODER_NORM_NUM_GROUPS, "5"},
             {VaeConfig.DECODER_MID_BLOCK_ATTENTION, "\"no\""},
+            {VaeConfig.DECODER_UPSAMPLE, "\"bilinear\""},
         };
         for (String[] b : bad) {
             ObjectNode json = (ObjectNode) BASE.toJsonNode();

@@ -29,6 +29,7 @@ final class VaeDecoderExporter {
             h = l.conv(root.child("post_quant_conv"), h);
         }
         ModuleRef decoder = root.child("decoder");
+        boolean shuffle = config.upsampling() == VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE;
         h = l.conv(decoder.child("conv_in"), h);
         ModuleRef mid = decoder.child("mid_block");
         h = resnet(l, mid.child("resnets").child(0), h);
@@ -44,15 +45,24 @@ final class VaeDecoderExporter {
             }
             if (block.has("upsamplers")) {
                 ModuleRef up = block.child("upsamplers").child(0);
-                String scaled = g.op("Resize", up.key(), List.of(h, "", g.constant(up.paramKey("scales"),
-                        new float[] {1, 1, 2, 2}, 4)), attr("mode", "nearest"),
-                        attr("coordinate_transformation_mode", "asymmetric"), attr("nearest_mode", "floor"));
-                h = l.conv(up.child("conv"), scaled);
+                if (shuffle) {
+                    h = depthToSpace(g, up.key(), l.conv(up.child("conv"), h));
+                } else {
+                    String scaled = g.op("Resize", up.key(), List.of(h, "", g.constant(up.paramKey("scales"),
+                            new float[] {1, 1, 2, 2}, 4)), attr("mode", "nearest"),
+                            attr("coordinate_transformation_mode", "asymmetric"), attr("nearest_mode", "floor"));
+                    h = l.conv(up.child("conv"), scaled);
+                }
             }
         }
         h = l.conv(decoder.child("conv_out"), l.silu(l.groupNorm(decoder.child("conv_norm_out"), h)));
         g.output(h, OUTPUT, OnnxGraph.FLOAT, "batch", (long) config.outChannels(), "image_height", "image_width");
         return g.model(version, "mdx AutoencoderKL decoder");
+    }
+
+    /** (B, 4C, H, W) -> (B, C, 2H, 2W) in torch's pixel_shuffle order, which is DepthToSpace's CRD mode. */
+    private static String depthToSpace(OnnxGraph g, String hint, String x) {
+        return g.op("DepthToSpace", hint, List.of(x), attr("blocksize", 2L), attr("mode", "CRD"));
     }
 
     private static String resnet(Layers l, ModuleRef ref, String x) {

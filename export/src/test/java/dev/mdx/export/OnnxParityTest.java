@@ -19,6 +19,8 @@ import dev.mdx.text.ClipTextModel;
 import dev.mdx.unet.UNet2DConditionModel;
 import dev.mdx.unet.UNetConfig;
 import dev.mdx.vae.AutoencoderKL;
+import dev.mdx.vae.VaeConfig;
+import dev.mdx.vae.VaeDecoderConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -65,6 +67,21 @@ class OnnxParityTest {
         try (NDManager m = NDManager.newBaseManager()) {
             AutoencoderKL vae = AutoencoderKL.load(Golden.pipelineComponent("vae"), m);
             assertVaeDecoder("golden vae", vae, m, 8, FP32_TOLERANCE, FP16_TOLERANCE);
+        }
+    }
+
+    /** A sub-pixel light decoder (DepthToSpace in CRD mode is torch's pixel_shuffle) with random weights. */
+    @Test
+    void pixelShuffleVaeDecoderMatches() {
+        // three levels: two sub-pixel upsamplers
+        VaeConfig full = new VaeConfig(3, 3, 4, List.of(8, 16, 16), 1, 8, 0.5, java.util.OptionalDouble.empty(), 32,
+                false, true, true, null);
+        VaeConfig config = full.withDecoder(full.decoder().withBlockOutChannels(List.of(8, 16, 24))
+                .withMidBlockAttention(false).withUpsampling(VaeDecoderConfig.Upsampling.PIXEL_SHUFFLE));
+        AutoencoderKL vae = new AutoencoderKL(config);
+        try (NDManager m = NDManager.newBaseManager()) {
+            StateDicts.initRandom(vae, m, 9);
+            assertVaeDecoder("random pixel-shuffle decoder", vae, m, 8, FP32_TOLERANCE, FP16_TOLERANCE);
         }
     }
 

@@ -79,7 +79,7 @@ public record VaeStageConfig(Stage stage, VaeConfig vae, Path frozenVae, Path da
             "dtype", "fp16_tolerance_db", "probe_images", "benchmark_image_size"));
     private static final Set<String> LIGHT = new TreeSet<>(List.of(VaeConfig.DECODER_BLOCK_OUT_CHANNELS,
             VaeConfig.DECODER_LAYERS_PER_BLOCK, VaeConfig.DECODER_NORM_NUM_GROUPS,
-            VaeConfig.DECODER_MID_BLOCK_ATTENTION));
+            VaeConfig.DECODER_MID_BLOCK_ATTENTION, VaeConfig.DECODER_UPSAMPLE));
 
     public static VaeStageConfig read(Path file) {
         Path base = file.toAbsolutePath().getParent();
