@@ -162,9 +162,10 @@ public final class GenerateCommand implements Runnable {
                     + "the new border.")
     String outpaint;
 
-    @Option(names = "--precision", paramLabel = "P", description = "fp32 (default), or bf16: convolutions, linear"
-            + " layers and attention in bfloat16 (about 2x faster on CPUs with AVX512-BF16; fp32 with a note"
-            + " elsewhere), normalisations and the sampler in fp32.")
+    @Option(names = "--precision", paramLabel = "P", description = "bf16 or fp32. Default: bf16 on CPUs with"
+            + " AVX512-BF16 or AMX (convolutions, linear layers and attention in bfloat16, about 2x faster;"
+            + " normalisations and the sampler in fp32), fp32 elsewhere; -Dmdx.precision in MDX_JAVA_OPTS changes"
+            + " the default. bf16 asked for on a CPU without it runs fp32 with a note.")
     String precision;
 
     @Option(names = "--vae-tiling", description = "Decode the image in overlapping tiles of " + VAE_TILE_PIXELS

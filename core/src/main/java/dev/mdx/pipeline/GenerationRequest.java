@@ -37,8 +37,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *     the final layer norm), and so on up to the encoder's layer count; null for 1
  * @param control spatial control through a control adapter (a condition map or a photo to extract one from), or
  *     null for none
- * @param precision the number format of the layers' matrix work ({@link Precision}); null for fp32. bf16 runs fp32
- *     with a note where the CPU lacks it
+ * @param precision the number format of the layers' matrix work ({@link Precision}); null for
+ *     {@link Precision#machineDefault()} (bf16 where the CPU has it). bf16 asked for runs fp32 with a note where
+ *     the CPU lacks it
  */
 public record GenerationRequest(String prompt, String negativePrompt, Integer steps, Double cfgScale, long seed,
         Integer width, Integer height, int batchCount, SamplerKind sampler, double eta, boolean useStudent,
@@ -88,7 +89,6 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             throw new InvalidRequestException("loras", "holds a null entry");
         }
         loras = loras == null ? List.of() : List.copyOf(loras);
-        precision = precision == null ? Precision.FP32 : precision;
     }
 
     /** A random seed as the web UI picks them: a non-negative 32-bit value, easy to type back in. */
@@ -254,7 +254,7 @@ public record GenerationRequest(String prompt, String negativePrompt, Integer st
             return this;
         }
 
-        /** fp32 (null: the default) or bf16. */
+        /** fp32 or bf16; null (the default) for {@link Precision#machineDefault()}. */
         public Builder precision(Precision value) {
             this.precision = value;
             return this;

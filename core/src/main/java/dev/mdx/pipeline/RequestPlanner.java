@@ -128,7 +128,8 @@ final class RequestPlanner {
         int outWidth = pad == null ? width : width + pad.left() + pad.right();
         int outHeight = pad == null ? height : height + pad.top() + pad.bottom();
         config.validateSize(outWidth, outHeight);
-        Precision precision = Precision.resolve(request.precision());
+        Precision precision = request.precision() == null ? Precision.machineDefault()
+                : Precision.resolve(request.precision());
         VaeTiling tiling = memoryCheck(request, variant, guidance, precision, outWidth, outHeight, prompts.chunks(),
                 notes);
         PreparedEdit prepared = null;
@@ -158,7 +159,7 @@ final class RequestPlanner {
                 config.modelName(), prepared == null ? null : prepared.strength(), request.loras().stream()
                         .map(l -> l.path().getFileName() + ":" + GenerationParameters.number(l.scale())).toList(),
                 clipSkip, control == null ? null : control.infotextEntry(), precision);
-        String precisionNote = Precision.fallbackNote(request.precision());
+        String precisionNote = request.precision() == null ? null : Precision.fallbackNote(request.precision());
         if (precisionNote != null) {
             notes.add(precisionNote);
         }

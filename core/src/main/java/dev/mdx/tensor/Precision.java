@@ -77,6 +77,27 @@ public enum Precision {
         return null;
     }
 
+    /** The system property that sets {@link #machineDefault()} ("fp32" or "bf16"). */
+    public static final String DEFAULT_PROPERTY = "mdx.precision";
+
+    /**
+     * The precision of a request that names none: bf16 where this machine runs it (its images are within 49-54 dB
+     * PSNR of fp32's on the bundled models, docs/BENCHMARKS.md, and the UNet takes half the time), else fp32 without
+     * a note (the user asked for nothing). {@value #DEFAULT_PROPERTY} = fp32 or bf16 overrides it, for example to
+     * keep images bit-identical across machines with and without bfloat16 arithmetic.
+     */
+    public static Precision machineDefault() {
+        String property = System.getProperty(DEFAULT_PROPERTY);
+        if (property != null) {
+            try {
+                return resolve(parse(property));
+            } catch (MdxException e) {
+                throw new MdxException("-D" + DEFAULT_PROPERTY + ": " + e.getMessage());
+            }
+        }
+        return resolve(BF16);
+    }
+
     /** Whether /proc/cpuinfo lists avx512_bf16 or amx_bf16 (false where it cannot be read). */
     public static synchronized boolean cpuHasBf16() {
         if (cpuHasBf16 == null) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import dev.mdx.bench.ResidentMemory;
 import dev.mdx.sampling.SamplerKind;
+import dev.mdx.tensor.Precision;
 import dev.mdx.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,38 @@ class TextToImagePipelineTest {
 
     private static byte[] pixels(GenerationRequest r) {
         return pipeline.generate(r).images().get(0).rgb();
+    }
+
+    /**
+     * A request that names no precision runs the machine's default: bf16 where the CPU has it, unless
+     * -Dmdx.precision says otherwise (the test JVM sets fp32 for the golden tests; cleared here).
+     */
+    @Test
+    void requestsWithoutPrecisionRunTheMachineDefault() {
+        String before = System.getProperty(Precision.DEFAULT_PROPERTY);
+        try {
+            System.clearProperty(Precision.DEFAULT_PROPERTY);
+            Precision machine = Precision.resolve(Precision.BF16);
+            GenerationResult unnamed = pipeline.generate(request().seed(7).build());
+            assertEquals(machine, unnamed.parameters().precision());
+            assertArrayEquals(pixels(request().seed(7).precision(machine).build()), unnamed.images().get(0).rgb(),
+                    "the default is that precision, not another path");
+            System.setProperty(Precision.DEFAULT_PROPERTY, "fp32");
+            GenerationResult pinned = pipeline.generate(request().seed(7).build());
+            assertEquals(Precision.FP32, pinned.parameters().precision());
+            assertArrayEquals(pixels(request().seed(7).precision(Precision.FP32).build()), pinned.images().get(0).rgb());
+            System.setProperty(Precision.DEFAULT_PROPERTY, "fp8");
+            dev.mdx.MdxException bad = assertThrows(dev.mdx.MdxException.class,
+                    () -> pipeline.generate(request().seed(7).build()));
+            assertTrue(bad.getMessage().contains("-Dmdx.precision") && bad.getMessage().contains("fp8"),
+                    bad.getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Precision.DEFAULT_PROPERTY);
+            } else {
+                System.setProperty(Precision.DEFAULT_PROPERTY, before);
+            }
+        }
     }
 
     @Test
