@@ -105,9 +105,10 @@ public final class DataCommand implements Runnable {
                 description = "Image size: 32 pads the 28x28 originals, 28 keeps them (default: ${DEFAULT-VALUE}).")
         int size;
 
-        @Option(names = "--captions", defaultValue = "v1", paramLabel = "v1|v2",
+        @Option(names = "--captions", defaultValue = "v1", paramLabel = "v1|v2|v3",
                 description = "Caption set: v1 the original templates, v2 the words users type plus a held-out "
-                        + "paraphrase list (docs/DATA.md; default: ${DEFAULT-VALUE}).")
+                        + "paraphrase list, v3 v2's words in three times as many sentence frames (docs/DATA.md; "
+                        + "default: ${DEFAULT-VALUE}).")
         String captions;
 
         @Option(names = "--force", description = "Rebuild even when an identical build exists.")

@@ -48,6 +48,9 @@ public final class EmojiDatasetBuilder {
             if (captions == null) {
                 throw new IllegalArgumentException("a caption set is needed");
             }
+            if (captions == CaptionSet.V3) {
+                throw new DatasetException("caption set v3 exists for Fashion-MNIST only; use v2 for emoji");
+            }
             if (size < 8 || size > 1024) {
                 throw new IllegalArgumentException("image size must be in 8..1024, got " + size);
             }

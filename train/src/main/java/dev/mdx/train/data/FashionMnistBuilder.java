@@ -107,8 +107,8 @@ public final class FashionMnistBuilder {
                         System.arraycopy(images.data(), (i * SOURCE_SIZE + y) * SOURCE_SIZE, padded, (y + pad) * size + pad, SOURCE_SIZE);
                     }
                     String key = split + "/" + i;
-                    List<String> captions = options.captions() == CaptionSet.V2
-                            ? FashionVocabulary.captions(label, key) : FashionCaptions.captions(label);
+                    List<String> captions = options.captions() == CaptionSet.V1 ? FashionCaptions.captions(label)
+                            : FashionVocabulary.captions(label, key, options.captions());
                     if (split.equals(DatasetItem.TRAIN)) {
                         trainCaptions.addAll(captions);
                     }
@@ -124,7 +124,7 @@ public final class FashionMnistBuilder {
                     c.put(FashionCaptions.CLASS_NAMES.get(k), counts[k]);
                 }
             }
-            if (options.captions() == CaptionSet.V2) {
+            if (options.captions() != CaptionSet.V1) {
                 List<HeldOutPrompt> prompts = FashionVocabulary.heldOutPrompts();
                 stats.put("heldOutPrompts", prompts.size());
                 stats.put("distinctTrainCaptions", trainCaptions.size());

@@ -50,6 +50,18 @@ public final class FashionVocabulary {
             "a photo of {a}", "{n}", "{a}", "a black and white photo of {a}", "a grayscale image of {a}",
             "a small picture of {a}", "a picture of {a}", "a photo of my {n}", "{n}, black and white",
             "a product photo of {a}", "an image of {a}", "a blurry photo of {a}");
+    /**
+     * Caption set v3's further training frames: generic ways of captioning a picture of a thing (quality, framing,
+     * possession, short phrases), none of them a held-out template (checked at build time and in the tests).
+     */
+    static final List<String> MORE_TRAIN_TEMPLATES = List.of(
+            "a good photo of {a}", "a bad photo of {a}", "a dark photo of {a}", "a bright photo of {a}",
+            "a cropped photo of {a}", "a pixelated photo of {a}", "a jpeg photo of {a}", "an old photo of {a}",
+            "a photo of the {n}", "the {n}", "this is {a}", "there is {a} in the picture", "my new {n}",
+            "a photo of their {n}", "her {n}", "his {n}", "{a} for sale", "{a}, shop photo", "{a}, centered",
+            "{a} in the middle of the frame", "a tiny image of {a}", "a thumbnail of {a}", "a scan of {a}",
+            "a gray photo of {a}", "a rendering of {a}", "a simple picture of {a}", "picture: {a}", "photo of {a}",
+            "an item: {a}", "{n} photo");
     /** Held-out templates: no caption of the set uses them (checked at build time). */
     static final List<String> HELD_OUT_TEMPLATES = List.of(
             "a low resolution photo of {a}", "{a} on a black background", "a close-up photo of {a}",
@@ -74,11 +86,22 @@ public final class FashionVocabulary {
         return template.replace("{a}", noun.withArticle()).replace("{n}", noun.bare());
     }
 
-    /** Every training caption of a class: each training template with each noun, canonical first. */
+    /** Every caption set v2 training caption of a class: each training template with each noun, canonical first. */
     public static List<String> pool(int classId) {
+        return pool(classId, CaptionSet.V2);
+    }
+
+    /** The training captions of a class in caption set v2 or v3 (v3 adds {@link #MORE_TRAIN_TEMPLATES}). */
+    public static List<String> pool(int classId, CaptionSet set) {
         Set<String> pool = new LinkedHashSet<>();
         pool.add(FashionCaptions.captions(classId).get(0));
-        for (String t : TRAIN_TEMPLATES) {
+        List<String> templates = new ArrayList<>(TRAIN_TEMPLATES);
+        if (set == CaptionSet.V3) {
+            templates.addAll(MORE_TRAIN_TEMPLATES);
+        } else if (set != CaptionSet.V2) {
+            throw new IllegalArgumentException("caption set " + set.id() + " has no vocabulary pool");
+        }
+        for (String t : templates) {
             for (Noun n : nounsOf(classId)) {
                 pool.add(fill(t, n));
             }
@@ -92,7 +115,12 @@ public final class FashionVocabulary {
      * the pool occurs while the manifest stays small.
      */
     public static List<String> captions(int classId, String itemKey) {
-        List<String> pool = pool(classId);
+        return captions(classId, itemKey, CaptionSet.V2);
+    }
+
+    /** {@link #captions(int, String)} from caption set v2's or v3's pool. */
+    public static List<String> captions(int classId, String itemKey, CaptionSet set) {
+        List<String> pool = pool(classId, set);
         Set<String> out = new LinkedHashSet<>();
         out.add(pool.get(0));
         int want = Math.min(pool.size(), 1 + VARIANTS_PER_ITEM);

@@ -144,4 +144,17 @@ class FashionMnistBuilderTest {
         }
         assertTrue(FashionMnistBuilder.build(options(src, 32).withCaptions(CaptionSet.V2)).reused());
     }
+
+    @Test
+    void captionSetV3WritesMoreFramesWithV2sHeldOutList() throws IOException {
+        Path src = writeSource();
+        BuildReport v2 = FashionMnistBuilder.build(options(src, 32).withCaptions(CaptionSet.V2));
+        BuildReport v3 = FashionMnistBuilder.build(options(src, 32).withCaptions(CaptionSet.V3));
+        assertFalse(v3.reused(), "v3 captions are a different build");
+        assertEquals("v3", v3.info().build().get("captions").asText());
+        ImageDataset data = ImageDataset.open(v3.dir());
+        assertEquals(FashionVocabulary.captions(7, "train/0", CaptionSet.V3), data.item(0).captions());
+        assertEquals("a photo of a sneaker", data.caption(0));
+        assertEquals(HeldOutPrompts.read(v2.dir()), HeldOutPrompts.read(v3.dir()));
+    }
 }

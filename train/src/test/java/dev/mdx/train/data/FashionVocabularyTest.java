@@ -81,4 +81,29 @@ class FashionVocabularyTest {
         }
         assertTrue(prompts.contains(new HeldOutPrompt("a close-up photo of a pair of jeans", "Trouser", 1, null)));
     }
+
+    /** v3 adds sentence frames, none of them held out; v2's pool is unchanged by it. */
+    @Test
+    void captionSetV3AddsFramesButNoHeldOutOne() {
+        for (int c = 0; c < FashionCaptions.CLASS_NAMES.size(); c++) {
+            List<String> v2 = FashionVocabulary.pool(c);
+            List<String> v3 = FashionVocabulary.pool(c, CaptionSet.V3);
+            assertEquals(v2, FashionVocabulary.pool(c, CaptionSet.V2));
+            assertTrue(v3.containsAll(v2), "v3 keeps every v2 caption");
+            assertTrue(v3.size() >= 3 * v2.size(), c + ": " + v3.size() + " against " + v2.size());
+            assertEquals(v2.get(0), v3.get(0), "the canonical caption");
+            assertEquals(v3.get(0), FashionVocabulary.captions(c, "train/3", CaptionSet.V3).get(0));
+        }
+        Set<String> heldOut = new HashSet<>();
+        FashionVocabulary.heldOutPrompts().forEach(p -> heldOut.add(p.prompt()));
+        for (int c = 0; c < FashionCaptions.CLASS_NAMES.size(); c++) {
+            for (String caption : FashionVocabulary.pool(c, CaptionSet.V3)) {
+                assertFalse(heldOut.contains(caption), "held-out prompt in the v3 pool: " + caption);
+            }
+        }
+        for (String t : FashionVocabulary.MORE_TRAIN_TEMPLATES) {
+            assertFalse(FashionVocabulary.HELD_OUT_TEMPLATES.contains(t), t);
+            assertFalse(FashionVocabulary.TRAIN_TEMPLATES.contains(t), "already in v2: " + t);
+        }
+    }
 }
