@@ -37,9 +37,19 @@ class DataCommandTest {
     @Test
     void unknownCaptionSetIsAUsageError() {
         StringWriter err = new StringWriter();
-        int code = Main.run(new String[] {"data", "fashion", "-o", dir.resolve("out").toString(), "--captions", "v3"},
+        int code = Main.run(new String[] {"data", "fashion", "-o", dir.resolve("out").toString(), "--captions", "v9"},
                 new PrintWriter(new StringWriter()), new PrintWriter(err));
         assertEquals(ExitCodes.USAGE, code);
-        assertTrue(err.toString().contains("--captions: caption set must be v1 or v2, got 'v3'"), err.toString());
+        assertTrue(err.toString().contains("--captions: caption set must be v1, v2 or v3, got 'v9'"), err.toString());
+    }
+
+    @Test
+    void captionSetV3IsFashionOnly() {
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {"data", "emoji", "-o", dir.resolve("emoji").toString(), "--captions", "v3"},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertTrue(code != 0, "exit code " + code);
+        assertTrue(err.toString().contains("caption set v3 exists for Fashion-MNIST only"), err.toString());
+        assertFalse(err.toString().contains("\tat "), "one message, no stack trace: " + err);
     }
 }
