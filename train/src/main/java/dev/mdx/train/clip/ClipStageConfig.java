@@ -13,7 +13,7 @@ import java.util.Set;
  * errors, so a typo never falls back to a default.
  *
  * <pre>
- * "data": {"dataset": "/work/data-cache/emoji", "caption_variants": true, "eval_images": 512},
+ * "data": {"dataset": "/work/data-cache/emoji", "caption_variants": true, "filler_words": 0, "eval_images": 512},
  * "tokenizer": {"vocab_size": 4096, "min_frequency": 2, "model_max_length": 77},
  * "model": {"projection_dim": 256, "logit_scale_init_value": 2.6592,
  *           "text": {"hidden_size": 256, "intermediate_size": 1024, "num_hidden_layers": 4,
@@ -24,15 +24,17 @@ import java.util.Set;
  *
  * @param dataset folder of a cached image data set (its train split trains, its test split evaluates)
  * @param captionVariants train on every caption variant of an item (else the canonical caption only)
+ * @param fillerWords probability that a training caption gets one made-up word ({@link FillerWords}); 0 turns it off
  * @param evalImages images of each split scored by the periodic evaluation (0 turns it off)
  * @param vocabSize target BPE vocabulary size, special tokens included
  * @param minFrequency fewest occurrences of a pair to be merged
  * @param modelMaxLength tokenizer sequence length (BOS and EOS included)
  * @param model the model section, completed by {@link #modelConfig} once the data and tokenizer are known
  */
-public record ClipStageConfig(Path dataset, boolean captionVariants, int evalImages, int vocabSize,
+public record ClipStageConfig(Path dataset, boolean captionVariants, double fillerWords, int evalImages, int vocabSize,
         int minFrequency, int modelMaxLength, JsonConfig model) {
-    private static final Set<String> DATA_KEYS = Set.of("dataset", "caption_variants", "eval_images");
+    private static final Set<String> DATA_KEYS = Set.of("dataset", "caption_variants", "filler_words",
+            "eval_images");
     private static final Set<String> TOKENIZER_KEYS = Set.of("vocab_size", "min_frequency", "model_max_length");
     private static final Set<String> MODEL_KEYS = Set.of("projection_dim", "logit_scale_init_value", "text",
             "vision");
@@ -59,6 +61,10 @@ public record ClipStageConfig(Path dataset, boolean captionVariants, int evalIma
         if (evalImages < 0) {
             throw data.error("eval_images", "must be >= 0, got " + evalImages);
         }
+        double fillerWords = data.getDouble("filler_words", 0);
+        if (!(fillerWords >= 0 && fillerWords <= 1)) {
+            throw data.error("filler_words", "must be a probability in [0, 1], got " + fillerWords);
+        }
         int maxLength = tok.getInt("model_max_length", 77);
         if (maxLength < 2) {
             throw tok.error("model_max_length", "must be at least 2 (BOS and EOS), got " + maxLength);
@@ -71,8 +77,8 @@ public record ClipStageConfig(Path dataset, boolean captionVariants, int evalIma
         if (minFrequency < 1) {
             throw tok.error("min_frequency", "must be at least 1, got " + minFrequency);
         }
-        return new ClipStageConfig(Path.of(dataset), data.getBool("caption_variants", true), evalImages, vocabSize,
-                minFrequency, maxLength, model);
+        return new ClipStageConfig(Path.of(dataset), data.getBool("caption_variants", true), fillerWords, evalImages,
+                vocabSize, minFrequency, maxLength, model);
     }
 
     /**

@@ -104,7 +104,7 @@ public final class ClipTraining {
                     modelConfig.vision().numChannels(), data.height(), data.width(),
                     modelConfig.vision().numPatches());
             ImageCaptionSource source = new ImageCaptionSource(data, train, trainerConfig.trainBatchSize(),
-                    trainerConfig.seed(), tokenizer, stage.captionVariants());
+                    trainerConfig.seed(), tokenizer, stage.captionVariants(), stage.fillerWords());
             Evaluator evaluator = new Evaluator(model, tokenizer, data, trainEval, testEval, outDir);
             Trainer.Builder<ClipBatch> builder = Trainer.builder(model, ClipTrainStep.loss(model), source,
                     trainerConfig, outDir).progress(out, out == System.out && System.console() != null);

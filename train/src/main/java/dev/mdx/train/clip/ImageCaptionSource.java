@@ -16,7 +16,7 @@ import java.util.Map;
  * seeded {@link DataOrder} over a pool of items, so the trainer's position (epoch, index) is the order's state and a
  * resumed run reads the same batches. Each image gets one of its caption variants, drawn from the run's generator;
  * pairs whose canonical captions are equal (the same emoji in the same style, the same Fashion-MNIST class) form one
- * group of the loss.
+ * group of the loss. Captions may get a made-up word ({@link FillerWords}).
  */
 public final class ImageCaptionSource implements BatchSource<ClipBatch> {
     private final ImageDataset data;
@@ -25,14 +25,16 @@ public final class ImageCaptionSource implements BatchSource<ClipBatch> {
     private final long orderSeed;
     private final ClipTokenizer tokenizer;
     private final boolean captionVariants;
+    private final double fillerWords;
 
     /**
      * @param pool item indices to draw from (e.g. the train split)
      * @param orderSeed seed of the shuffle of each epoch
      * @param captionVariants draw among every caption of an item; false uses the canonical caption only
+     * @param fillerWords probability that a caption gets a made-up word (0: captions as they are)
      */
     public ImageCaptionSource(ImageDataset data, int[] pool, int batchSize, long orderSeed, ClipTokenizer tokenizer,
-            boolean captionVariants) {
+            boolean captionVariants, double fillerWords) {
         if (batchSize < 2 || batchSize > pool.length) {
             throw new IllegalArgumentException("batch size must be between 2 and the pool size " + pool.length
                     + ", got " + batchSize);
@@ -43,6 +45,7 @@ public final class ImageCaptionSource implements BatchSource<ClipBatch> {
         this.orderSeed = orderSeed;
         this.tokenizer = tokenizer;
         this.captionVariants = captionVariants;
+        this.fillerWords = fillerWords;
     }
 
     @Override
@@ -51,6 +54,9 @@ public final class ImageCaptionSource implements BatchSource<ClipBatch> {
         int[] items = taken.items();
         List<String> captions = captionVariants ? data.captions(items, rng.nextLong())
                 : java.util.Arrays.stream(items).mapToObj(data::caption).toList();
+        if (fillerWords > 0) {  // drawn only when on, so runs without it read the generator as before
+            captions = FillerWords.insert(captions, fillerWords, rng.nextLong());
+        }
         ClipBatch batch = new ClipBatch(data.batch(scope, items), CaptionIds.encode(tokenizer, captions, scope),
                 groups(data, items));
         return new Next<>(batch, taken.next());

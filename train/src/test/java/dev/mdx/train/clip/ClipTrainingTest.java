@@ -140,5 +140,14 @@ class ClipTrainingTest {
                 """);
         e = assertThrows(ModelFormatException.class, () -> ClipStageConfig.read(file));
         assertTrue(e.getMessage().contains("vocab_size"), e.getMessage());
+        Files.writeString(file, """
+                {"data": {"dataset": "x", "filler_words": 1.5}, "tokenizer": {}, "model": {"text": {}, "vision": {}}}
+                """);
+        e = assertThrows(ModelFormatException.class, () -> ClipStageConfig.read(file));
+        assertTrue(e.getMessage().contains("filler_words"), e.getMessage());
+        Files.writeString(file, """
+                {"data": {"dataset": "x", "filler_words": 0.5}, "tokenizer": {}, "model": {"text": {}, "vision": {}}}
+                """);
+        assertEquals(0.5, ClipStageConfig.read(file).fillerWords());
     }
 }

@@ -29,7 +29,7 @@ class ImageCaptionSourceTest {
         ClipTokenizer tokenizer = ClipTokenizer.load(tmp.resolve("tok"));
         int[] train = data.indices(DatasetItem.TRAIN);
         assertEquals(48, train.length);
-        ImageCaptionSource source = new ImageCaptionSource(data, train, 10, 3, tokenizer, true);
+        ImageCaptionSource source = new ImageCaptionSource(data, train, 10, 3, tokenizer, true, 0);
         try (NDManager m = NDManager.newBaseManager()) {
             Rng rng = new Rng(9);
             DataPosition pos = DataPosition.START;
@@ -55,6 +55,12 @@ class ImageCaptionSourceTest {
             assertArrayEquals(ids[3], again.batch().inputIds().toLongArray());
             assertEquals(positions[4], again.position());
             assertNotEquals(java.util.Arrays.toString(ids[0]), java.util.Arrays.toString(ids[4]));
+            // with made-up words on, the same position and generator give other token ids (the same images)
+            ImageCaptionSource noisy = new ImageCaptionSource(data, train, 10, 3, tokenizer, true, 1.0);
+            BatchSource.Next<ClipBatch> withWords = noisy.next(m, positions[3], Rng.restore(rngStates[3]));
+            assertNotEquals(java.util.Arrays.toString(ids[3]),
+                    java.util.Arrays.toString(withWords.batch().inputIds().toLongArray()));
+            assertEquals(positions[4], withWords.position());
         }
     }
 
