@@ -6,6 +6,7 @@ import dev.mdx.train.TrainingStages;
 import dev.mdx.control.ConditionType;
 import dev.mdx.train.unet.AdapterTraining;
 import dev.mdx.train.unet.LoraTraining;
+import dev.mdx.train.unet.UNetTraining;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +52,11 @@ public final class TrainCommand implements Runnable {
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out (or start if none).")
     boolean resume;
 
+    @Option(names = "--export-checkpoint", paramLabel = "STEP", description = "Stage unet: train nothing; write the"
+            + " pipeline of checkpoint STEP (or 'latest') of the run in --out to OUT/pipeline-step-N, its UNet from the"
+            + " checkpoint's EMA weights, to measure an unfinished run.")
+    String exportCheckpoint;
+
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
             description = "Engine threads (default: all cores; use 1 when the machine is shared).")
     Integer threads;
@@ -87,10 +93,33 @@ public final class TrainCommand implements Runnable {
         }
         ThreadsFlag.apply(threads);
         PrintStream log = System.out;
+        if (exportCheckpoint != null) {
+            if (!s.name().equals("unet") || resume || loraFlags) {
+                throw new UsageException("--export-checkpoint is for stage unet, with -c and -o only");
+            }
+            UNetTraining.exportCheckpoint(stageConfig, out, checkpointStep(), log);
+            return;
+        }
         TrainingStage.Outcome r = s.run(stageConfig, out, resume, log);
         // a resumed run that was already complete trains no step and has no loss to report
         String loss = Double.isNaN(r.lastLoss()) ? "" : String.format(Locale.ROOT, ", last loss %.5f", r.lastLoss());
         log.printf("%s at step %d%s%n", r.stopped() ? "stopped" : "finished", r.step(), loss);
+    }
+
+    private long checkpointStep() {
+        if (exportCheckpoint.equals("latest")) {
+            return -1;
+        }
+        try {
+            long step = Long.parseLong(exportCheckpoint);
+            if (step >= 0) {
+                return step;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--export-checkpoint: expected a step number or 'latest', got '" + exportCheckpoint
+                + "'");
     }
 
     private ConditionType conditionType() {

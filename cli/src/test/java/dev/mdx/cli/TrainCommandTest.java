@@ -55,4 +55,25 @@ class TrainCommandTest {
         assertTrue(err.toString().contains("kl_weigth"), err.toString());
         assertFalse(err.toString().contains("\tat "), "no stack trace: " + err);
     }
+
+    @Test
+    void exportCheckpointIsForStageUnetWithAStepAndNamesAMissingRun() throws Exception {
+        Path cfg = dir.resolve("unet.json");
+        Files.writeString(cfg, """
+                {"trainer": {"max_train_steps": 10}, "unet": "u.json", "text_encoder": "t", "tokenizer": "t",
+                 "vae": "v", "data": {"dataset": "d"}}""");
+        StringWriter err = new StringWriter();
+        assertEquals(ExitCodes.USAGE, run(err, "train", "clip", "-c", cfg.toString(), "-o", dir.toString(),
+                "--export-checkpoint", "latest"));
+        assertTrue(err.toString().contains("--export-checkpoint is for stage unet"), err.toString());
+        err = new StringWriter();
+        assertEquals(ExitCodes.USAGE, run(err, "train", "unet", "-c", cfg.toString(), "-o", dir.toString(),
+                "--export-checkpoint", "last"));
+        assertTrue(err.toString().contains("expected a step number or 'latest', got 'last'"), err.toString());
+        err = new StringWriter();
+        assertEquals(ExitCodes.FAILURE, run(err, "train", "unet", "-c", cfg.toString(), "-o",
+                dir.resolve("run").toString(), "--export-checkpoint", "latest"));
+        assertTrue(err.toString().contains("has no checkpoints"), err.toString());
+        assertFalse(err.toString().contains("\tat "), "no stack trace: " + err);
+    }
 }

@@ -156,7 +156,11 @@ public final class Checkpoints {
         }
     }
 
-    static void deleteTree(Path p) {
+    /** Deletes a folder and everything in it; nothing to do when it does not exist. */
+    public static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
         try (Stream<Path> s = Files.walk(p)) {
             s.sorted(Comparator.reverseOrder()).forEach(f -> {
                 try {

@@ -19,6 +19,7 @@ import dev.mdx.schedule.PredictionType;
 import dev.mdx.schedule.ScheduleConfig;
 import dev.mdx.text.ClipTextModel;
 import dev.mdx.text.ClipTokenizer;
+import dev.mdx.train.Checkpoints;
 import dev.mdx.train.Trainer;
 import dev.mdx.train.TrainingConfig;
 import dev.mdx.train.data.ImageDataset;
@@ -31,6 +32,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,41 +63,100 @@ public final class UNetTraining {
         JsonConfig doc = JsonConfig.read(configFile);
         Path base = configFile.toAbsolutePath().getParent();
         TrainingConfig trainer = TrainingConfig.fromDocument(doc);
-        PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class, PredictionType.EPSILON);
-        if (prediction == PredictionType.SAMPLE) {
-            throw doc.error("prediction_type", "must be \"epsilon\" or \"v_prediction\": the denoising loss has no"
-                    + " \"sample\" target");
-        }
-        Path textDir = base.resolve(requireString(doc, "text_encoder"));
-        Path tokenizerDir = base.resolve(requireString(doc, "tokenizer"));
-        Path vaeDir = base.resolve(requireString(doc, "vae"));
-        ObjectNode schedulerJson = doc.has("scheduler")
-                ? ScheduleConfig.readJson(base.resolve(doc.getString("scheduler", null))).copyRoot()
-                : (ObjectNode) JsonConfig.parse("default scheduler", SD_SCHEDULER).root();
-        schedulerJson.put("prediction_type", prediction.jsonName());
-        ScheduleConfig schedule = ScheduleConfig.parse(new JsonConfig("scheduler", schedulerJson));
-        UNetConfig unetConfig = unetConfig(doc, base);
+        Setup setup = Setup.of(doc, base);
 
         try (NDManager weights = NDManager.newBaseManager()) {
-            LatentBatchSource batches = latentBatches(doc, base, vaeDir, unetConfig, trainer, outDir, weights, out);
-            ClipTextModel text = ClipTextModel.load(textDir, weights);
-            ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
-            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(unetConfig);
+            LatentBatchSource batches = latentBatches(doc, base, setup.vaeDir(), setup.unet(), trainer, outDir,
+                    weights, out);
+            ClipTextModel text = ClipTextModel.load(setup.textDir(), weights);
+            ClipTokenizer tokenizer = ClipTokenizer.load(setup.tokenizerDir());
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(setup.unet());
             StateDicts.initRandom(unet, weights, trainer.seed());
             out.printf("UNet: %,d parameters; %d training examples of latent %s; %s%n", unet.parameterCount(),
-                    batches.size(), batches.latentShape(), prediction.jsonName());
-            DiffusionLoss loss = new DiffusionLoss(unet, text, tokenizer, NoiseSchedule.of(schedule), prediction);
+                    batches.size(), batches.latentShape(), setup.prediction().jsonName());
+            DiffusionLoss loss = new DiffusionLoss(unet, text, tokenizer,
+                    NoiseSchedule.of(ScheduleConfig.parse(new JsonConfig("scheduler", setup.scheduler()))),
+                    setup.prediction());
             Trainer.Result result;
             try (Trainer<LatentBatch> t = Trainer.builder(unet, loss, batches, trainer, outDir).progress(out,
                     false).build()) {
                 result = t.run(resume);
                 if (!result.stopped()) {
-                    exportPipeline(outDir.resolve("pipeline"), emaWeights(t, unet, ""), unetConfig, textDir,
-                            tokenizerDir, vaeDir, schedulerJson, "trained by mdx train unet", index -> { });
+                    setup.export(outDir.resolve("pipeline"), emaWeights(t, unet, ""), "trained by mdx train unet");
                     out.println("exported " + outDir.resolve("pipeline"));
                 }
             }
             return result;
+        }
+    }
+
+    /**
+     * {@code mdx train unet --export-checkpoint}: the pipeline folder of one checkpoint of a run, to measure an
+     * unfinished run with mdx eval or generate. The UNet holds the checkpoint's EMA weights (its raw weights when
+     * the run keeps no EMA) in fp16; the other parts and the scheduler are those the config names, exactly as the
+     * run's own export at its end. Writes {@code OUT/pipeline-step-N} atomically (replacing an older export of
+     * that step) and returns it.
+     *
+     * @param step the checkpoint's step, or -1 for the newest
+     */
+    public static Path exportCheckpoint(Path configFile, Path outDir, long step, PrintStream out) {
+        Checkpoints.Checkpoint checkpoint = checkpoint(outDir, step);
+        Setup setup = Setup.of(JsonConfig.read(configFile), configFile.toAbsolutePath().getParent());
+        boolean hasEma = Files.isRegularFile(checkpoint.ema());
+        Path weightsFile = hasEma ? checkpoint.ema() : checkpoint.model();
+        Path target = outDir.resolve("pipeline-step-" + checkpoint.step());
+        Path tmp = outDir.resolve(".pipeline-step-" + checkpoint.step() + ".tmp");
+        try (NDManager scope = NDManager.newBaseManager()) {
+            UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(setup.unet());
+            // strict: a checkpoint of another UNet (the config changed since) is refused with the keys that differ
+            StateDicts.load(unet, weightsFile, scope);
+            Checkpoints.deleteTree(tmp);
+            setup.export(tmp, StateDicts.tensors(unet), "exported by mdx train unet --export-checkpoint from step "
+                    + checkpoint.step() + (hasEma ? " (EMA weights)" : " (raw weights: the run keeps no EMA)"));
+            Checkpoints.deleteTree(target);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+        out.printf("exported step %d (%s) to %s%n", checkpoint.step(), hasEma ? "EMA weights" : "raw weights", target);
+        return target;
+    }
+
+    private static Checkpoints.Checkpoint checkpoint(Path outDir, long step) {
+        List<Checkpoints.Checkpoint> all = new Checkpoints(outDir, 1).list();
+        if (all.isEmpty()) {
+            throw new ModelFormatException(outDir + " has no checkpoints (" + Checkpoints.FOLDER
+                    + "/step-N); is it the run folder given to mdx train unet -o?");
+        }
+        if (step < 0) {
+            return all.get(all.size() - 1);
+        }
+        return all.stream().filter(c -> c.step() == step).findFirst().orElseThrow(() -> new ModelFormatException(
+                outDir + " has no checkpoint of step " + step + "; it has steps "
+                        + all.stream().map(c -> String.valueOf(c.step())).toList()));
+    }
+
+    /** What a run's config names besides training: the frozen parts, the UNet's shape and the noise schedule. */
+    private record Setup(PredictionType prediction, Path textDir, Path tokenizerDir, Path vaeDir,
+            ObjectNode scheduler, UNetConfig unet) {
+        static Setup of(JsonConfig doc, Path base) {
+            PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class,
+                    PredictionType.EPSILON);
+            if (prediction == PredictionType.SAMPLE) {
+                throw doc.error("prediction_type", "must be \"epsilon\" or \"v_prediction\": the denoising loss has"
+                        + " no \"sample\" target");
+            }
+            ObjectNode scheduler = doc.has("scheduler")
+                    ? ScheduleConfig.readJson(base.resolve(doc.getString("scheduler", null))).copyRoot()
+                    : (ObjectNode) JsonConfig.parse("default scheduler", SD_SCHEDULER).root();
+            scheduler.put("prediction_type", prediction.jsonName());
+            return new Setup(prediction, base.resolve(requireString(doc, "text_encoder")),
+                    base.resolve(requireString(doc, "tokenizer")), base.resolve(requireString(doc, "vae")),
+                    scheduler, unetConfig(doc, base));
+        }
+
+        void export(Path dir, Map<String, NDArray> weights, String note) {
+            exportPipeline(dir, weights, unet, textDir, tokenizerDir, vaeDir, scheduler, note, index -> { });
         }
     }
 
