@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mdx.io.AtomicFiles;
 import dev.mdx.io.JsonConfig;
+import dev.mdx.io.ModelFolder;
 import dev.mdx.io.ModelIndex;
 import dev.mdx.io.ModelFormatException;
 import dev.mdx.io.SafeTensorsWriter;
@@ -45,7 +46,8 @@ import java.util.stream.Stream;
  * UNet holds the EMA weights in fp16.
  *
  * <p>Config file: {@code trainer} (see TrainingConfig) plus {@code unet} (a config.json path or an inline
- * object), {@code text_encoder}, {@code tokenizer}, {@code vae} (folders), optional {@code scheduler} (a
+ * object; optional with {@code init_unet}), {@code text_encoder}, {@code tokenizer}, {@code vae} (folders), optional
+ * {@code init_unet} (a pipeline or UNet folder whose UNet weights the run starts from), optional {@code scheduler} (a
  * scheduler_config.json; SD's DDIM schedule by default), {@code prediction_type}, and {@code data}
  * ({@code dataset} folder, {@code split}, {@code caption_dropout}, and the subset keys of {@link DataSelection}). Relative paths are resolved against the
  * config file's folder.
@@ -72,6 +74,11 @@ public final class UNetTraining {
             ClipTokenizer tokenizer = ClipTokenizer.load(setup.tokenizerDir());
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(setup.unet());
             StateDicts.initRandom(unet, weights, trainer.seed());
+            if (setup.init() != null) {
+                // a resumed run then loads its checkpoint over these
+                StateDicts.load(unet, setup.init().weights(), weights);
+                out.println("UNet starts from " + setup.init().weights());
+            }
             out.printf("UNet: %,d parameters; %d training examples of latent %s; %s%n", unet.parameterCount(),
                     batches.size(), batches.latentShape(), setup.prediction().jsonName());
             DiffusionLoss loss = new DiffusionLoss(unet, text, tokenizer,
@@ -136,9 +143,12 @@ public final class UNetTraining {
                         + all.stream().map(c -> String.valueOf(c.step())).toList()));
     }
 
-    /** What a run's config names besides training: the frozen parts, the UNet's shape and the noise schedule. */
+    /**
+     * What a run's config names besides training: the frozen parts, the UNet's shape, the weights it starts from
+     * (null: random) and the noise schedule.
+     */
     private record Setup(PredictionType prediction, Path textDir, Path tokenizerDir, Path vaeDir,
-            ObjectNode scheduler, UNetConfig unet) {
+            ObjectNode scheduler, UNetConfig unet, InitUnet init) {
         static Setup of(JsonConfig doc, Path base) {
             PredictionType prediction = JsonNamed.parse(doc, "prediction_type", PredictionType.class,
                     PredictionType.EPSILON);
@@ -150,9 +160,10 @@ public final class UNetTraining {
                     ? ScheduleConfig.readJson(base.resolve(doc.getString("scheduler", null))).copyRoot()
                     : (ObjectNode) JsonConfig.parse("default scheduler", SD_SCHEDULER).root();
             scheduler.put("prediction_type", prediction.jsonName());
+            InitUnet init = InitUnet.of(doc, base);
             return new Setup(prediction, base.resolve(requireString(doc, "text_encoder")),
                     base.resolve(requireString(doc, "tokenizer")), base.resolve(requireString(doc, "vae")),
-                    scheduler, unetConfig(doc, base));
+                    scheduler, unetConfig(doc, base, init), init);
         }
 
         void export(Path dir, Map<String, NDArray> weights, String note) {
@@ -240,12 +251,37 @@ public final class UNetTraining {
         writeJson(dir.resolve(ModelIndex.FILE), modelIndex);
     }
 
-    private static UNetConfig unetConfig(JsonConfig doc, Path base) {
-        JsonNode node = doc.root().get("unet");
-        if (node == null) {
-            throw doc.error("unet", "is missing (a UNet config.json path or an inline object)");
+    /**
+     * The {@code init_unet} key: a pipeline folder or a UNet folder (config.json, diffusion_pytorch_model.safetensors)
+     * whose UNet weights the run starts from instead of random ones (fine-tuning a trained model).
+     */
+    private record InitUnet(Path config, Path weights) {
+        static InitUnet of(JsonConfig doc, Path base) {
+            String name = doc.getString("init_unet", null);
+            if (name == null) {
+                return null;
+            }
+            Path dir = base.resolve(name);
+            if (Files.isRegularFile(dir.resolve(ModelIndex.FILE))) {
+                ModelFolder pipeline = ModelFolder.open(dir);
+                return new InitUnet(pipeline.unetConfig(), pipeline.unetWeights());
+            }
+            Path config = dir.resolve("config.json");
+            Path weights = dir.resolve("diffusion_pytorch_model.safetensors");
+            if (!Files.isRegularFile(config) || !Files.isRegularFile(weights)) {
+                throw doc.error("init_unet", "must be a pipeline folder or a UNet folder (config.json and"
+                        + " diffusion_pytorch_model.safetensors); " + dir + " is neither");
+            }
+            return new InitUnet(config, weights);
         }
-        UNetConfig config = node.isTextual()
+    }
+
+    private static UNetConfig unetConfig(JsonConfig doc, Path base, InitUnet init) {
+        JsonNode node = doc.root().get("unet");
+        if (node == null && init == null) {
+            throw doc.error("unet", "is missing (a UNet config.json path or an inline object; or init_unet)");
+        }
+        UNetConfig config = node == null ? UNetConfig.read(init.config()) : node.isTextual()
                 ? UNetConfig.read(base.resolve(node.asText()))
                 : UNetConfig.fromJson(new JsonConfig(doc.source() + " (unet)", node));
         if (config.hasTimeCondProj()) {
