@@ -89,7 +89,8 @@ public final class UNetTraining {
                     false).build()) {
                 result = t.run(resume);
                 if (!result.stopped()) {
-                    setup.export(outDir.resolve("pipeline"), emaWeights(t, unet, ""), "trained by mdx train unet");
+                    setup.export(outDir.resolve("pipeline"), emaWeights(t, unet, ""), "trained by mdx train unet"
+                            + (setup.init() == null ? "" : ", starting from " + setup.init().weights()));
                     out.println("exported " + outDir.resolve("pipeline"));
                 }
             }

@@ -78,6 +78,8 @@ class UNetInitTest {
         Path warm = run("warm", "\"init_unet\": \"micro\"");
         assertTrue(maxDifferenceFromMicro(warm) < 2e-3, "starts from micro's UNet: " + maxDifferenceFromMicro(warm));
         assertTrue(printed.toString(StandardCharsets.UTF_8).contains("UNet starts from "), printed.toString());
+        assertTrue(Files.readString(warm.resolve("model_index.json")).contains("starting from "),
+                "the export says where it started");
         assertEquals(UNetConfig.read(dir.resolve("micro/unet/config.json")).toJsonNode(),
                 UNetConfig.read(warm.resolve("unet/config.json")).toJsonNode(), "the UNet config is micro's");
 
