@@ -109,11 +109,15 @@ class UNetCheckpointExportTest {
                 () -> UNetTraining.exportCheckpoint(config, run, 3, log));
         assertTrue(missing.getMessage().contains("no checkpoint of step 3; it has steps [2, 4]"), missing.getMessage());
 
-        String wider = Files.readString(dir.resolve("micro/unet/config.json")).replaceFirst(
-                "(\"block_out_channels\"\\s*:\\s*\\[\\s*)(\\d+)", "$1$20");
-        Files.writeString(dir.resolve("wider.json"), wider);
+        writeWiderUNetConfig(dir.resolve("micro/unet/config.json"), dir.resolve("wider.json"));
         assertThrows(StateDictMismatchException.class,
                 () -> UNetTraining.exportCheckpoint(config("wider.json"), run, 4, log));
         assertFalse(Files.exists(run.resolve("pipeline-step-4")), "nothing written for a refused checkpoint");
+    }
+
+    /** A copy of a UNet config whose first block is 10x wider: a UNet no checkpoint of the original fits. */
+    static void writeWiderUNetConfig(Path config, Path wider) throws Exception {
+        Files.writeString(wider, Files.readString(config).replaceFirst(
+                "(\"block_out_channels\"\\s*:\\s*\\[\\s*)(\\d+)", "$1$20"));
     }
 }

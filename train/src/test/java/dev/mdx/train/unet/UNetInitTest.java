@@ -92,9 +92,7 @@ class UNetInitTest {
 
     @Test
     void anotherShapeOrAFolderWithoutAUNetIsRefused() throws Exception {
-        String wider = Files.readString(dir.resolve("micro/unet/config.json")).replaceFirst(
-                "(\"block_out_channels\"\\s*:\\s*\\[\\s*)(\\d+)", "$1$20");
-        Files.writeString(dir.resolve("wider.json"), wider);
+        UNetCheckpointExportTest.writeWiderUNetConfig(dir.resolve("micro/unet/config.json"), dir.resolve("wider.json"));
         assertThrows(StateDictMismatchException.class,
                 () -> run("mismatch", "\"unet\": \"wider.json\", \"init_unet\": \"micro\""));
         ModelFormatException neither = assertThrows(ModelFormatException.class,
