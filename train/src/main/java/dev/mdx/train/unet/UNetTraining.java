@@ -1,6 +1,5 @@
 package dev.mdx.train.unet;
 
-import java.nio.charset.StandardCharsets;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -31,6 +30,7 @@ import dev.mdx.vae.AutoencoderKL;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -113,18 +113,12 @@ public final class UNetTraining {
         boolean hasEma = Files.isRegularFile(checkpoint.ema());
         Path weightsFile = hasEma ? checkpoint.ema() : checkpoint.model();
         Path target = outDir.resolve("pipeline-step-" + checkpoint.step());
-        Path tmp = outDir.resolve(".pipeline-step-" + checkpoint.step() + ".tmp");
         try (NDManager scope = NDManager.newBaseManager()) {
             UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(setup.unet());
             // strict: a checkpoint of another UNet (the config changed since) is refused with the keys that differ
             StateDicts.load(unet, weightsFile, scope);
-            Checkpoints.deleteTree(tmp);
-            setup.export(tmp, StateDicts.tensors(unet), "exported by mdx train unet --export-checkpoint from step "
+            setup.export(target, StateDicts.tensors(unet), "exported by mdx train unet --export-checkpoint from step "
                     + checkpoint.step() + (hasEma ? " (EMA weights)" : " (raw weights: the run keeps no EMA)"));
-            Checkpoints.deleteTree(target);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }
         out.printf("exported step %d (%s) to %s%n", checkpoint.step(), hasEma ? "EMA weights" : "raw weights", target);
         return target;
@@ -227,9 +221,24 @@ public final class UNetTraining {
 
     /**
      * A diffusers pipeline folder: the trained UNet ({@code weights}, written in fp16) beside copies of the frozen
-     * parts; {@code index} adds stage-specific keys to model_index.json.
+     * parts; {@code index} adds stage-specific keys to model_index.json. The folder is built in a hidden sibling and
+     * renamed into place, replacing an older export, so {@code dir} is either the old export or the whole new one.
      */
     static void exportPipeline(Path dir, Map<String, NDArray> weights, UNetConfig config, Path textDir,
+            Path tokenizerDir, Path vaeDir, ObjectNode scheduler, String note,
+            java.util.function.Consumer<ObjectNode> index) {
+        Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
+        Checkpoints.deleteTree(tmp);
+        writePipeline(tmp, weights, config, textDir, tokenizerDir, vaeDir, scheduler, note, index);
+        try {
+            Checkpoints.deleteTree(dir);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writePipeline(Path dir, Map<String, NDArray> weights, UNetConfig config, Path textDir,
             Path tokenizerDir, Path vaeDir, ObjectNode scheduler, String note,
             java.util.function.Consumer<ObjectNode> index) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();

@@ -69,7 +69,12 @@ class UNetCheckpointExportTest {
     void theLastCheckpointExportsTheRunsOwnPipelineAndAnEarlierOneGenerates() throws Exception {
         Path config = config("micro/unet/config.json");
         Path run = dir.resolve("run");
+        // a file an older export left behind: the new export replaces the whole folder
+        Path stale = run.resolve("pipeline").resolve("unet").resolve("stale.safetensors");
+        Files.createDirectories(stale.getParent());
+        Files.writeString(stale, "old");
         UNetTraining.run(config, run, false, log);
+        assertFalse(Files.exists(stale), "the run's export replaced the older pipeline folder");
 
         Path last = UNetTraining.exportCheckpoint(config, run, -1, log);
         assertEquals(run.resolve("pipeline-step-4"), last);
