@@ -139,7 +139,7 @@ public final class LoraTransferMeasure {
     }
 
     /** (n, 3, H, W) in [-1, 1]. */
-    private static NDArray rgb(NDManager scope, List<RgbImage> images, int from, int to) {
+    static NDArray rgb(NDManager scope, List<RgbImage> images, int from, int to) {
         return pixels(scope, images, from, to, false);
     }
 

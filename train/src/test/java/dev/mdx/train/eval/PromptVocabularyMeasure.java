@@ -12,6 +12,9 @@ import dev.mdx.train.clip.ClipModel;
 import dev.mdx.train.clip.ClipScorer;
 import dev.mdx.train.clip.ClipStageConfig;
 import dev.mdx.train.clip.ClipTraining;
+import dev.mdx.train.clip.Retrieval;
+import dev.mdx.train.data.DataOrder;
+import dev.mdx.train.data.DatasetItem;
 import dev.mdx.train.data.FashionCaptions;
 import dev.mdx.train.data.HeldOutPrompt;
 import dev.mdx.train.data.HeldOutPrompts;
@@ -34,7 +37,11 @@ import java.util.Map;
  * <li>{@code generate MODEL CLASSIFIER DATASET SEEDS STEPS PER_CLASS}: Fashion-MNIST images generated (DDIM, CFG 7.5,
  *     seeds 1000...) for the canonical prompts, the issue's words ("a photo of a trouser", "pants", ...) and
  *     PER_CLASS held-out paraphrases per class (every k-th of the list), and the share the classifier puts in the
- *     prompted class.
+ *     prompted class;
+ * <li>{@code generate-labels MODEL CLIP_DIR DATASET ITEMS STEPS}: for the held-in items {@code mdx eval} samples,
+ *     one image (seed 1000 + i, DDIM, CFG 7.5) of the item's canonical caption and one of a held-out paraphrase of
+ *     its label (the i-th of the style-compatible ones, cyclically), each scored by the CLIP's label retrieval among
+ *     all labels, as {@code mdx eval} scores generated images: the emoji counterpart of {@code generate}.
  * </ul>
  * A measurement program, not a test.
  */
@@ -55,6 +62,50 @@ public final class PromptVocabularyMeasure {
 
     private PromptVocabularyMeasure() {}
 
+    private static void generateLabels(Path model, Path clipDir, Path dataset, int count, int steps) {
+        ImageDataset data = ImageDataset.open(dataset);
+        LabelSet labels = LabelSet.of(data);
+        Map<String, List<HeldOutPrompt>> byLabel = new LinkedHashMap<>();
+        HeldOutPrompts.read(dataset).forEach(p -> byLabel.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(p));
+        int[] items = DataOrder.sample(data.indices(DatasetItem.TRAIN), count, Evaluation.PROMPT_ORDER_SEED);
+        List<String> canonical = new ArrayList<>();
+        List<String> paraphrased = new ArrayList<>();
+        List<Integer> truth = new ArrayList<>();
+        for (int i : items) {
+            DatasetItem it = data.item(i);
+            List<HeldOutPrompt> own = byLabel.getOrDefault(it.label(), List.of()).stream()
+                    .filter(p -> p.style() == null || p.style().equals(it.style())).toList();
+            if (own.isEmpty()) {
+                continue;
+            }
+            canonical.add(it.caption());
+            paraphrased.add(own.get(canonical.size() % own.size()).prompt());
+            truth.add(labels.indexOf(it.label()));
+        }
+        int[] truthIdx = truth.stream().mapToInt(Integer::intValue).toArray();
+        try (NDManager m = NDManager.newBaseManager();
+                TextToImagePipeline p = TextToImagePipeline.load(model)) {
+            ClipScorer scorer = ClipScorer.load(clipDir, m, 64);
+            float[][] labelEmbeds = labels.embed(scorer, LabelSet.LabelText.CAPTIONS);
+            for (var group : List.of(Map.entry("canonical", canonical), Map.entry("held-out paraphrases",
+                    paraphrased))) {
+                List<RgbImage> images = new ArrayList<>();
+                for (int i = 0; i < group.getValue().size(); i++) {
+                    p.generate(p.plan(p.newRequest().prompt(group.getValue().get(i)).steps(steps).seed(1000 + i)
+                            .useStudent(false).build()), StepCallback.NONE, (k, image, used) -> images.add(image));
+                }
+                float[][] embeds = scorer.imageEmbeddings((scope, from, to) -> LoraTransferMeasure.rgb(scope, images,
+                        from, to), images.size());
+                Retrieval.Accuracy acc = LabelSet.accuracy(embeds, labelEmbeds, truthIdx);
+                System.out.printf(Locale.ROOT, "%s: %d prompts, label top-1 %.3f top-5 %.3f%n", group.getKey(),
+                        images.size(), acc.top1(), acc.top5());
+            }
+            for (int i = 0; i < Math.min(12, paraphrased.size()); i++) {
+                System.out.printf("  \"%s\" <-> \"%s\"%n", canonical.get(i), paraphrased.get(i));
+            }
+        }
+    }
+
     /** A scorer on a checkpoint's EMA weights, built as the run built its model. */
     private static ClipScorer checkpointScorer(Path run, Path step, ImageDataset data, NDManager m) {
         ClipStageConfig stage = ClipStageConfig.from(JsonConfig.read(run.resolve("training_config.json")));
@@ -65,6 +116,11 @@ public final class PromptVocabularyMeasure {
     }
 
     public static void main(String[] args) {
+        if (args[0].equals("generate-labels")) {
+            generateLabels(Path.of(args[1]), Path.of(args[2]), Path.of(args[3]), Integer.parseInt(args[4]),
+                    Integer.parseInt(args[5]));
+            return;
+        }
         boolean clip = args[0].equals("clip") || args[0].equals("checkpoint");
         int shift = args[0].equals("checkpoint") ? 1 : 0;
         Path dataset = Path.of(args[clip ? 2 + shift : 3]);
