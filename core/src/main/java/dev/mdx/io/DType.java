@@ -47,12 +47,7 @@ public enum DType {
 
     /** Returns null for a name that is not a known dtype. */
     public static DType parse(String name) {
-        for (DType d : values()) {
-            if (d.name().equals(name)) {
-                return d;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), DType::name, name);
     }
 
     /** The dtype an engine array of {@code type} is written as. */

@@ -1,5 +1,6 @@
 package dev.mdx.nn;
 
+import dev.mdx.io.EnumNames;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -31,12 +32,7 @@ public enum FeedForwardActivation {
 
     /** The activation named {@code name}, or null if there is none. */
     public static FeedForwardActivation fromConfigName(String name) {
-        for (FeedForwardActivation a : values()) {
-            if (a.configName.equals(name)) {
-                return a;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), a -> a.configName, name);
     }
 
     public static String allNames() {

@@ -1,6 +1,7 @@
 package dev.mdx.text;
 
 import ai.djl.ndarray.NDArray;
+import dev.mdx.io.EnumNames;
 import dev.mdx.tensor.Ops;
 
 /** The MLP activations a transformers CLIP text config may name in {@code hidden_act}. */
@@ -26,11 +27,6 @@ public enum ClipActivation {
 
     /** The activation for a config value, or null when it is not supported. */
     public static ClipActivation fromConfigName(String name) {
-        for (ClipActivation a : values()) {
-            if (a.configName.equals(name)) {
-                return a;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), a -> a.configName, name);
     }
 }

@@ -1,5 +1,7 @@
 package dev.mdx.unet;
 
+import dev.mdx.io.EnumNames;
+
 /** The down block kinds of UNet2DConditionModel that SD 1.x/2.x use, by their diffusers names. */
 public enum DownBlockType {
     CROSS_ATTN_DOWN_BLOCK_2D("CrossAttnDownBlock2D", true),
@@ -24,11 +26,6 @@ public enum DownBlockType {
 
     /** The kind named {@code name}, or null if unsupported. */
     public static DownBlockType fromDiffusersName(String name) {
-        for (DownBlockType t : values()) {
-            if (t.diffusersName.equals(name)) {
-                return t;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), t -> t.diffusersName, name);
     }
 }

@@ -1,5 +1,7 @@
 package dev.mdx.unet;
 
+import dev.mdx.io.EnumNames;
+
 /** The mid block kinds supported, by their diffusers names. */
 public enum MidBlockType {
     /** resnet, then (Transformer2DModel, resnet). */
@@ -17,11 +19,6 @@ public enum MidBlockType {
 
     /** The kind named {@code name}, or null if unsupported. */
     public static MidBlockType fromDiffusersName(String name) {
-        for (MidBlockType t : values()) {
-            if (t.diffusersName.equals(name)) {
-                return t;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), t -> t.diffusersName, name);
     }
 }

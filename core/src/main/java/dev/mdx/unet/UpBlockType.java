@@ -1,5 +1,7 @@
 package dev.mdx.unet;
 
+import dev.mdx.io.EnumNames;
+
 /** The up block kinds of UNet2DConditionModel that SD 1.x/2.x use, by their diffusers names. */
 public enum UpBlockType {
     UP_BLOCK_2D("UpBlock2D", false),
@@ -24,11 +26,6 @@ public enum UpBlockType {
 
     /** The kind named {@code name}, or null if unsupported. */
     public static UpBlockType fromDiffusersName(String name) {
-        for (UpBlockType t : values()) {
-            if (t.diffusersName.equals(name)) {
-                return t;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), t -> t.diffusersName, name);
     }
 }

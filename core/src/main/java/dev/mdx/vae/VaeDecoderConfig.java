@@ -1,5 +1,6 @@
 package dev.mdx.vae;
 
+import dev.mdx.io.EnumNames;
 import dev.mdx.io.ModelFormatException;
 import java.util.List;
 
@@ -47,12 +48,7 @@ public record VaeDecoderConfig(int latentChannels, int outChannels, List<Integer
 
         /** The value named {@code key}, or null. */
         public static Upsampling fromKey(String key) {
-            for (Upsampling u : values()) {
-                if (u.key.equals(key)) {
-                    return u;
-                }
-            }
-            return null;
+            return EnumNames.find(values(), u -> u.key, key);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.mdx.export;
 
+import dev.mdx.io.EnumNames;
+
 /** How an exported graph stores its weights; inputs, outputs and arithmetic are float32 in both. */
 public enum OnnxPrecision {
     /** float32 weights: the same numbers mdx computes with. */
@@ -19,11 +21,6 @@ public enum OnnxPrecision {
 
     /** The precision named {@code name} ("fp32" or "fp16"), or null. */
     public static OnnxPrecision fromCliName(String name) {
-        for (OnnxPrecision p : values()) {
-            if (p.cliName.equals(name)) {
-                return p;
-            }
-        }
-        return null;
+        return EnumNames.find(values(), p -> p.cliName, name);
     }
 }
