@@ -222,7 +222,8 @@ public final class UNetTraining {
     /**
      * A diffusers pipeline folder: the trained UNet ({@code weights}, written in fp16) beside copies of the frozen
      * parts; {@code index} adds stage-specific keys to model_index.json. The folder is built in a hidden sibling and
-     * renamed into place, replacing an older export, so {@code dir} is either the old export or the whole new one.
+     * renamed into place, replacing an older export, so {@code dir} never holds a half-written pipeline (between the
+     * old one's removal and the rename there is briefly none).
      */
     static void exportPipeline(Path dir, Map<String, NDArray> weights, UNetConfig config, Path textDir,
             Path tokenizerDir, Path vaeDir, ObjectNode scheduler, String note,
