@@ -5,39 +5,42 @@
 #   scripts/stage-emoji-v2.sh student RUN_PIPELINE NAME CONFIG      e.g. ... runs/distill-emoji-v2-8/pipeline distill-8
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ "${1:-}" = student ]; then
-  T=models/staging/emoji-v2/students/$3
-  rm -rf "$T"; mkdir -p "$T"
-  cp -r "$2/unet" "$2/scheduler" "$T/"
-  python3 - "$2/model_index.json" "$T/model_index.json" "$4" <<'PY'
+S=models/staging/emoji-v2
+
+# index SRC DST NOTE DIRS_JSON: the run's model_index.json with our note and component folders; a run's absolute
+# _mdx_teacher path becomes the staged base
+index() {
+  python3 - "$@" <<'PY'
 import json, sys
-m = json.load(open(sys.argv[1]))
-m["_mdx"] = "a student of the staged emoji v2 base (" + sys.argv[3] + "); see docs/TRAINING.md"
+src, dst, note, dirs = sys.argv[1:5]
+m = json.load(open(src))
+m["_mdx"] = note
 if "_mdx_teacher" in m:
     m["_mdx_teacher"] = "../.. (the staged base)"
-m["_mdx_component_dirs"] = {"text_encoder": "../../text_encoder", "tokenizer": "../../tokenizer",
-                            "vae": "../../vae_light"}
-json.dump(m, open(sys.argv[2], "w"), indent=2)
-open(sys.argv[2], "a").write("\n")
+m["_mdx_component_dirs"] = json.loads(dirs)
+json.dump(m, open(dst, "w"), indent=2)
+open(dst, "a").write("\n")
 PY
+}
+
+if [ "${1:-}" = student ]; then
+  T=$S/students/$3
+  rm -rf "$T"; mkdir -p "$T"
+  cp -r "$2/unet" "$2/scheduler" "$T/"
+  index "$2/model_index.json" "$T/model_index.json" "a student of the staged emoji v2 base ($4); see docs/TRAINING.md" \
+      '{"text_encoder": "../../text_encoder", "tokenizer": "../../tokenizer", "vae": "../../vae_light"}'
   du -sh "$T"; exit 0
 fi
 RUN=${1:-runs/unet-emoji-v2-warm/pipeline}
-S=models/staging/emoji-v2
-rm -rf $S; mkdir -p $S
+# replaces the base's parts only: students staged earlier stay (they were made from the old base: say so)
+rm -rf $S/{unet,scheduler,tokenizer,vae,vae_light,text_encoder,clip,model_index.json}; mkdir -p $S
+[ -d $S/students ] && echo "note: $S/students holds students of the previous base; retrain them" >&2
 cp -r $RUN/unet $RUN/scheduler $RUN/tokenizer $S/
 cp -r models/emoji/vae models/emoji/vae_light $S/
 ./mdx convert runs/clip-emoji-v2/text_encoder $S/text_encoder
 ./mdx convert runs/clip-emoji-v2/clip $S/clip
 cp models/emoji/clip/labels.txt $S/clip/
-python3 - "$RUN/model_index.json" "$S/model_index.json" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-m["_mdx"] = ("emoji v2 base, staged (not yet the default model): trained by mdx train unet "
-             "(configs/unet-emoji-v2-warm.json, warm-started from the shipped emoji UNet) on the v2 captions with the "
-             "v2 CLIP's text tower (configs/clip/emoji-clip-v2.json); see docs/TRAINING.md")
-m["_mdx_component_dirs"] = {"vae": "vae_light"}
-json.dump(m, open(sys.argv[2], "w"), indent=2)
-open(sys.argv[2], "a").write("\n")
-PY
+index "$RUN/model_index.json" "$S/model_index.json" "emoji v2 base, staged (not yet the default model): trained by mdx \
+train unet (configs/unet-emoji-v2-warm.json, warm-started from the shipped emoji UNet) on the v2 captions with the v2 \
+CLIP's text tower (configs/clip/emoji-clip-v2.json); see docs/TRAINING.md" '{"vae": "vae_light"}'
 du -sh $S

@@ -97,21 +97,29 @@ public final class PromptVocabularyEvaluation {
     static PromptSets promptSets(List<DatasetItem> items, List<HeldOutPrompt> paraphrases, Map<String, Integer> protoIndex) {
         Map<String, Integer> canonical = new LinkedHashMap<>();
         Map<String, Integer> paraphrased = new LinkedHashMap<>();
-        Map<String, List<HeldOutPrompt>> byLabel = new LinkedHashMap<>();
-        paraphrases.forEach(p -> byLabel.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(p));
+        Map<String, List<HeldOutPrompt>> byLabel = groupByLabel(paraphrases);
         for (DatasetItem it : items) {
             Integer truth = protoIndex.get(it.label());
             if (truth == null) {
                 continue;
             }
             canonical.put(it.caption(), truth);
-            for (HeldOutPrompt p : byLabel.getOrDefault(it.label(), List.of())) {
-                if (p.style() == null || p.style().equals(it.style())) {
-                    paraphrased.put(p.prompt(), truth);
-                }
-            }
+            paraphrasesOf(it, byLabel).forEach(p -> paraphrased.put(p.prompt(), truth));
         }
         return new PromptSets(canonical, paraphrased);
+    }
+
+    /** The held-out prompts by the label they name, in list order. */
+    static Map<String, List<HeldOutPrompt>> groupByLabel(List<HeldOutPrompt> paraphrases) {
+        Map<String, List<HeldOutPrompt>> byLabel = new LinkedHashMap<>();
+        paraphrases.forEach(p -> byLabel.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(p));
+        return byLabel;
+    }
+
+    /** The paraphrases of an item's label that ask for no style or for the item's style. */
+    static List<HeldOutPrompt> paraphrasesOf(DatasetItem item, Map<String, List<HeldOutPrompt>> byLabel) {
+        return byLabel.getOrDefault(item.label(), List.of()).stream()
+                .filter(p -> p.style() == null || p.style().equals(item.style())).toList();
     }
 
     private static Retrieval.Accuracy realAccuracy(ClipScorer scorer, ImageDataset data, LabelSet labels,

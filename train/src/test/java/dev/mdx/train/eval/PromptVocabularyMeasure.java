@@ -40,7 +40,8 @@ import java.util.Map;
  *     prompted class;
  * <li>{@code generate-labels MODEL CLIP_DIR DATASET ITEMS STEPS}: for the held-in items {@code mdx eval} samples,
  *     one image (seed 1000 + i, DDIM, CFG 7.5) of the item's canonical caption and one of a held-out paraphrase of
- *     its label (the i-th of the style-compatible ones, cyclically), each scored by the CLIP's label retrieval among
+ *     its label (of its style-compatible ones, the one at index k + 1 modulo their count, k the number of items kept
+ *     before it; items without one are skipped), each scored by the CLIP's label retrieval among
  *     all labels, as {@code mdx eval} scores generated images: the emoji counterpart of {@code generate}.
  * </ul>
  * A measurement program, not a test.
@@ -65,16 +66,15 @@ public final class PromptVocabularyMeasure {
     private static void generateLabels(Path model, Path clipDir, Path dataset, int count, int steps) {
         ImageDataset data = ImageDataset.open(dataset);
         LabelSet labels = LabelSet.of(data);
-        Map<String, List<HeldOutPrompt>> byLabel = new LinkedHashMap<>();
-        HeldOutPrompts.read(dataset).forEach(p -> byLabel.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(p));
+        Map<String, List<HeldOutPrompt>> byLabel =
+                PromptVocabularyEvaluation.groupByLabel(HeldOutPrompts.read(dataset));
         int[] items = DataOrder.sample(data.indices(DatasetItem.TRAIN), count, Evaluation.PROMPT_ORDER_SEED);
         List<String> canonical = new ArrayList<>();
         List<String> paraphrased = new ArrayList<>();
         List<Integer> truth = new ArrayList<>();
         for (int i : items) {
             DatasetItem it = data.item(i);
-            List<HeldOutPrompt> own = byLabel.getOrDefault(it.label(), List.of()).stream()
-                    .filter(p -> p.style() == null || p.style().equals(it.style())).toList();
+            List<HeldOutPrompt> own = PromptVocabularyEvaluation.paraphrasesOf(it, byLabel);
             if (own.isEmpty()) {
                 continue;
             }
